@@ -1,0 +1,54 @@
+# Thrive — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTHON ?= python3
+export FLASK_APP := wsgi:app
+
+.PHONY: run test setup deps vendor db demo scheduler clean bench
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+static/vendor/.copied: node_modules/.package-lock.json scripts/copy_vendor.py
+	$(PY) scripts/copy_vendor.py
+	touch $@
+
+deps: $(VENV)/.installed
+vendor: deps static/vendor/.copied
+setup: deps vendor
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) thrive seed
+	$(FLASK) thrive demo --if-empty
+
+## make run: set everything up, then serve http://$(HOST):$(PORT) with the scheduler beside it
+run: db
+	@echo
+	@echo "  Thrive is starting on http://$(HOST):$(PORT)"
+	@echo "  Sign in as the demo admin:  username 'admin'  password 'thrive-admin'"
+	@echo "  or as a demo learner:       username 'demo'   password 'thrive-demo'"
+	@echo
+	@$(PY) scheduler.py & SCHED=$$!; trap "kill $$SCHED 2>/dev/null" EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: set everything up, then run the whole suite (SQLite; plus PostgreSQL with THRIVE_TEST_DATABASE_URL)
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

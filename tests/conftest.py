@@ -1,0 +1,206 @@
+"""Shared fixtures (STYLE.md): ``app``, ``client``, ``runner``, ``auth``, ``make_learner``, ``api_headers``.
+
+Every test that uses ``app`` runs on SQLite and — when
+``THRIVE_TEST_DATABASE_URL`` is set (e.g. ``postgresql://postgres@127.0.0.1/postgres``)
+— again on PostgreSQL. The suite creates and drops its own databases:
+SQLite files under pytest's tmp dirs (copied from a migrated template),
+and one PostgreSQL database per test process (``thrive_test_<random>``),
+migrated once and truncated before each test.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from thrive import create_app
+from thrive.config import TestConfig, normalize_database_url
+from thrive.extensions import db
+
+PG_ENV = "THRIVE_TEST_DATABASE_URL"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get(PG_ENV) else [])
+
+
+def _migrate(uri: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_config(uri))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _config(uri: str) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret-key"}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """Create a PostgreSQL database for this test process, migrate it, drop it at the end."""
+    base = make_url(normalize_database_url(os.environ[PG_ENV]))
+    name = f"thrive_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    uri = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(uri)
+        yield uri
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """A fresh, migrated, empty database URL (SQLite file or truncated PostgreSQL)."""
+    if request.param == "sqlite":
+        path = tmp_path / "thrive.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    uri = request.getfixturevalue("pg_database")
+    engine = create_engine(uri)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ))]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return uri
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    """Config overrides for the test app; override this fixture to change settings."""
+    return _config(database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    """A seeded Thrive app on a fresh database (defaults of §4.2/§5 present)."""
+    from thrive.services.registry import invalidate, seed_defaults
+
+    invalidate()
+    app = create_app(app_config)
+    with app.app_context():
+        seed_defaults()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    invalidate()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token rendered in a page (form field or hx-headers)."""
+    m = CSRF_RE.search(html)
+    if m:
+        return m.group(1) or m.group(2)
+    m = re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert m, "no CSRF token in page"
+    return m.group(1)
+
+
+class AuthActions:
+    """Sign in / out through the real forms (CSRF included)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def csrf_token(self, path: str = "/login") -> str:
+        return csrf_token_from(self._client.get(path).get_data(as_text=True))
+
+    def login(self, username: str = "learner", password: str = "password123", follow_redirects: bool = False):
+        token = self.csrf_token("/login")
+        return self._client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                                 follow_redirects=follow_redirects)
+
+    def logout(self):
+        token = self.csrf_token("/")
+        return self._client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_learner(app):
+    """Factory: ``make_learner(username=None, password="password123", **fields) -> Learner`` (committed)."""
+    from thrive.services.learners import create_learner
+
+    def factory(username: str | None = None, password: str | None = "password123", **fields):
+        username = username or f"learner{next(_counter)}"
+        with app.app_context():
+            learner = create_learner(username, fields.pop("display_name", None) or username.title(),
+                                     password=password, **fields)
+            learner_id = learner.id
+            db.session.remove()
+        with app.app_context():
+            from thrive.models import Learner
+
+            learner = db.session.get(Learner, learner_id)
+            db.session.expunge_all()
+            return learner
+
+    return factory
+
+
+@pytest.fixture
+def api_key(app) -> str:
+    """A fresh plaintext API key."""
+    from thrive.services.api_keys import create_api_key
+
+    with app.app_context():
+        _row, plaintext = create_api_key("tests")
+        db.session.remove()
+    return plaintext
+
+
+@pytest.fixture
+def api_headers(api_key) -> dict:
+    return {"Authorization": f"Bearer {api_key}"}

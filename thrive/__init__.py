@@ -1,0 +1,92 @@
+"""Thrive: participation-based progression and community for a learning platform.
+
+``create_app(config)`` builds the Flask app as a list of ``init_*`` steps;
+it never migrates the database (``flask db upgrade`` does, §3).
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from .config import Config, TestConfig, normalize_database_url
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the app.
+
+    ``config`` is a config class, a mapping of overrides (on top of
+    :class:`Config`), or None for the environment-driven defaults.
+    """
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
+                static_folder="../static")
+    if isinstance(config, dict):
+        app.config.from_object(TestConfig if config.get("TESTING") else Config)
+        app.config.update(config)
+    else:
+        app.config.from_object(config or Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "thrive.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        engine_options.setdefault("connect_args", {"timeout": 60, "check_same_thread": False})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    else:
+        engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        engine_options.setdefault("pool_pre_ping", True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+
+    init_extensions(app)
+    init_blueprints(app)
+    init_web(app)
+    init_cli(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    from . import db as _db_events  # noqa: F401  (registers SQLite connection events)
+    from . import models  # noqa: F401  (registers models with the metadata)
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from .models import Learner
+
+        try:
+            return db.session.get(Learner, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+
+def init_blueprints(app: Flask) -> None:
+    from .web.api import bp as api_bp
+    from .web.auth import bp as auth_bp
+    from .web.home import bp as home_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def init_web(app: Flask) -> None:
+    from .web import hooks
+
+    hooks.init_app(app)
+
+
+def init_cli(app: Flask) -> None:
+    from .cli import thrive_cli
+
+    app.cli.add_command(thrive_cli)

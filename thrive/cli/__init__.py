@@ -1,0 +1,9 @@
+"""``flask thrive …``: ops commands, thin wrappers over services (§12).
+
+Each area registers its commands on :data:`thrive_cli` in its own module.
+"""
+from flask.cli import AppGroup
+
+thrive_cli = AppGroup("thrive", help="Thrive operations: seeding, imports, verification, jobs.")
+
+from . import core  # noqa: E402,F401

@@ -1,0 +1,88 @@
+"""Configuration classes that read the environment (§3, §15).
+
+Every setting has a sane local default so that ``make run`` works on a fresh
+clone; production overrides them with environment variables (see README).
+"""
+from __future__ import annotations
+
+import os
+
+
+def normalize_database_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL URLs pointed at the psycopg 3 driver.
+
+    ``postgres://…`` and ``postgresql://…`` (as Heroku-style hosts and most
+    docs spell them) become ``postgresql+psycopg://…``; anything else is
+    returned unchanged.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Defaults for local development, overridable from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+    # None means: SQLite file ``thrive.db`` under the instance folder (set in create_app).
+    SQLALCHEMY_DATABASE_URI = (
+        normalize_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    THRIVE_TIMEZONE = os.environ.get("THRIVE_TIMEZONE", "UTC")
+
+    # Request size limit for forms and the API (bytes); 413 above it (§13, §15).
+    MAX_CONTENT_LENGTH = _int_env("THRIVE_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("THRIVE_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    WTF_CSRF_TIME_LIMIT = None  # token valid for the session's life
+
+    # Flask-Limiter: memory:// for one process; redis://… in production.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    THRIVE_LOGIN_RATE_LIMIT = os.environ.get("THRIVE_LOGIN_RATE_LIMIT", "10 per minute")
+    THRIVE_API_RATE_LIMIT = os.environ.get("THRIVE_API_RATE_LIMIT", "6000 per minute")
+
+    # Caches of the rule registry / tier ladder / level table (seconds); an
+    # edit made through the services invalidates at once in that process.
+    THRIVE_REGISTRY_CACHE_SECONDS = _int_env("THRIVE_REGISTRY_CACHE_SECONDS", 5)
+
+    # Weekly rhythm (§6)
+    THRIVE_CIRCLE_TARGET_SIZE = _int_env("THRIVE_CIRCLE_TARGET_SIZE", 25)
+    THRIVE_CIRCLE_MIN_SIZE = _int_env("THRIVE_CIRCLE_MIN_SIZE", 15)
+    THRIVE_CIRCLE_ELIGIBILITY_DAYS = _int_env("THRIVE_CIRCLE_ELIGIBILITY_DAYS", 28)
+    THRIVE_CIRCLE_GOAL_PER_MEMBER = _int_env("THRIVE_CIRCLE_GOAL_PER_MEMBER", 100)
+    THRIVE_STREAK_BONUS_PER_DAY = _int_env("THRIVE_STREAK_BONUS_PER_DAY", 5)
+    THRIVE_STREAK_BONUS_MAX_DAYS = _int_env("THRIVE_STREAK_BONUS_MAX_DAYS", 100)
+
+    # API batch limit (§13)
+    THRIVE_API_BATCH_MAX = 1000
+
+
+class DevConfig(Config):
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    SECRET_KEY = "test-secret-key"
+    THRIVE_REGISTRY_CACHE_SECONDS = 0
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = os.environ.get("THRIVE_SECURE_COOKIES", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE

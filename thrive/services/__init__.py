@@ -1,0 +1,1 @@
+"""Domain services: plain arguments in, own their transactions (§3)."""

@@ -1,0 +1,60 @@
+"""Domain errors with stable machine codes (§13 error bodies)."""
+from __future__ import annotations
+
+
+class ThriveError(Exception):
+    """Base class. ``code`` is a stable identifier, ``status`` the HTTP status the API maps it to."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class ValidationError(ThriveError):
+    """Malformed input or a missing field (400)."""
+
+    code = "invalid_request"
+    status = 400
+
+
+class UnknownActivityType(ThriveError):
+    code = "unknown_activity_type"
+    status = 400
+
+
+class NotFound(ThriveError):
+    code = "not_found"
+    status = 404
+
+
+class UnknownLearner(NotFound):
+    code = "unknown_user"
+
+
+class ActivityDisabled(ThriveError):
+    code = "activity_disabled"
+    status = 422
+
+
+class PointsOutOfRange(ThriveError):
+    code = "points_out_of_range"
+    status = 422
+
+
+class EventKeyConflict(ThriveError):
+    """An event key reused with another learner, activity type or payload (§4.3)."""
+
+    code = "event_key_conflict"
+    status = 422
+
+
+class Conflict(ThriveError):
+    code = "conflict"
+    status = 409

@@ -1,0 +1,1 @@
+"""Blueprints: one package per area (auth, home, community, …, api)."""

@@ -1,0 +1,80 @@
+"""Register, sign in, sign out."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ...extensions import limiter
+from ...services import learners
+from ...services.errors import ThriveError
+from ...timeutil import platform_timezone_name
+from . import bp
+from .forms import LoginForm, RegisterForm
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a local path on this site, else the home page (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if (not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+                and "\\" not in target):
+            return target
+    return url_for("home.index")
+
+
+def _login_limit() -> str:
+    return current_app.config["THRIVE_LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        learner = learners.authenticate(form.username.data.strip(), form.password.data)
+        if learner is None or not learner.is_active:
+            form.password.errors.append("Unknown username or wrong password.")
+        else:
+            session.clear()
+            login_user(learner, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.timezone.data = platform_timezone_name()
+    if form.validate_on_submit():
+        try:
+            learner = learners.create_learner(
+                form.username.data.strip(), form.display_name.data, password=form.password.data,
+                email=(form.email.data or "").strip() or None, timezone=form.timezone.data,
+            )
+        except ThriveError as exc:
+            field = form.username if exc.code in ("username_taken", "invalid_username") else None
+            (field.errors if field else form.form_errors).append(exc.message)
+        else:
+            session.clear()
+            login_user(learner)
+            flash("Welcome to Thrive! Your journey starts now.", "success")
+            return redirect(url_for("home.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are signed out. See you soon!", "info")
+    return redirect(url_for("auth.login"))

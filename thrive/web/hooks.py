@@ -1,0 +1,96 @@
+"""App-wide request hooks: daily login award, security headers, errors (§4.2, §7, §15)."""
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import ThriveError
+from ..timeutil import local_date, utcnow
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def wants_json() -> bool:
+    """True for API paths and clients that prefer JSON over HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def json_error(status: int, code: str, message: str):
+    """A §13 error body ``{"error": {"code", "message"}}`` with ``status``."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def award_daily_login():
+        """First page view of the learner's local day awards ``daily_login`` (§4.2)."""
+        if request.path.startswith(("/api/", "/static/")) or not current_user.is_authenticated:
+            return
+        today = local_date(utcnow(), current_user.timezone).isoformat()
+        if session.get("daily_login") == today:
+            return
+        from ..services.points import record_daily_login
+
+        try:
+            result = record_daily_login(current_user)
+        except ThriveError:
+            app.logger.exception("daily_login award failed")
+            return
+        session["daily_login"] = today
+        if result.points_awarded and not result.duplicate:
+            g.toast_points = result.points_awarded
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.errorhandler(ThriveError)
+    def thrive_error(exc: ThriveError):
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        if wants_json():
+            return json_error(400, "csrf_failed", exc.description)
+        return render_template("error.html", status=400, message="Your form expired; please try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                     405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
+            return json_error(exc.code or 500, codes.get(exc.code, "http_error"), exc.description or exc.name)
+        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+
+    @app.context_processor
+    def inject_header():
+        return {"toast_points": g.get("toast_points")}
+
+    from ..extensions import login_manager
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        login_url = url_for("auth.login", next=request.full_path if request.query_string else request.path)
+        if request.headers.get("HX-Request") == "true":
+            response = app.response_class(status=200)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        if wants_json():
+            return json_error(401, "unauthorized", "sign in required")
+        return redirect(login_url)
