@@ -29,7 +29,7 @@ vendor: deps static/vendor/.copied
 setup: deps vendor
 
 db: setup
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) thrive seed
 	$(FLASK) thrive demo --if-empty
 

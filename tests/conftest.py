@@ -33,7 +33,7 @@ def _migrate(uri: str) -> None:
 
     app = create_app(_config(uri))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
 
 

@@ -39,6 +39,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
     init_extensions(app)
+    init_services(app)
     init_blueprints(app)
     init_web(app)
     init_cli(app)
@@ -68,6 +69,17 @@ def init_extensions(app: Flask) -> None:
             return db.session.get(Learner, int(user_id))
         except (TypeError, ValueError):
             return None
+
+
+#: Service modules that register award hooks (weekly goal, circle progress…) on import.
+HOOKED_SERVICES: list[str] = []
+
+
+def init_services(app: Flask) -> None:
+    import importlib
+
+    for name in HOOKED_SERVICES:
+        importlib.import_module(name)
 
 
 def init_blueprints(app: Flask) -> None:

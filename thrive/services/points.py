@@ -483,3 +483,55 @@ def record_daily_login(learner: Learner, now: datetime | None = None) -> AwardRe
     now = as_utc(now) if now else utcnow()
     day = local_date(now, learner.timezone)
     return award(learner.id, "daily_login", event_key=daily_login_key(learner.id, day), now=now)
+
+
+@dataclass(frozen=True)
+class AwardRequest:
+    """One award for :func:`award_many`: same fields as :func:`award`'s arguments."""
+
+    learner_id: int
+    activity_type: str
+    event_key: str
+    occurred_at: datetime | None = None
+    metadata: dict | None = None
+    description: str | None = None
+    points: int | None = None
+
+
+def award_many(items: list[AwardRequest], *, now: datetime | None = None) -> list[AwardResult | Exception]:
+    """Award a batch through the same code path as :func:`award`, in one transaction (§4.1).
+
+    Used by the batch API and the importers: one commit per batch instead of
+    one per event. Each item gets its :class:`AwardResult` or the
+    :class:`ThriveError` that rejected it (validation, unknown learner or type,
+    disabled, out of range, key conflict) — a rejected item writes nothing and
+    does not affect the others, because every check runs before anything is
+    added to the session. Items are applied in order, so a repeated event key
+    inside one batch answers as a duplicate of the earlier item.
+    If the database refuses the batch (a concurrent writer took an event key
+    first), it is retried item by item through :func:`award`.
+    """
+    from .errors import ThriveError
+
+    now = as_utc(now) if now else utcnow()
+    results: list[AwardResult | Exception] = []
+    try:
+        with write_transaction() as session:
+            for item in items:
+                try:
+                    req = _build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
+                                         item.metadata, item.description, item.points, now)
+                    results.append(_award_locked(session, req, 0, now))
+                except ThriveError as exc:
+                    results.append(exc)
+        return results
+    except IntegrityError:
+        out: list[AwardResult | Exception] = []
+        for item in items:
+            try:
+                out.append(award(item.learner_id, item.activity_type, event_key=item.event_key,
+                                 occurred_at=item.occurred_at, metadata=item.metadata,
+                                 description=item.description, points=item.points, now=now))
+            except ThriveError as exc:
+                out.append(exc)
+        return out
