@@ -1,6 +1,8 @@
 """Small helpers for serving a page and its HTMX fragment from one URL (STYLE.md)."""
 from __future__ import annotations
 
+import json
+
 from flask import make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
@@ -21,4 +23,16 @@ def page_or_fragment(template: str, block: str, **context):
         body = render_template(template, **context)
     response = make_response(body)
     response.vary.add("HX-Request")
+    return response
+
+
+def with_points_toast(response, points: int, label: str | None = None):
+    """Ask the page to show a "+N points" toast (§7) via the ``HX-Trigger`` event ``thrive:points``.
+
+    ``points`` is the amount the learner's own action awarded; nothing is added when it is 0.
+    """
+    if points:
+        events = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
+        events["thrive:points"] = {"points": points, "label": label or ""}
+        response.headers["HX-Trigger"] = json.dumps(events)
     return response
