@@ -9,10 +9,19 @@ from werkzeug.exceptions import HTTPException
 from ..services.errors import ThriveError
 from ..timeutil import local_date, utcnow
 
+#: Content-Security-Policy (§15): scripts only from our own files (no inline
+#: script, no eval — htmx runs with ``allowEval: false``); inline *style
+#: attributes* stay allowed for data-driven colours (tier colours). Workers are
+#: not needed (confetti runs on the page's own canvas).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'none'; frame-src 'none'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+#: Cookie remembering the learner's explicit theme choice (set by static/js/thrive.js).
+THEME_COOKIE = "thrive_theme"
+THEMES = ("light", "dark")
 
 
 def wants_json() -> bool:
@@ -28,6 +37,39 @@ def json_error(status: int, code: str, message: str):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
     return response
+
+
+class HeaderInfo:
+    """What the layout header shows for the signed-in learner (§7): own tier, level, unread count.
+
+    ``celebrations()`` claims the pending celebrations (marks them shown) —
+    call it only where they are rendered.
+    """
+
+    def __init__(self, learner):
+        from ..services.inbox import unread_count
+        from ..services.registry import load_registry
+
+        state = learner.state
+        registry = load_registry()
+        self.learner_id = learner.id
+        self.tier = registry.tier(state.tier_key if state else registry.tiers[0].key)
+        self.level = state.level if state else 1
+        self.unread = unread_count(learner.id)
+
+    def celebrations(self):
+        from ..services.celebrations import claim_pending
+
+        return claim_pending(self.learner_id)
+
+
+def _thrive_header() -> HeaderInfo | None:
+    """Header info for the signed-in learner (memoised per request), None when anonymous."""
+    if not current_user.is_authenticated:
+        return None
+    if "thrive_header" not in g:
+        g.thrive_header = HeaderInfo(current_user)
+    return g.thrive_header
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +98,18 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        return response
+
+    @app.after_request
+    def htmx_points_toast(response):
+        """A daily_login awarded during an HTMX request (a poll after midnight) toasts too (§7)."""
+        points = g.get("toast_points")
+        if points and request.headers.get("HX-Request") == "true":
+            from .htmx import with_points_toast
+
+            with_points_toast(response, points, "daily visit")
         return response
 
     @app.errorhandler(ThriveError)
@@ -80,7 +134,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_header():
-        return {"toast_points": g.get("toast_points")}
+        theme = request.cookies.get(THEME_COOKIE)
+        return {"toast_points": g.get("toast_points"), "theme": theme if theme in THEMES else None,
+                "thrive_header": _thrive_header}
 
     from ..extensions import login_manager
 

@@ -1,0 +1,208 @@
+/* Thrive's page behaviour (§7). All JavaScript lives in files: the CSP forbids
+ * inline scripts. Every feature degrades gracefully — pages work without JS.
+ *
+ * - theme toggle (light/dark; remembered in a cookie the server reads, and in
+ *   localStorage; without a choice the OS preference applies)
+ * - "+N points" toasts from the `thrive:points` HX-Trigger event (aria-live region)
+ * - celebration modal: <dialog data-celebration> → showModal(), focus, confetti
+ *   (skipped with prefers-reduced-motion)
+ * - Chart.js charts fed by <script type="application/json"> data blocks
+ */
+(function () {
+  "use strict";
+
+  var THEME_COOKIE = "thrive_theme";
+  var TOAST_MS = 6000;
+  var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
+
+  /* ---- Theme ------------------------------------------------------------ */
+  function currentTheme() {
+    var explicit = document.documentElement.getAttribute("data-theme");
+    if (explicit === "light" || explicit === "dark") return explicit;
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  function setTheme(theme) {
+    document.documentElement.setAttribute("data-theme", theme);
+    document.cookie = THEME_COOKIE + "=" + theme + "; path=/; max-age=31536000; SameSite=Lax";
+    try { window.localStorage.setItem(THEME_COOKIE, theme); } catch (e) { /* private mode */ }
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (btn) {
+      btn.setAttribute("aria-pressed", theme === "dark" ? "true" : "false");
+    });
+    document.dispatchEvent(new CustomEvent("thrive:theme", { detail: { theme: theme } }));
+  }
+
+  function initTheme() {
+    if (!document.documentElement.hasAttribute("data-theme")) {
+      var stored = null;
+      try { stored = window.localStorage.getItem(THEME_COOKIE); } catch (e) { /* ignore */ }
+      if (stored === "light" || stored === "dark") setTheme(stored);
+    }
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (btn) {
+      btn.hidden = false;
+      btn.setAttribute("aria-pressed", currentTheme() === "dark" ? "true" : "false");
+      btn.addEventListener("click", function () {
+        setTheme(currentTheme() === "dark" ? "light" : "dark");
+      });
+    });
+  }
+
+  /* ---- Toasts ------------------------------------------------------------ */
+  function scheduleRemoval(node) {
+    window.setTimeout(function () { if (node.parentNode) node.parentNode.removeChild(node); }, TOAST_MS);
+  }
+
+  function showToast(text) {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    var p = document.createElement("p");
+    p.className = "toast";
+    p.setAttribute("data-toast", "");
+    p.textContent = text;
+    region.appendChild(p);
+    scheduleRemoval(p);
+  }
+
+  function onPoints(event) {
+    var detail = event.detail || {};
+    var points = parseInt(detail.points, 10);
+    if (!points) return;
+    var text = (points > 0 ? "+" : "") + points.toLocaleString("en") + " points";
+    if (detail.label) text += " · " + detail.label;
+    showToast(text);
+  }
+
+  /* ---- Celebrations -------------------------------------------------------- */
+  var confettiFire = null;
+
+  function fireConfetti() {
+    if ((reducedMotion && reducedMotion.matches) || typeof window.confetti !== "function") return;
+    if (!confettiFire) {
+      var canvas = document.createElement("canvas");
+      canvas.className = "confetti-canvas";
+      canvas.setAttribute("aria-hidden", "true");
+      document.body.appendChild(canvas);
+      // Our own canvas and no worker: the CSP allows no blob: workers.
+      confettiFire = window.confetti.create(canvas, { resize: true, useWorker: false, disableForReducedMotion: true });
+    }
+    confettiFire({ particleCount: 140, spread: 75, origin: { y: 0.6 } });
+    window.setTimeout(function () { confettiFire({ particleCount: 80, spread: 110, origin: { y: 0.5 } }); }, 350);
+  }
+
+  function openCelebration(dialog) {
+    if (dialog.hasAttribute("data-ready")) return;
+    dialog.setAttribute("data-ready", "");
+    var returnFocus = document.activeElement;
+    if (typeof dialog.showModal === "function") {
+      if (dialog.open) dialog.close();
+      dialog.showModal();
+    }
+    var closeBtn = dialog.querySelector("[data-celebration-close]");
+    if (closeBtn) closeBtn.focus();
+    dialog.addEventListener("close", function () {
+      if (dialog.parentNode) dialog.parentNode.removeChild(dialog);
+      if (returnFocus && typeof returnFocus.focus === "function" && document.contains(returnFocus)) {
+        returnFocus.focus();
+      } else {
+        var main = document.getElementById("main");
+        if (main) main.focus();
+      }
+    });
+    // A click on the backdrop (outside the article) closes it too.
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close();
+    });
+    fireConfetti();
+  }
+
+  /* ---- Charts ----------------------------------------------------------------- */
+  function chartText() {
+    return window.getComputedStyle(document.body).color;
+  }
+
+  function buildChart(canvas) {
+    if (typeof window.Chart !== "function") return;
+    var source = document.getElementById(canvas.getAttribute("data-chart-data"));
+    if (!source) return;
+    var data;
+    try { data = JSON.parse(source.textContent); } catch (e) { return; }
+    var existing = window.Chart.getChart(canvas);
+    if (existing) existing.destroy();
+    var kind = canvas.getAttribute("data-chart");
+    var text = chartText();
+    var config;
+    if (kind === "donut") {
+      config = {
+        type: "doughnut",
+        data: {
+          labels: data.categories.map(function (c) { return c.label; }),
+          datasets: [{
+            data: data.categories.map(function (c) { return c.points; }),
+            backgroundColor: data.categories.map(function (c) { return c.colour; }),
+            borderWidth: 1
+          }]
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: reducedMotion && reducedMotion.matches ? false : {},
+          plugins: { legend: { position: "bottom", labels: { color: text } } }
+        }
+      };
+    } else {
+      config = {
+        type: "bar",
+        data: {
+          labels: data.series.labels,
+          datasets: data.series.datasets.map(function (d) {
+            return { label: d.label, data: d.points, backgroundColor: d.colour, stack: "points" };
+          })
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: reducedMotion && reducedMotion.matches ? false : {},
+          scales: {
+            x: { stacked: true, ticks: { color: text, maxRotation: 60, autoSkip: true } },
+            y: { stacked: true, beginAtZero: true, ticks: { color: text, precision: 0 } }
+          },
+          plugins: { legend: { position: "bottom", labels: { color: text } } }
+        }
+      };
+    }
+    new window.Chart(canvas, config);
+  }
+
+  /* ---- Wiring ----------------------------------------------------------------- */
+  function init(root) {
+    root = root && root.querySelectorAll ? root : document;
+    var scope = root === document ? document : root.parentNode || root;
+    scope.querySelectorAll("dialog[data-celebration]:not([data-ready])").forEach(openCelebration);
+    scope.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      if (!canvas.hasAttribute("data-chart-ready") || !window.Chart || !window.Chart.getChart(canvas)) {
+        canvas.setAttribute("data-chart-ready", "");
+        buildChart(canvas);
+      }
+    });
+    scope.querySelectorAll("[data-toast]:not([data-toast-timed])").forEach(function (node) {
+      node.setAttribute("data-toast-timed", "");
+      scheduleRemoval(node);
+    });
+  }
+
+  function start() {
+    initTheme();
+    document.body.addEventListener("thrive:points", onPoints);
+    document.addEventListener("thrive:theme", function () {
+      document.querySelectorAll("canvas[data-chart]").forEach(buildChart);
+    });
+    init(document);
+    if (window.htmx) {
+      window.htmx.onLoad(function (elt) { init(elt); });
+      // Out-of-band swaps (a celebration carried by a poll) settle here.
+      document.body.addEventListener("htmx:afterSettle", function () { init(document); });
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
