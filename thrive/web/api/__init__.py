@@ -1,4 +1,12 @@
-"""Integration API ``/api/v1`` (§13)."""
+"""Integration API ``/api/v1`` (§13): JSON, ``Authorization: Bearer <api key>``.
+
+``auth`` checks the key and rate limits per key, ``views`` holds the
+endpoints, ``schemas`` the marshmallow schemas they share with the OpenAPI
+document built by ``openapi``. The blueprint is CSRF-exempt (no cookies, a
+bearer key instead).
+"""
 from flask import Blueprint
 
 bp = Blueprint("api", __name__)
+
+from . import auth, views  # noqa: E402,F401  (register hooks and routes on bp)

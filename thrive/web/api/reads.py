@@ -1,0 +1,97 @@
+"""Read-side queries the integration API needs (§13).
+
+Plain functions over the session (no ``request``): the lean external-id
+lookup on the ``POST /events`` hot path (one indexed column, no eager loads),
+the batch lookup, this week's goals, and keyset paging of a learner's ledger.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import and_, or_, select
+
+from ...extensions import db
+from ...models import Learner, LedgerEntry, WeeklyGoal
+from ...services.errors import UnknownLearner, ValidationError
+from ...timeutil import as_utc
+
+#: Largest ``IN (…)`` list sent in one query (SQLite's variable limit is far above it).
+_IN_CHUNK = 900
+
+
+def learner_id_for(external_id: str) -> int:
+    """The id of the learner with ``external_id``; raises ``UnknownLearner`` (404)."""
+    learner_id = db.session.scalar(select(Learner.id).where(Learner.external_id == external_id))
+    if learner_id is None:
+        raise UnknownLearner(f"no learner with external id {external_id!r}")
+    return learner_id
+
+
+def learner_ids_for(external_ids: Iterable[str]) -> dict[str, int]:
+    """Map each known external id to its learner id (unknown ids are absent)."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start:start + _IN_CHUNK]
+        found.update(db.session.execute(
+            select(Learner.external_id, Learner.id).where(Learner.external_id.in_(chunk))
+        ).tuples())
+    return found
+
+
+def weekly_goals(learner_id: int, week: str) -> list[WeeklyGoal]:
+    """The learner's goals for platform ISO week ``week`` (none until the weekly job creates them, §6.2)."""
+    return list(db.session.scalars(
+        select(WeeklyGoal).where(WeeklyGoal.learner_id == learner_id, WeeklyGoal.week == week)
+        .order_by(WeeklyGoal.id)
+    ))
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """Ledger entries newest first; ``next_cursor`` is None on the last page."""
+
+    entries: list[LedgerEntry]
+    next_cursor: str | None
+
+
+def encode_cursor(entry: LedgerEntry) -> str:
+    """An opaque cursor pointing just after ``entry`` in newest-first order."""
+    raw = f"{as_utc(entry.occurred_at).isoformat()}|{entry.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """(occurred_at UTC instant, ledger id) of a cursor; raises ``ValidationError`` (400 ``invalid_cursor``)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        instant, entry_id = raw.rsplit("|", 1)
+        return as_utc(datetime.fromisoformat(instant)), int(entry_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError("cursor is not valid; use next_cursor from the previous page",
+                              code="invalid_cursor") from exc
+
+
+def ledger_page(learner_id: int, limit: int, cursor: str | None = None) -> LedgerPage:
+    """One page of the learner's ledger, newest ``occurred_at`` first (ties: newest id first).
+
+    Keyset paging over ``(occurred_at, id)`` (index ``ix_ledger_learner_occurred``),
+    so pages stay stable and cheap however deep the client goes; entries
+    appended meanwhile with older instants are still reached. ``limit`` is the
+    page size (1–200, validated by the caller). Raises ``ValidationError`` for a bad cursor.
+    """
+    q = select(LedgerEntry).where(LedgerEntry.learner_id == learner_id)
+    if cursor:
+        at, entry_id = decode_cursor(cursor)
+        q = q.where(or_(LedgerEntry.occurred_at < at,
+                        and_(LedgerEntry.occurred_at == at, LedgerEntry.id < entry_id)))
+    rows = list(db.session.scalars(
+        q.order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc()).limit(limit + 1)
+    ))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return LedgerPage(rows, encode_cursor(rows[-1]) if more and rows else None)

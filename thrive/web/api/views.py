@@ -1,0 +1,394 @@
+"""Endpoints of the integration API ``/api/v1`` (§13).
+
+Each view parses and validates its input with the marshmallow schemas of
+``schemas.py``, calls one service, and answers JSON. The YAML after ``---`` in
+each docstring is the operation of the OpenAPI document (``openapi.py``).
+Errors are raised as :class:`ThriveError` and rendered by the app-wide handler
+as ``{"error": {"code", "message"}}`` with the error's status.
+"""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+from marshmallow import Schema
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy.exc import IntegrityError
+
+from ...db import write_transaction
+from ...services import learners, progression
+from ...services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
+from ...services.points import AwardRequest, AwardResult, award, award_many
+from ...timeutil import platform_week, utcnow
+from . import bp, reads
+from .schemas import (
+    MAX_EXTERNAL_ID_LENGTH,
+    BatchResponseSchema,
+    BatchSchema,
+    EventSchema,
+    EventsQuerySchema,
+    LedgerPageSchema,
+    UserSchema,
+    UserStatusSchema,
+    UserUpsertSchema,
+)
+
+_event_schema = EventSchema()
+_batch_schema = BatchSchema()
+_user_upsert_schema = UserUpsertSchema()
+_events_query_schema = EventsQuerySchema()
+_user_schema = UserSchema()
+_status_schema = UserStatusSchema()
+_ledger_page_schema = LedgerPageSchema()
+_batch_response_schema = BatchResponseSchema()
+
+_REQUIRED_MESSAGE = "Missing data for required field."
+
+
+def _flatten(messages, prefix: str = "") -> list[tuple[str, str]]:
+    """marshmallow's nested error messages as (field path, message) pairs."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            out.extend(_flatten(value, name))
+        return out
+    if isinstance(messages, list):
+        return [pair for item in messages for pair in _flatten(item, prefix)]
+    return [(prefix, str(messages))]
+
+
+def load(schema: Schema, data) -> dict:
+    """Validate ``data`` (parsed JSON) with ``schema``.
+
+    Raises ``ValidationError`` (400): code ``missing_field`` when a required
+    field is absent, else ``invalid_request``; the message names every bad field.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError("expected a JSON object", code="invalid_request")
+    try:
+        return schema.load(data)
+    except SchemaError as exc:
+        pairs = _flatten(exc.messages)
+        code = "missing_field" if any(message == _REQUIRED_MESSAGE for _, message in pairs) else "invalid_request"
+        text = "; ".join(f"{field}: {message}" if field else message for field, message in pairs)
+        raise ValidationError(text, code=code) from exc
+
+
+def json_body():
+    """The request body parsed as JSON (any content type); raises ``ValidationError`` 400 ``malformed_json``.
+
+    A body over ``MAX_CONTENT_LENGTH`` raises werkzeug's 413 before parsing.
+    """
+    data = request.get_json(force=True, silent=True)
+    if data is None:
+        raise ValidationError("the request body is not valid JSON", code="malformed_json")
+    return data
+
+
+def _check_external_id(external_id: str) -> None:
+    if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+        raise ValidationError(f"external id is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
+
+
+def _award_json(result: AwardResult):
+    response = jsonify(result.to_dict())
+    response.status_code = 200 if result.duplicate else 201
+    return response
+
+
+@bp.post("/events")
+def post_event():
+    """Award points for one event (§4.1, §4.3).
+
+    ---
+    post:
+      operationId: postEvent
+      summary: Award points for one event
+      description: >
+        Goes through award(): the rule registry, caps (an award over a cap is
+        recorded with 0 points and capped=true) and idempotency. A reused
+        event_key with the same learner, activity type and payload answers 200
+        with the original result and duplicate=true; with anything different,
+        422 event_key_conflict. Concurrent requests with one key award once.
+      tags: [events]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: EventRequest
+      responses:
+        201:
+          description: Awarded (possibly capped with 0 points).
+          content:
+            application/json:
+              schema: AwardResult
+        200:
+          description: Duplicate event key with the same payload; the original result, duplicate=true.
+          content:
+            application/json:
+              schema: AwardResult
+        400: BadRequest
+        401: Unauthorized
+        404: NotFound
+        413: PayloadTooLarge
+        422: Unprocessable
+        429: RateLimited
+    """
+    data = load(_event_schema, json_body())
+    learner_id = reads.learner_id_for(data["user"])
+    result = award(learner_id, data["activity_type"], event_key=data["event_key"], occurred_at=data["occurred_at"],
+                   metadata=data["metadata"], description=data["description"], points=data["points"])
+    return _award_json(result)
+
+
+def _error_item(index: int, exc: ThriveError) -> dict:
+    return {"index": index, "status": exc.status, "error": {"code": exc.code, "message": exc.message}}
+
+
+@bp.post("/events/batch")
+def post_events_batch():
+    """Award a batch of events, one answer per event (§13).
+
+    ---
+    post:
+      operationId: postEventsBatch
+      summary: Award up to 1,000 events in one request
+      description: >
+        Each event is validated and awarded on its own, in order, through the
+        same award() as POST /events, in one transaction: an invalid event, an
+        unknown user or a reused key is that item's error and writes nothing,
+        the others are awarded. The answer is 200 with one result per event
+        (status 201 awarded, 200 duplicate, 4xx error) and a summary. More
+        than THRIVE_API_BATCH_MAX events (default 1,000) is a 413
+        batch_too_large and nothing is awarded.
+      tags: [events]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: BatchRequest
+      responses:
+        200:
+          description: One answer per event, in request order.
+          content:
+            application/json:
+              schema: BatchResponse
+        400: BadRequest
+        401: Unauthorized
+        413: PayloadTooLarge
+        429: RateLimited
+    """
+    events = load(_batch_schema, json_body())["events"]
+    limit = current_app.config["THRIVE_API_BATCH_MAX"]
+    if len(events) > limit:
+        raise ThriveError(f"a batch holds at most {limit} events, got {len(events)}; split it",
+                          code="batch_too_large", status=413)
+
+    answers: list[dict | None] = [None] * len(events)
+    valid: list[tuple[int, dict]] = []
+    for index, item in enumerate(events):
+        try:
+            valid.append((index, load(_event_schema, item)))
+        except ThriveError as exc:
+            answers[index] = _error_item(index, exc)
+    known = reads.learner_ids_for(data["user"] for _, data in valid)
+    pending: list[tuple[int, AwardRequest]] = []
+    for index, data in valid:
+        learner_id = known.get(data["user"])
+        if learner_id is None:
+            answers[index] = _error_item(index, UnknownLearner(f"no learner with external id {data['user']!r}"))
+            continue
+        pending.append((index, AwardRequest(
+            learner_id, data["activity_type"], data["event_key"], occurred_at=data["occurred_at"],
+            metadata=data["metadata"], description=data["description"], points=data["points"],
+        )))
+    outcomes = award_many([req for _, req in pending]) if pending else []
+    for (index, _req), outcome in zip(pending, outcomes):
+        if isinstance(outcome, ThriveError):
+            answers[index] = _error_item(index, outcome)
+        elif isinstance(outcome, AwardResult):
+            answers[index] = {"index": index, "status": 200 if outcome.duplicate else 201,
+                              "result": outcome.to_dict()}
+        else:  # award_many only returns results or ThriveErrors; anything else is a bug
+            raise outcome
+    summary = {
+        "awarded": sum(1 for a in answers if a["status"] == 201),
+        "duplicates": sum(1 for a in answers if a["status"] == 200),
+        "errors": sum(1 for a in answers if a["status"] >= 400),
+    }
+    return jsonify(_batch_response_schema.dump({"results": answers, "summary": summary}))
+
+
+def _user_json(learner) -> dict:
+    return _user_schema.dump({
+        "external_id": learner.external_id, "username": learner.username, "display_name": learner.display_name,
+        "email": learner.email, "timezone": learner.timezone, "topics": learner.topics,
+        "created_at": learner.created_at,
+    })
+
+
+@bp.put("/users/<external_id>")
+def put_user(external_id: str):
+    """Create or update the learner with an external id (§13).
+
+    ---
+    put:
+      operationId: putUser
+      summary: Create or update a learner
+      description: >
+        Creates the learner (username required; display name defaults to it,
+        time zone to the platform's) or updates the fields given. Answers the
+        learner's profile. A username already used by another learner is a
+        409 username_taken.
+      tags: [users]
+      parameters:
+        - ExternalId
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: UserUpsert
+      responses:
+        201:
+          description: Created.
+          content:
+            application/json:
+              schema: User
+        200:
+          description: Updated.
+          content:
+            application/json:
+              schema: User
+        400: BadRequest
+        401: Unauthorized
+        409: Conflict
+        413: PayloadTooLarge
+        429: RateLimited
+    """
+    _check_external_id(external_id)
+    fields = load(_user_upsert_schema, json_body())
+    for attempt in (1, 2):
+        try:
+            with write_transaction():
+                learner, created = learners.upsert_by_external_id(external_id, fields)
+                body = _user_json(learner)
+            break
+        except IntegrityError as exc:
+            # A concurrent PUT created the same learner (or took the username) first: try again
+            # once, which updates the now existing learner or reports the conflict cleanly.
+            if attempt == 2:
+                raise Conflict("the learner was changed concurrently; retry", code="conflict") from exc
+    response = jsonify(body)
+    response.status_code = 201 if created else 200
+    return response
+
+
+@bp.get("/users/<external_id>")
+def get_user(external_id: str):
+    """The learner's status: points, tier, level, streak, lifetime counters, weekly goals (§5, §13).
+
+    ---
+    get:
+      operationId: getUser
+      summary: A learner's status
+      description: >
+        Total and weekly points, tier (never decreasing) with progress to the
+        next, level with progress, current and longest streak as of the
+        learner's local today, banked grace days, lifetime counters and this
+        week's goals. Only the learner's own figures: Thrive has no ranks.
+      tags: [users]
+      parameters:
+        - ExternalId
+      responses:
+        200:
+          description: The status.
+          content:
+            application/json:
+              schema: UserStatus
+        401: Unauthorized
+        404: NotFound
+        429: RateLimited
+    """
+    learner = learners.get_by_external_id(external_id)
+    now = utcnow()
+    week = platform_week(now)
+    status = progression.status_for(learner.state, learner.timezone, now)
+    goals = reads.weekly_goals(learner.id, week)
+    tier, next_tier = status.tier.tier, status.tier.next_tier
+    body = _status_schema.dump({
+        "user": learner.external_id, "username": learner.username, "display_name": learner.display_name,
+        "total_points": status.total_points, "weekly_points": status.weekly_points, "week": week,
+        "tier": tier.key,
+        "tier_progress": {"tier": tier, "next_tier": next_tier, "points_to_next": status.tier.points_to_next,
+                          "percent": status.tier.percent},
+        "level": status.level.level, "level_progress": status.level,
+        "current_streak": status.current_streak, "longest_streak": status.longest_streak,
+        "grace_days": status.grace_days, "last_active_date": status.last_active_date,
+        "lifetime": status,
+        "weekly_goals": [{
+            "id": goal.id, "title": goal.title, "kind": goal.kind, "target": goal.target,
+            "progress": goal.progress, "reward": goal.reward, "completed": goal.completed_at is not None,
+            "completed_at": goal.completed_at,
+        } for goal in goals],
+    })
+    return jsonify(body)
+
+
+@bp.get("/users/<external_id>/events")
+def list_events(external_id: str):
+    """The learner's ledger, newest first, paged with a cursor (§4.4, §13).
+
+    ---
+    get:
+      operationId: listUserEvents
+      summary: A learner's ledger, paged
+      description: >
+        Every ledger entry of the learner (capped ones too, with 0 points),
+        newest occurred_at first. Follow next (or pass next_cursor as cursor)
+        until it is null.
+      tags: [users, events]
+      parameters:
+        - ExternalId
+        - in: query
+          schema: EventsQuerySchema
+      responses:
+        200:
+          description: One page.
+          content:
+            application/json:
+              schema: LedgerPage
+        400: BadRequest
+        401: Unauthorized
+        404: NotFound
+        429: RateLimited
+    """
+    query = load(_events_query_schema, request.args.to_dict())
+    learner_id = reads.learner_id_for(external_id)
+    page = reads.ledger_page(learner_id, query["limit"], query["cursor"])
+    next_url = (url_for("api.list_events", external_id=external_id, limit=query["limit"], cursor=page.next_cursor)
+                if page.next_cursor else None)
+    return jsonify(_ledger_page_schema.dump({"events": page.entries, "next_cursor": page.next_cursor,
+                                             "next": next_url}))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3 document of this API (public, no API key).
+
+    ---
+    get:
+      operationId: getOpenApiDocument
+      summary: This document
+      tags: [meta]
+      security: []
+      responses:
+        200:
+          description: The OpenAPI 3 document.
+          content:
+            application/json:
+              schema:
+                type: object
+        429: RateLimited
+    """
+    from .openapi import spec_dict
+
+    return jsonify(spec_dict(current_app))
