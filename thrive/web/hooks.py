@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..services.errors import ThriveError
-from ..timeutil import local_date, utcnow
+from ..timeutil import as_utc, local_date, platform_timezone_name, utcnow, zone
 
 #: Content-Security-Policy (§15): scripts only from our own files (no inline
 #: script, no eval — htmx runs with ``allowEval: false``); inline *style
@@ -131,6 +131,21 @@ def init_app(app: Flask) -> None:
                      405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
             return json_error(exc.code or 500, codes.get(exc.code, "http_error"), exc.description or exc.name)
         return render_template("error.html", status=exc.code, message=exc.description), exc.code
+
+    @app.template_filter("localtime")
+    def localtime_filter(value, fmt: str = "%d %b %Y, %H:%M") -> str:
+        """A UTC instant shown in the signed-in learner's time zone (platform zone when anonymous)."""
+        if value is None:
+            return ""
+        tz_name = current_user.timezone if current_user.is_authenticated else platform_timezone_name()
+        return as_utc(value).astimezone(zone(tz_name)).strftime(fmt)
+
+    @app.template_filter("isoformat")
+    def isoformat_filter(value) -> str:
+        """ISO 8601 for ``<time datetime>`` (instants as UTC)."""
+        if value is None:
+            return ""
+        return as_utc(value).isoformat() if hasattr(value, "hour") else value.isoformat()
 
     @app.context_processor
     def inject_header():
