@@ -89,6 +89,8 @@ def init_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    from .web.notifications import bp as notifications_bp
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
