@@ -1,0 +1,74 @@
+"""Settings page: one form, validated as a whole, saved in one transaction (nothing half-saved).
+
+Plain posts redirect with a flash message on success and answer 400 with the
+errors otherwise; HTMX posts get the form block back (200, so htmx swaps it)
+with a success note or the errors.
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ...models.community import NOTIFICATION_TYPES
+from ...services.settings import Settings, SettingsError, current_settings, parse_topics, update_settings
+from ..htmx import is_htmx, page_or_fragment
+from . import bp
+from .forms import PRIVACY_FIELDS, SettingsForm, notify_field_name
+
+TEMPLATE = "settings/index.html"
+
+
+def _form_from_learner() -> SettingsForm:
+    s = current_settings(current_user)
+    data = {
+        "display_name": s.display_name, "timezone": s.timezone, "topics": ", ".join(s.topics),
+        "share_activities": s.share_activities, "share_tier_upgrades": s.share_tier_upgrades,
+        "share_profile": s.share_profile,
+    }
+    data.update({notify_field_name(t): on for t, on in s.notification_prefs.items()})
+    return SettingsForm(data=data)
+
+
+def _render(form: SettingsForm, *, saved: bool = False, status: int = 200, general_error: str | None = None):
+    response = page_or_fragment(TEMPLATE, "settings_form", form=form, privacy=PRIVACY_FIELDS, saved=saved,
+                                general_error=general_error)
+    response.status_code = status
+    return response
+
+
+@bp.route("/settings", methods=["GET"])
+@login_required
+def index():
+    return _render(_form_from_learner())
+
+
+@bp.route("/settings", methods=["POST"])
+@login_required
+def save():
+    form = SettingsForm()
+    error_status = 200 if is_htmx() else 400
+    if not form.validate_on_submit():
+        return _render(form, status=error_status, general_error="Please fix the fields marked below.")
+    try:
+        settings = Settings(
+            display_name=form.display_name.data or "",
+            timezone=form.timezone.data or "",
+            topics=parse_topics(form.topics.data),
+            share_activities=form.share_activities.data,
+            share_tier_upgrades=form.share_tier_upgrades.data,
+            share_profile=form.share_profile.data,
+            notification_prefs={t: bool(form[notify_field_name(t)].data) for t in NOTIFICATION_TYPES},
+        )
+        saved = update_settings(current_user.id, settings)
+    except SettingsError as exc:
+        target = getattr(form, exc.field, None)
+        if target is not None:
+            target.errors = list(target.errors) + [exc.message]
+            return _render(form, status=error_status, general_error="Please fix the fields marked below.")
+        return _render(form, status=error_status, general_error=exc.message)
+    if is_htmx():
+        form.topics.data = ", ".join(saved.topics)
+        form.display_name.data = saved.display_name
+        return _render(form, saved=True)
+    flash("Settings saved.", "success")
+    return redirect(url_for("settings.index"))
