@@ -91,6 +91,10 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     from .web.notifications import bp as notifications_bp
     app.register_blueprint(notifications_bp)
+    from .web.journey import bp as journey_bp
+    app.register_blueprint(journey_bp)
+    from .web.settings import bp as settings_bp
+    app.register_blueprint(settings_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
