@@ -35,7 +35,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
 TOUCH_INTERVAL = 60.0
 
 _touch_lock = threading.Lock()
-_touched: dict[int, float] = {}
+_touched: dict[str, float] = {}  # key prefix → monotonic time of the last write
 _UNSET = object()
 
 
@@ -70,7 +70,7 @@ def current_client() -> ApiClient | None:
 def rate_limit_key() -> str:
     """Flask-Limiter bucket: the API key, or the client address without a valid key."""
     client = current_client()
-    return f"api-key:{client.id}" if client else f"ip:{get_remote_address()}"
+    return f"api-key:{client.prefix}" if client else f"ip:{get_remote_address()}"
 
 
 def _rate_limit() -> str:
@@ -81,9 +81,10 @@ def _touch(client: ApiClient) -> None:
     """Record ``last_used_at`` at most once per ``TOUCH_INTERVAL`` per key in this process."""
     now_mono = time.monotonic()
     with _touch_lock:
-        if now_mono - _touched.get(client.id, -TOUCH_INTERVAL) < TOUCH_INTERVAL:
+        last = _touched.get(client.prefix)
+        if last is not None and now_mono - last < TOUCH_INTERVAL:
             return
-        _touched[client.id] = now_mono
+        _touched[client.prefix] = now_mono
     now = utcnow()
     try:
         with write_transaction() as session:
@@ -115,7 +116,7 @@ def require_api_key():
 
 
 def rate_limit_message() -> str:
-    return f"rate limit exceeded ({_rate_limit()} per API key); retry after the Retry-After seconds"
+    return f"rate limit exceeded ({_rate_limit()} per API key); retry after the seconds in Retry-After"
 
 
 csrf.exempt(bp)

@@ -37,9 +37,8 @@ def learner_ids_for(external_ids: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start:start + _IN_CHUNK]
-        found.update(db.session.execute(
-            select(Learner.external_id, Learner.id).where(Learner.external_id.in_(chunk))
-        ).tuples())
+        rows = db.session.execute(select(Learner.external_id, Learner.id).where(Learner.external_id.in_(chunk)))
+        found.update((external_id, learner_id) for external_id, learner_id in rows)
     return found
 
 

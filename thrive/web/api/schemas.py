@@ -69,7 +69,7 @@ class BatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    events = fields.List(fields.Dict(), required=True,
+    events = fields.List(fields.Raw(metadata={"type": "object"}), required=True,
                          metadata=_doc("Up to THRIVE_API_BATCH_MAX (default 1,000) objects shaped like "
                                        "EventRequest; each is validated and answered on its own."))
 
