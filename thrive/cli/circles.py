@@ -1,0 +1,66 @@
+"""Thrive Circle commands: ``assign-circles`` and ``circles`` (§6.1, §12). Thin wrappers over services."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..services import circles
+from ..services.errors import ThriveError
+from ..timeutil import parse_week, platform_week, utcnow
+from . import thrive_cli
+
+
+def _week_option(ctx, param, value):
+    """Validate ``--week YYYY-Www`` (default: the current platform week); a bad week is a usage error (exit 2)."""
+    if value is None:
+        return platform_week(utcnow())
+    try:
+        parse_week(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+    return value
+
+
+WEEK = click.option("--week", default=None, callback=_week_option, metavar="YYYY-Www",
+                    help="Platform ISO week, e.g. 2026-W05 (default: the current week).")
+
+
+@thrive_cli.command("assign-circles")
+@WEEK
+def assign_circles_command(week):
+    """Place the week's eligible learners in Thrive Circles (idempotent: a re-run only adds newcomers)."""
+    try:
+        result = circles.assign_circles(week)
+    except ThriveError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    if result["created"]:
+        click.echo(f"{week}: placed {result['learners']:,} learners in {result['circles']:,} circles "
+                   f"({result['notified']:,} notified).")
+    elif result["learners"]:
+        click.echo(f"{week} was already assigned: placed {result['learners']:,} newly eligible learners "
+                   f"({result['circles']:,} new circles).")
+    else:
+        click.echo(f"{week} was already assigned: nothing to do.")
+    if result["goals_completed"]:
+        click.echo(f"{result['goals_completed']:,} circle goals were already reached and have been settled.")
+
+
+@thrive_cli.command("circles")
+@WEEK
+def circles_command(week):
+    """List the week's Thrive Circles: one line per circle with name, tier and member count."""
+    try:
+        rows = circles.list_circles(week)
+    except ThriveError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    if not rows:
+        click.echo(f"No circles for {week}.")
+        return
+    width = max(len(c.name) for c in rows)
+    for c in rows:
+        click.echo(f"{c.name.ljust(width)}  {c.tier.name:<8} {c.members:>3} member{'s' if c.members != 1 else ''}"
+                   + ("  goal reached" if c.goal_completed else ""))
+    click.echo(f"{len(rows):,} circles, {sum(c.members for c in rows):,} members in {week}.")
