@@ -72,7 +72,7 @@ def init_extensions(app: Flask) -> None:
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.
-HOOKED_SERVICES: list[str] = ["thrive.services.circles"]
+HOOKED_SERVICES: list[str] = ["thrive.services.community", "thrive.services.circles"]
 
 
 def init_services(app: Flask) -> None:
@@ -89,6 +89,8 @@ def init_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    from .web.community import bp as community_bp
+    app.register_blueprint(community_bp)
     from .web.notifications import bp as notifications_bp
     app.register_blueprint(notifications_bp)
     from .web.journey import bp as journey_bp

@@ -1,0 +1,6 @@
+"""Community pages (§7, §8): stats, feed, following, discover, cheers, follows and public profiles."""
+from flask import Blueprint
+
+bp = Blueprint("community", __name__)
+
+from . import views  # noqa: E402,F401

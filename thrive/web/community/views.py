@@ -1,0 +1,245 @@
+"""Community views: parse the request, call a service, render a page or its HTMX fragment (§7, §8).
+
+One URL serves both the page and its panel (``page_or_fragment``):
+
+- ``/community`` and ``/community/feed`` — the community page / the feed panel
+  (``?before=<cursor>``: the next page; as a fragment only the items, appended
+  by "load more"); ``/community/following`` — the same with the Following tab;
+- ``/community/stats`` — stats panel; ``/community/discover`` — discover panel
+  (``?tier=&topic=``);
+- ``POST /community/cheer`` — cheer a feed item (fragment: the cheer button, plus
+  a "+N points" toast);
+- ``/u/<username>`` — public profile (fragment: its activity);
+  ``/u/<username>/followers`` and ``/u/<username>/following`` — lists;
+- ``POST /u/<username>/follow`` / ``unfollow`` (fragment: the follow button),
+  ``POST /community/following/<id>/unfollow`` for someone whose profile is now private.
+
+Without JavaScript every form posts normally and redirects back (``next``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ...services import community, discover as discover_service, feed as feed_service, follows
+from ...services.errors import Conflict, ValidationError
+from ...timeutil import as_utc, utcnow
+from ..auth.views import safe_next
+from ..htmx import is_htmx, page_or_fragment, with_points_toast
+from . import bp
+
+PAGE_TEMPLATE = "community/index.html"
+PAGE_BLOCKS = ("stats_panel", "feed_panel", "discover_panel")
+
+
+@bp.app_template_filter("time_ago")
+def time_ago(instant: datetime, now: datetime | None = None) -> str:
+    """A friendly relative time ("5 minutes ago", "yesterday") for a UTC instant."""
+    now = now or utcnow()
+    seconds = max(int((now - as_utc(instant)).total_seconds()), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        n = seconds // 60
+        return f"{n} minute{'s' if n != 1 else ''} ago"
+    if seconds < 86400:
+        n = seconds // 3600
+        return f"{n} hour{'s' if n != 1 else ''} ago"
+    days = seconds // 86400
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+@bp.app_template_filter("utc_iso")
+def utc_iso(instant: datetime) -> str:
+    """ISO 8601 UTC to the second, for ``<time datetime>``."""
+    return as_utc(instant).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _here() -> str:
+    """The current local URL (for ``next`` in non-JS forms)."""
+    return request.full_path.rstrip("?")
+
+
+def _feed_urls(tab: str) -> dict:
+    endpoint = "community.following" if tab == "following" else "community.feed"
+    return {"feed_endpoint": endpoint}
+
+
+def _render_community(block: str, *, tab: str = "everyone", status: int = 200):
+    """The community page, or ``block`` alone for HTMX; only the context that is rendered is computed."""
+    learner_id = current_user.id
+    before = request.args.get("before") or None
+    wanted = {block} if is_htmx() else set(PAGE_BLOCKS)
+    if block == "feed_more":
+        wanted = {"feed_panel"} if not is_htmx() else wanted
+    ctx: dict = {"tab": tab, "here": _here(), "is_fragment": is_htmx(), **_feed_urls(tab)}
+    if "stats_panel" in wanted:
+        ctx["stats"] = community.weekly_stats()
+        ctx["min_aggregate"] = community.MIN_AGGREGATE_LEARNERS
+    if wanted & {"feed_panel", "feed_more"}:
+        ctx["feed"] = feed_service.feed_page(learner_id, scope="following" if tab == "following" else "everyone",
+                                             before=before)
+    if "discover_panel" in wanted:
+        ctx.update(_discover_context(learner_id))
+    response = page_or_fragment(PAGE_TEMPLATE, block, **ctx)
+    if ctx.get("discover_error"):
+        status = 400
+    response.status_code = status
+    return response
+
+
+def _discover_context(learner_id: int) -> dict:
+    tier, topic = request.args.get("tier", ""), request.args.get("topic", "")
+    try:
+        result = discover_service.discover(learner_id, tier=tier, topic=topic)
+        error = None
+    except ValidationError as exc:
+        result, error = discover_service.DiscoverResult([], None, None), exc.message
+    from ...services.registry import load_registry
+
+    return {"discover": result, "discover_error": error, "tiers": load_registry().tiers,
+            "my_topics": current_user.topics, "filter_tier": tier, "filter_topic": topic}
+
+
+@bp.route("/community")
+@login_required
+def index():
+    """The community page: stats, the Everyone feed, discover (§7)."""
+    return _render_community("feed_panel")
+
+
+@bp.route("/community/feed")
+@login_required
+def feed():
+    """The Everyone feed: its panel, or with ``?before`` the next page's items (§8.1)."""
+    return _render_community("feed_more" if request.args.get("before") else "feed_panel")
+
+
+@bp.route("/community/following")
+@login_required
+def following():
+    """The Following tab: followed learners' shared activity and tier-ups (§8.3)."""
+    return _render_community("feed_more" if request.args.get("before") else "feed_panel", tab="following")
+
+
+@bp.route("/community/stats")
+@login_required
+def stats():
+    """Community stats this week (§7)."""
+    return _render_community("stats_panel")
+
+
+@bp.route("/community/discover")
+@login_required
+def discover():
+    """Discover learners who share their profile, random order, by tier and topic (§8.2)."""
+    return _render_community("discover_panel")
+
+
+def _int_field(name: str) -> int:
+    raw = (request.form.get(name) or "").strip()
+    if not raw.isdigit():
+        raise ValidationError(f"{name} must be a positive integer", code="invalid_target")
+    return int(raw)
+
+
+@bp.route("/community/cheer", methods=["POST"])
+@login_required
+def cheer():
+    """Cheer a feed item (§8.1): ``kind`` (entry|tier_up) and ``id`` form fields."""
+    kind = (request.form.get("kind") or "").strip()
+    target_id = _int_field("id")
+    try:
+        result = community.cheer(current_user.id, kind, target_id)
+        points, cheers, message = result.points_awarded, result.cheers, f"You cheered {result.recipient_name} on!"
+    except Conflict as exc:
+        if exc.code != "already_cheered":
+            raise
+        points, cheers, message = 0, None, "You already cheered this."
+    if is_htmx():
+        if cheers is None:
+            cheers = community.cheer_count(kind, target_id)
+        item = {"kind": kind, "id": target_id, "cheered": True, "cheers": cheers, "can_cheer": True,
+                "dom_id": f"feed-{kind.replace('_', '-')}-{target_id}"}
+        response = make_response(render_template("community/_cheer_response.html", item=item,
+                                                 here=safe_next(request.form.get("next"))))
+        return with_points_toast(response, points, "cheer")
+    flash(message + (f" +{points} points" if points else ""), "success")
+    return redirect(safe_next(request.form.get("next") or url_for("community.index")))
+
+
+# --- profiles and follows -----------------------------------------------------
+
+@bp.route("/u/<username>")
+@login_required
+def profile(username: str):
+    """A learner's public profile (§7); private or unknown → 404 (§8.4). Fragment: its activity."""
+    prof = community.public_profile(username, current_user.id, before=request.args.get("before") or None)
+    return page_or_fragment("profile/show.html", "profile_activity", profile=prof, here=_here())
+
+
+def _follow_response(username: str, name: str, following: bool, message: str):
+    if is_htmx():
+        return render_template("profile/_follow.html", username=username, name=name, following=following,
+                               here=request.form.get("next"))
+    flash(message, "success")
+    return redirect(safe_next(request.form.get("next") or url_for("community.profile", username=username)))
+
+
+@bp.route("/u/<username>/follow", methods=["POST"])
+@login_required
+def follow(username: str):
+    """Follow a learner who shares their profile (§8.3)."""
+    target = community.visible_learner(username, current_user.id)
+    follows.follow(current_user.id, target.id)
+    return _follow_response(target.username, target.display_name, True, f"You now follow {target.display_name}.")
+
+
+@bp.route("/u/<username>/unfollow", methods=["POST"])
+@login_required
+def unfollow(username: str):
+    """Stop following a learner (§8.3)."""
+    target = community.visible_learner(username, current_user.id)
+    follows.unfollow(current_user.id, target.id)
+    return _follow_response(target.username, target.display_name, False,
+                            f"You no longer follow {target.display_name}.")
+
+
+@bp.route("/community/following/<int:learner_id>/unfollow", methods=["POST"])
+@login_required
+def unfollow_id(learner_id: int):
+    """Stop following someone listed as "A learner" (their profile is private, so no username)."""
+    if not follows.unfollow(current_user.id, learner_id):
+        abort(404)
+    if is_htmx():
+        return render_template("profile/_unfollowed.html")
+    flash("You no longer follow them.", "success")
+    return redirect(safe_next(request.form.get("next") or url_for("community.following_list",
+                                                                    username=current_user.username)))
+
+
+def _people(username: str, direction: str):
+    owner = community.visible_learner(username, current_user.id)
+    page_raw = request.args.get("page", "1")
+    if not page_raw.isdigit() or int(page_raw) < 1:
+        raise ValidationError("page must be a positive integer")
+    listing = (follows.followers if direction == "followers" else follows.following)(owner.id, int(page_raw))
+    mine = follows.followed_among(current_user.id, [p.id for p in listing.people])
+    return page_or_fragment("profile/people.html", "people_panel", owner=owner, direction=direction,
+                            listing=listing, mine=mine, is_owner=owner.id == current_user.id, here=_here())
+
+
+@bp.route("/u/<username>/followers")
+@login_required
+def followers_list(username: str):
+    """Who follows this learner (§8.3)."""
+    return _people(username, "followers")
+
+
+@bp.route("/u/<username>/following")
+@login_required
+def following_list(username: str):
+    """Whom this learner follows (§8.3)."""
+    return _people(username, "following")
