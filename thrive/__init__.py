@@ -72,7 +72,7 @@ def init_extensions(app: Flask) -> None:
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.
-HOOKED_SERVICES: list[str] = ["thrive.services.community", "thrive.services.circles"]
+HOOKED_SERVICES: list[str] = ["thrive.services.community", "thrive.services.goals", "thrive.services.circles"]
 
 
 def init_services(app: Flask) -> None:
@@ -97,6 +97,8 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(journey_bp)
     from .web.settings import bp as settings_bp
     app.register_blueprint(settings_bp)
+    from .web.goals import bp as goals_bp
+    app.register_blueprint(goals_bp)
     from .web.circles import bp as circles_bp
     app.register_blueprint(circles_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
