@@ -32,6 +32,9 @@ from .registry import load_registry
 RECENT_DAYS = 7
 #: Most "not done lately" suggestions shown.
 MAX_FRESH = 3
+#: Most weekly-goal suggestions shown (those closest to completion; the goals
+#: panel lists them all).
+MAX_GOALS = 2
 
 
 @dataclass(frozen=True)
@@ -139,9 +142,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _goal_remaining(goal, streak_now: int) -> int:
+    if goal.kind == "streak_days":
+        return max(goal.target - streak_now, 0)
+    return max(goal.target - goal.progress, 0)
+
+
 def _goal_recommendations(goals, usage, registry, streak_now: int, active_today: bool) -> list[Recommendation]:
     out: list[Recommendation] = []
-    for goal in goals:
+    open_goals = [g for g in goals if _goal_remaining(g, streak_now) > 0]
+    # Closest to completion first (smallest share left), then the larger reward.
+    open_goals.sort(key=lambda g: (_goal_remaining(g, streak_now) / max(g.target, 1), -g.reward, g.id))
+    for goal in open_goals[:MAX_GOALS]:
         reward = f"Worth +{goal.reward:,} points."
         if goal.kind == "streak_days":
             remaining = max(goal.target - streak_now, 0)
@@ -201,7 +213,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
 
     if streak_now >= 1 and not active_today:
         result.append(Recommendation(
-            key="streak", title=f"Keep your {_plural(streak_now, 'day')} streak alive",
+            key="streak", title=f"Keep your {streak_now}-day streak alive",
             detail="Any activity today counts.", icon="🔥", reason="streak"))
 
     recent = _recent_categories(learner.id, today - timedelta(days=RECENT_DAYS - 1))
