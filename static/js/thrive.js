@@ -94,7 +94,7 @@
     dialog.setAttribute("data-ready", "");
     var returnFocus = document.activeElement;
     if (typeof dialog.showModal === "function") {
-      if (dialog.open) dialog.close();
+      if (dialog.open) dialog.removeAttribute("open"); // not close(): its async "close" event would remove the dialog
       dialog.showModal();
     }
     var closeBtn = dialog.querySelector("[data-celebration-close]");
