@@ -1,0 +1,62 @@
+"""Browser: joining Thrive through the real sign-up form lands on "Your Thrive Circle" (§7, §15)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_up_and_see_home(page, backend):
+    page.goto("/")
+    page.wait_for_url(re.compile(r"/login"))  # anonymous visitors are sent to sign in
+    page.get_by_role("link", name="Create an account").click()
+    page.wait_for_url(re.compile(r"/register$"))
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Display name").fill("Ada Lovelace")
+    page.get_by_label("Email (optional)").fill("ada@example.org")
+    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_label("Password", exact=True).fill("correct horse")
+    page.get_by_label("Repeat password").fill("correct horse")
+    screenshot(page, f"{backend}-register-filled")
+    page.get_by_role("button", name="Create account").click()
+
+    page.wait_for_url(re.compile(r"/$"))
+    page.get_by_role("heading", name="Your Thrive Circle", level=1).wait_for()
+    page.get_by_text("Welcome to Thrive!").wait_for()
+    status = page.locator("#status-panel")
+    # A new learner starts at Ember; the first page view of the day awarded daily_login.
+    assert "Ember" in status.inner_text()
+    assert re.search(r"\b245 points to Spark\b", status.inner_text()), status.inner_text()
+    screenshot(page, f"{backend}-home-after-sign-up")
+    assert page.thrive_log.problems() == []
+
+
+def test_sign_up_errors_are_shown_on_the_form(page, make_learner, backend):
+    make_learner("taken", password="password123")
+    page.goto("/register")
+    page.get_by_label("Username").fill("taken")
+    page.get_by_label("Display name").fill("Someone")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Repeat password").fill("different")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_load_state()
+    assert re.search(r"/register$", page.url)
+    body = page.locator("main").inner_text()
+    assert "at least 8" in body.lower() or "Field must be at least 8" in body
+    assert "do not match" in body
+    screenshot(page, f"{backend}-register-errors")
+
+
+def test_sign_in_wrong_password_then_right(page, make_learner):
+    make_learner("grace", password="password123")
+    page.goto("/login")
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password", exact=True).fill("nope-nope")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Unknown username or wrong password.").wait_for()
+    sign_in(page, "grace")
+    assert page.get_by_role("heading", name="Your Thrive Circle", level=1).is_visible()
