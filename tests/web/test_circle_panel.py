@@ -1,0 +1,139 @@
+"""The circle panel on "Your Thrive Circle" (§6.1, §1.3, §8.4): no peer points, name order, privacy, HTMX."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from thrive.extensions import db
+from thrive.models import CircleMembership
+from thrive.services.circles import assign_circles
+from thrive.services.points import award
+from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instant
+
+
+def _award(app, learner_id, activity, key, **kw):
+    with app.app_context():
+        award(learner_id, activity, event_key=key, **kw)
+        db.session.remove()
+
+
+@pytest.fixture
+def circle(app, client, auth, make_learner):
+    """A circle of six: the signed-in viewer plus five peers with distinctive totals and privacy settings."""
+    week = platform_week(utcnow())
+    eight_days_ago = utcnow() - timedelta(days=8)
+    people = {
+        "viewer": make_learner("learner", display_name="Lea Learner"),
+        "adam": make_learner("adam", display_name="Adam"),
+        "zoe": make_learner("zoe", display_name="zoe Zimmer"),
+        "mia": make_learner("mia", display_name="mia"),
+        "secret": make_learner("secret", display_name="Secret Sam", share_profile=False),
+        "quiet": make_learner("quiet", display_name="Quiet Quinn", share_activities=False),
+    }
+    # distinctive totals earned before this week (they make everyone eligible)
+    _award(app, people["adam"].id, "admin_adjustment", "setup:adam", points=7777, description="setup",
+           occurred_at=eight_days_ago)
+    _award(app, people["zoe"].id, "admin_adjustment", "setup:zoe", points=4321, description="setup",
+           occurred_at=eight_days_ago)
+    for key in ("viewer", "mia", "secret", "quiet"):
+        _award(app, people[key].id, "comment_posted", f"setup:{key}", occurred_at=eight_days_ago)
+    with app.app_context():
+        assign_circles(week)
+        db.session.remove()
+    # this week's points: distinctive per-member amounts that must never be shown
+    _award(app, people["mia"].id, "special_event", "week:mia", points=617)
+    _award(app, people["quiet"].id, "special_event", "week:quiet", points=389)
+    _award(app, people["zoe"].id, "quiz_completed", "week:zoe", metadata={"topic": "Prompt Engineering"})
+    _award(app, people["secret"].id, "project_created", "week:secret")
+    auth.login()
+    client.get("/")  # first view of the day: daily_login (+5), then the viewer's goal bonus settles
+    return week, people
+
+
+def _section(html: str, heading_id: str) -> str:
+    start = html.index(f'id="{heading_id}"')
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def test_panel_never_shows_member_points(app, client, circle):
+    week, people = circle
+    html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    for amount in ("7,777", "7777", "4,321", "4321", "617", "389"):
+        assert amount not in html, f"a member's points ({amount}) leaked into the circle panel"
+    with app.app_context():
+        together = db.session.scalar(select(func.sum(CircleMembership.points))
+                                     .where(CircleMembership.week == week))
+    assert together > 1000
+    assert f"{together:,} of 600 points together this week" in html  # the aggregate is fine (§1.3)
+    assert 'id="circle-goal-progress"' in html and 'value="100"' in html
+    assert "You reached this week&#39;s goal together!" in html or "You reached this week's goal together!" in html
+
+
+def test_members_ordered_by_shown_name_with_privacy(client, circle):
+    html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    members = _section(html, "circle-members-heading")
+    names = re.findall(r'<span class="member-name">([^<]+)', members)
+    assert [n.strip() for n in names] == ["A learner", "Adam", "Lea Learner", "mia", "Quiet Quinn", "zoe Zimmer"]
+    assert "Secret Sam" not in html, "a learner who does not share their profile is 'A learner'"
+    assert "(you)" in members
+    assert members.count('class="avatar avatar-sm"') == 6
+    assert members.count("tier-chip") == 6
+    assert "Phoenix" in members  # Adam and zoe reached Phoenix; badges are fine, amounts are not
+    assert "streak-flame" in members  # active today → a flame
+
+
+def test_activity_is_shared_only_and_without_amounts(client, circle):
+    html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    activity = _section(html, "circle-activity-heading")
+    assert "zoe Zimmer</strong> completed a quiz on Prompt Engineering" in activity
+    assert "mia</strong> · Special event" in activity
+    assert "A learner</strong> created a project" in activity
+    assert "Quiet Quinn" not in activity, "no activity from a learner who does not share activities"
+    assert "points" not in activity and not re.search(r"\+\s*\d", activity)
+
+
+def test_fragment_vs_page_and_home(client, circle):
+    week, _ = circle
+    fragment = client.get("/panels/circle", headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<article id="circle-panel"') and "<html" not in body
+    assert 'hx-trigger="every 60s"' in body and 'hx-get="/panels/circle"' in body
+    assert "HX-Request" in fragment.headers["Vary"]
+    page = client.get("/panels/circle")
+    page_html = page.get_data(as_text=True)
+    assert "<html" in page_html and 'id="circle-panel"' in page_html and "HX-Request" in page.headers["Vary"]
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="circle-panel"' in home and "Ember Circle A" in home
+    assert home.count('id="circle-panel"') == 1
+
+
+def test_countdown_to_the_weekly_reset(client, circle):
+    week, _ = circle
+    html = client.get("/").get_data(as_text=True)
+    reset = week_start_instant(shift_week(week, 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = re.search(r'<time datetime="([^"]+)" data-countdown>([^<]+)</time>', html)
+    assert m and m.group(1) == reset
+    assert re.fullmatch(r"\d+ days? \d+ h|\d+ h \d+ min|\d+ min|less than a minute", m.group(2))
+    # CSP-safe: the countdown script is a static file, no inline script
+    assert re.search(r'<script src="/static/js/countdown.js" defer></script>', html)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    js = client.get("/static/js/countdown.js")
+    assert js.status_code == 200 and b"data-countdown" in js.data
+    js.close()
+
+
+def test_learner_without_a_circle_sees_a_friendly_message(client, auth, make_learner):
+    make_learner("learner", display_name="Lea Learner")
+    auth.login()
+    html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "not in a circle this week yet" in html
+    assert "data-countdown" in html and 'hx-trigger="every 60s"' in html
+
+
+def test_panel_requires_sign_in(client):
+    response = client.get("/panels/circle")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
