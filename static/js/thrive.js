@@ -6,13 +6,15 @@
  * - "+N points" toasts from the `thrive:points` HX-Trigger event (aria-live region)
  * - celebration modal: <dialog data-celebration> → showModal(), focus, confetti
  *   (skipped with prefers-reduced-motion)
- * - Chart.js charts fed by <script type="application/json"> data blocks
+ * - Chart.js charts fed by JSON in a data-chart-json attribute (survives htmx swaps,
+ *   which drop <script> elements)
  */
 (function () {
   "use strict";
 
   var THEME_COOKIE = "thrive_theme";
   var TOAST_MS = 6000;
+  var GRID = "rgba(128, 128, 128, 0.25)";  // chart grid lines, visible on light and dark
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
 
   /* ---- Theme ------------------------------------------------------------ */
@@ -122,10 +124,10 @@
 
   function buildChart(canvas) {
     if (typeof window.Chart !== "function") return;
-    var source = document.getElementById(canvas.getAttribute("data-chart-data"));
-    if (!source) return;
+    var holder = canvas.closest("[data-chart-json]");
+    if (!holder) return;
     var data;
-    try { data = JSON.parse(source.textContent); } catch (e) { return; }
+    try { data = JSON.parse(holder.getAttribute("data-chart-json")); } catch (e) { return; }
     var existing = window.Chart.getChart(canvas);
     if (existing) existing.destroy();
     var kind = canvas.getAttribute("data-chart");
@@ -159,8 +161,8 @@
         options: {
           responsive: true, maintainAspectRatio: false, animation: reducedMotion && reducedMotion.matches ? false : {},
           scales: {
-            x: { stacked: true, ticks: { color: text, maxRotation: 60, autoSkip: true } },
-            y: { stacked: true, beginAtZero: true, ticks: { color: text, precision: 0 } }
+            x: { stacked: true, ticks: { color: text, maxRotation: 60, autoSkip: true }, grid: { color: GRID } },
+            y: { stacked: true, beginAtZero: true, ticks: { color: text, precision: 0 }, grid: { color: GRID } }
           },
           plugins: { legend: { position: "bottom", labels: { color: text } } }
         }

@@ -176,7 +176,8 @@ def _goal_recommendations(goals, usage, registry, streak_now: int, active_today:
             types.sort(key=lambda t: (usage[t].last_date if t in usage else date.min, t))
             first = ACTIONS[types[0]]
             others = len(types) - 1
-            hint = first.title + (f" (or {_plural(others, 'other activity')} that count)" if others else "")
+            noun = "activity" if others == 1 else "activities"
+            hint = first.title + (f" (or one of {others} other {noun} that count)" if others else "")
             detail = f"{remaining} more to go — {hint}. {reward}"
             icon, link, activity = first.icon, first.link, types[0]
         else:
