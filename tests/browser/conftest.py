@@ -189,3 +189,82 @@ def format_violations(where: str, violations: list[dict]) -> str:
         if len(v["nodes"]) > 5:
             lines.append(f"    … and {len(v['nodes']) - 5} more element(s)")
     return "\n".join(lines)
+
+
+@dataclass
+class Community:
+    """Learners and feed items made by :func:`populate` (ids of ledger entries / progression events)."""
+
+    ids: dict[str, int]
+    sam_quiz: int
+    sam_project: int
+    sam_phoenix: int
+    kim_feedback: int
+    lee_quiz: int
+    #: point totals that must never be shown to anyone but their owner (§1.3)
+    secret_totals: tuple[str, ...] = ("7,777", "7777", "4,321", "4321")
+
+
+def populate(app) -> Community:
+    """A small community, written through ``award()`` (the only way points change).
+
+    - ``ava`` (Ava Lovelace, ext-ava): the viewer; a quiz, a comment and a
+      special event that took her to Spark (her celebrations are already
+      shown, so no modal gets in the way).
+    - ``sam`` (Sam Carter): shares everything; a total of exactly 7,777 points
+      (mostly an admin adjustment, which feeds never show), reached Phoenix;
+      a quiz on Prompt Engineering and a project in the last hour.
+    - ``kim``: does not share her profile ("A learner"); 4,321 points; peer feedback.
+    - ``lee``: does not share activities; a quiz on "Secret Topic".
+    All passwords are ``password123``.
+    """
+    from datetime import timedelta
+
+    from thrive.extensions import db
+    from thrive.services.celebrations import claim_pending
+    from thrive.services.learners import create_learner
+    from thrive.services.points import award
+    from thrive.timeutil import utcnow
+
+    now = utcnow()
+    with app.app_context():
+        people = {
+            "ava": create_learner("ava", "Ava Lovelace", password=PASSWORD, external_id="ext-ava", topics=["Python"]),
+            "sam": create_learner("sam", "Sam Carter", password=PASSWORD, external_id="ext-sam",
+                                  topics=["Prompt Engineering", "Python"]),
+            "kim": create_learner("kim", "Kim Private", password=PASSWORD, share_profile=False, topics=["Python"]),
+            "lee": create_learner("lee", "Lee Quiet", password=PASSWORD, share_activities=False, topics=["SQL"]),
+        }
+        ids = {name: learner.id for name, learner in people.items()}
+
+        def give(who, activity_type, ago, **kw):
+            return award(ids[who], activity_type, event_key=f"browser:{who}:{activity_type}:{ago}",
+                         occurred_at=now - ago, **kw).event_id
+
+        give("kim", "admin_adjustment", timedelta(hours=4), points=4311, description="points from the old platform")
+        give("sam", "admin_adjustment", timedelta(hours=3), points=7732, description="points from the old platform")
+        give("ava", "special_event", timedelta(hours=2), points=300, metadata={"topic": "Hackathon"})
+        give("ava", "quiz_completed", timedelta(hours=1), metadata={"topic": "Python", "difficulty": "beginner"})
+        give("ava", "comment_posted", timedelta(minutes=50), metadata={"topic": "Python"})
+        kim_feedback = give("kim", "feedback_given", timedelta(minutes=30), metadata={"topic": "Data Viz"})
+        sam_project = give("sam", "project_created", timedelta(minutes=20), metadata={"topic": "Chatbots"})
+        lee_quiz = give("lee", "quiz_completed", timedelta(minutes=15), metadata={"topic": "Secret Topic"})
+        sam_quiz = give("sam", "quiz_completed", timedelta(minutes=10),
+                        metadata={"topic": "Prompt Engineering", "difficulty": "intermediate"})
+        from sqlalchemy import select
+
+        from thrive.models import ProgressionEvent
+
+        sam_phoenix = db.session.scalar(select(ProgressionEvent.id).where(
+            ProgressionEvent.learner_id == ids["sam"], ProgressionEvent.kind == "tier_up",
+            ProgressionEvent.to_value == "phoenix"))
+        claim_pending(ids["ava"])
+        db.session.commit()
+        db.session.remove()
+    return Community(ids, sam_quiz, sam_project, sam_phoenix, kim_feedback, lee_quiz)
+
+
+@pytest.fixture
+def community(app) -> Community:
+    """The :func:`populate` community on this test's database."""
+    return populate(app)

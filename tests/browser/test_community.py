@@ -1,0 +1,141 @@
+"""Browser: cheering a feed item, following from discover, and privacy switches seen from another session (§8)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _item(page, kind: str, item_id: int):
+    return page.locator(f"#feed-{kind}-{item_id}")
+
+
+def test_cheer_feed_items_shows_points_toast_with_diminishing_returns(page, community, app, backend):
+    sign_in(page, "ava")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Community").click()
+    page.wait_for_url(re.compile(r"/community$"))
+    quiz = _item(page, "entry", community.sam_quiz)
+    expect(quiz).to_contain_text("Sam Carter completed a quiz on Prompt Engineering")
+    toasts = page.locator("#toasts [data-toast]")
+    expect(toasts).to_have_count(0)
+
+    quiz.get_by_role("button", name="Cheer").click()
+    expect(quiz.get_by_role("button", name="Cheered")).to_be_disabled()
+    expect(quiz).to_contain_text("1 cheer")
+    expect(toasts.filter(has_text="+2 points")).to_have_count(1)
+    screenshot(page, f"{backend}-community-cheer-toast")
+
+    # a second cheer for the same person within 24 h is worth half (§8.1 anti-farming) …
+    project = _item(page, "entry", community.sam_project)
+    project.get_by_role("button", name="Cheer").click()
+    expect(project.get_by_role("button", name="Cheered")).to_be_disabled()
+    expect(toasts.filter(has_text="+1 points")).to_have_count(1)
+    # … and a third one nothing: no toast, but the cheer counts
+    phoenix = _item(page, "tier-up", community.sam_phoenix)
+    expect(phoenix).to_contain_text("Sam Carter reached Phoenix!")
+    phoenix.get_by_role("button", name="Cheer").click()
+    expect(phoenix.get_by_role("button", name="Cheered")).to_be_disabled()
+    page.wait_for_timeout(500)
+    assert toasts.count() <= 2 and toasts.filter(has_text="+0").count() == 0
+    # the learner's own items cannot be cheered
+    own = page.locator(".feed-item", has_text="Ava Lovelace completed a quiz on Python")
+    expect(own).to_have_count(1)
+    expect(own.get_by_role("button", name="Cheer")).to_have_count(0)
+
+    from sqlalchemy import select
+
+    from thrive.extensions import db
+    from thrive.models import LedgerEntry
+
+    with app.app_context():
+        points = db.session.scalars(select(LedgerEntry.points).where(
+            LedgerEntry.learner_id == community.ids["ava"], LedgerEntry.activity_type == "reaction_given"
+        ).order_by(LedgerEntry.id)).all()
+        db.session.remove()
+    assert points == [2, 1, 0]
+    assert page.thrive_log.problems() == []
+
+
+def test_follow_from_discover_then_following_tab(page, community, app, backend):
+    sign_in(page, "ava")
+    page.goto("/community")
+    discover = page.locator("#discover-panel")
+    expect(discover.get_by_role("link", name="Sam Carter")).to_be_visible()
+    expect(discover).not_to_contain_text("Kim Private")  # does not share her profile (§8.4)
+    expect(discover).not_to_contain_text("Ava Lovelace")  # never oneself
+    discover.get_by_role("button", name="Follow Sam Carter").click()
+    expect(discover.get_by_role("button", name="Unfollow Sam Carter")).to_be_visible()
+    expect(discover).to_contain_text("Following")
+    screenshot(page, f"{backend}-community-followed")
+
+    page.locator("#feed-panel").get_by_role("link", name="Following").click()
+    feed = page.locator("#feed-panel")
+    expect(feed.get_by_role("heading", name="People you follow")).to_be_visible()
+    expect(feed).to_contain_text("Sam Carter completed a quiz on Prompt Engineering")
+    expect(feed).to_contain_text("Sam Carter reached Phoenix!")
+    expect(feed).not_to_contain_text("Ava Lovelace")
+    expect(feed).not_to_contain_text("A learner gave a peer feedback")
+    screenshot(page, f"{backend}-community-following-tab")
+
+    from sqlalchemy import select
+
+    from thrive.extensions import db
+    from thrive.models import Follow, Notification
+
+    with app.app_context():
+        assert db.session.get(Follow, (community.ids["ava"], community.ids["sam"])) is not None
+        kinds = db.session.scalars(select(Notification.type).where(
+            Notification.learner_id == community.ids["sam"])).all()
+        db.session.remove()
+    assert "new_follower" in kinds
+    # the follow survives a reload (it is stored, not just swapped in)
+    page.goto("/community")
+    expect(page.locator("#discover-panel").get_by_role("button", name="Unfollow Sam Carter")).to_be_visible()
+    assert page.thrive_log.problems() == []
+
+
+def test_privacy_switches_take_effect_in_another_learners_session(new_page, community, backend):
+    viewer = new_page()
+    viewer.clock.install()  # the feed polls every 60 s: fast-forwarded below
+    sign_in(viewer, "ava")
+    viewer.goto("/community")
+    feed = viewer.locator("#feed-panel")
+    expect(feed).to_contain_text("Sam Carter completed a quiz on Prompt Engineering")
+    expect(feed).not_to_contain_text("Secret Topic")  # Lee does not share activities
+    expect(feed).not_to_contain_text("Lee Quiet")
+    expect(feed).to_contain_text("A learner gave a peer feedback")  # Kim's private profile: anonymous
+    viewer.evaluate("() => { window.__thriveMarker = 'no reload'; }")
+
+    sam = new_page()
+    sign_in(sam, "sam")
+    sam.goto("/settings")
+    share = sam.get_by_role("switch", name="Share my activities")
+    expect(share).to_be_checked()
+    share.uncheck()
+    sam.get_by_role("button", name="Save settings").click()
+    expect(sam.get_by_text("Settings saved.")).to_be_visible()
+    screenshot(sam, f"{backend}-settings-share-activities-off")
+
+    viewer.clock.fast_forward("01:01")  # the feed's 60 s poll
+    expect(feed).not_to_contain_text("Sam Carter", timeout=10_000)
+    assert viewer.evaluate("() => window.__thriveMarker") == "no reload"
+    screenshot(viewer, f"{backend}-community-after-sam-stopped-sharing")
+
+    # share profile off: gone from discover, profile page 404
+    viewer.goto("/u/sam")
+    expect(viewer.get_by_role("heading", name=re.compile("Sam Carter"))).to_be_visible()
+    sam.reload()
+    profile_switch = sam.get_by_role("switch", name="Share my profile")
+    profile_switch.uncheck()
+    sam.get_by_role("button", name="Save settings").click()
+    expect(sam.get_by_text("Settings saved.")).to_be_visible()
+    response = viewer.goto("/u/sam")
+    assert response.status == 404
+    viewer.goto("/community")
+    expect(viewer.locator("#discover-panel")).not_to_contain_text("Sam Carter")
+    assert sam.thrive_log.problems() == []
