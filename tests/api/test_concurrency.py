@@ -120,6 +120,6 @@ def test_concurrent_puts_create_one_learner(app, live_server, api_headers):
         return call
 
     answers = _all_at_once([put(i) for i in range(10)])
-    assert sorted(status for status, _ in answers) == [200] * 9 + [201]
+    assert sorted(status for status, _ in answers) == [200] * 9 + [201], answers
     with app.app_context():
         assert db.session.scalar(select(func.count(Learner.id)).where(Learner.external_id == "lms-race")) == 1

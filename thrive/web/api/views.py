@@ -272,10 +272,13 @@ def put_user(external_id: str):
                 learner, created = learners.upsert_by_external_id(external_id, fields)
                 body = _user_json(learner)
             break
-        except IntegrityError as exc:
-            # A concurrent PUT created the same learner (or took the username) first: try again
-            # once, which updates the now existing learner or reports the conflict cleanly.
+        except (IntegrityError, Conflict) as exc:
+            # A concurrent PUT may have created this learner between our lookup and our insert
+            # (external_id_taken, or a unique violation on PostgreSQL): try once more, which
+            # updates the now existing learner — or reports a real username conflict.
             if attempt == 2:
+                if isinstance(exc, Conflict):
+                    raise
                 raise Conflict("the learner was changed concurrently; retry", code="conflict") from exc
     response = jsonify(body)
     response.status_code = 201 if created else 200
