@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from ...services import inbox
+from ..hooks import HeaderInfo
 from ..htmx import is_htmx, page_or_fragment
 from . import bp
 from .oob import bell_oob, celebration_oob
@@ -34,12 +35,15 @@ def index():
 @bp.route("/notifications/bell")
 @login_required
 def bell():
-    """The bell (unread count) for polling; carries pending celebrations out of band."""
+    """The bell (unread count) for polling; carries the header tier chip and pending celebrations out of band."""
     if not is_htmx():
         response = redirect(url_for("notifications.index"))
     else:
-        body = render_template("_bell.html", unread=inbox.unread_count(current_user.id))
-        response = make_response(body + celebration_oob(current_user.id))
+        header = HeaderInfo(current_user)
+        body = (render_template("_bell.html", unread=header.unread)
+                + render_template("_header_tier.html", tier=header.tier, level=header.level, oob=True)
+                + celebration_oob(current_user.id))
+        response = make_response(body)
     response.vary.add("HX-Request")
     return response
 
