@@ -306,7 +306,7 @@ def test_cheer_daily_cap_applies(app, app_ctx, make_learner):
     cheerer = make_learner()
     items = []
     for _ in range(21):
-        peer = make_learner()
+        peer = make_learner(password=None)
         items.append(give(app, peer.id, at=ago(minutes=30)).event_id)
     results = [community.cheer(cheerer.id, "entry", i) for i in items]
     assert [r.points_awarded for r in results] == [2] * 20 + [0]

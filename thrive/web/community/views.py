@@ -62,6 +62,12 @@ def _here() -> str:
     return request.full_path.rstrip("?")
 
 
+def _back(default: str) -> str:
+    """The form's ``next`` when it is a safe local path, else ``default`` (no open redirects)."""
+    target = request.form.get("next")
+    return target if target and safe_next(target) == target else default
+
+
 def _feed_urls(tab: str) -> dict:
     endpoint = "community.following" if tab == "following" else "community.feed"
     return {"feed_endpoint": endpoint}
@@ -72,8 +78,6 @@ def _render_community(block: str, *, tab: str = "everyone", status: int = 200):
     learner_id = current_user.id
     before = request.args.get("before") or None
     wanted = {block} if is_htmx() else set(PAGE_BLOCKS)
-    if block == "feed_more":
-        wanted = {"feed_panel"} if not is_htmx() else wanted
     ctx: dict = {"tab": tab, "here": _here(), "is_fragment": is_htmx(), **_feed_urls(tab)}
     if "stats_panel" in wanted:
         ctx["stats"] = community.weekly_stats()
@@ -164,10 +168,10 @@ def cheer():
         item = {"kind": kind, "id": target_id, "cheered": True, "cheers": cheers, "can_cheer": True,
                 "dom_id": f"feed-{kind.replace('_', '-')}-{target_id}"}
         response = make_response(render_template("community/_cheer_response.html", item=item,
-                                                 here=safe_next(request.form.get("next"))))
+                                                 here=_back(url_for("community.index"))))
         return with_points_toast(response, points, "cheer")
     flash(message + (f" +{points} points" if points else ""), "success")
-    return redirect(safe_next(request.form.get("next") or url_for("community.index")))
+    return redirect(_back(url_for("community.index")))
 
 
 # --- profiles and follows -----------------------------------------------------
@@ -183,9 +187,9 @@ def profile(username: str):
 def _follow_response(username: str, name: str, following: bool, message: str):
     if is_htmx():
         return render_template("profile/_follow.html", username=username, name=name, following=following,
-                               here=request.form.get("next"))
+                               here=_back(url_for("community.profile", username=username)))
     flash(message, "success")
-    return redirect(safe_next(request.form.get("next") or url_for("community.profile", username=username)))
+    return redirect(_back(url_for("community.profile", username=username)))
 
 
 @bp.route("/u/<username>/follow", methods=["POST"])
@@ -216,8 +220,7 @@ def unfollow_id(learner_id: int):
     if is_htmx():
         return render_template("profile/_unfollowed.html")
     flash("You no longer follow them.", "success")
-    return redirect(safe_next(request.form.get("next") or url_for("community.following_list",
-                                                                    username=current_user.username)))
+    return redirect(_back(url_for("community.following_list", username=current_user.username)))
 
 
 def _people(username: str, direction: str):
