@@ -69,14 +69,12 @@ def build_scheduler(app) -> BlockingScheduler:
     from thrive.jobs import JOBS
 
     tz = app.config.get("THRIVE_TIMEZONE", "UTC")
-    scheduler = BlockingScheduler(
-        timezone=tz,
-        job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "max_instances": 1},
-    )
+    defaults = {"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "max_instances": 1}
+    scheduler = BlockingScheduler(timezone=tz, job_defaults=defaults)
     for job in JOBS.values():
         scheduler.add_job(run_scheduled, CronTrigger(timezone=tz, **job.cron), args=(app, job.name), id=job.name,
-                          name=job.title, replace_existing=True)
-    scheduler.add_job(run_catch_up, "date", args=(app,), id="catch_up", name="Catch up missed periods")
+                          name=job.title, replace_existing=True, **defaults)
+    scheduler.add_job(run_catch_up, "date", args=(app,), id="catch_up", name="Catch up missed periods", **defaults)
     return scheduler
 
 
