@@ -206,3 +206,23 @@ def test_body_over_the_size_limit_is_413_json(api, app, ledger_count):
 def test_unknown_api_path_and_wrong_method_answer_json(api):
     assert_error(api.get("/api/v1/nothing-here"), 404, "not_found")
     assert_error(api.get("/api/v1/events"), 405, "method_not_allowed")
+
+
+def test_unexpected_failure_is_500_json_and_writes_nothing(api, app, ledger_count):
+    """A crash inside award() rolls its transaction back and answers the §13 error shape."""
+    from thrive.services import points
+
+    api.create_user("lms-1")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def exploding_hook(ctx):
+        raise RuntimeError("disk on fire")
+
+    points.register_award_hook(exploding_hook)
+    try:
+        response = api.event("lms-1", "comment_posted", "k")
+    finally:
+        points._award_hooks.remove(exploding_hook)
+    assert_error(response, 500, "internal_error")
+    assert ledger_count() == 0
+    assert api.event("lms-1", "comment_posted", "k").status_code == 201  # the retry goes through

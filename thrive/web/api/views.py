@@ -12,12 +12,14 @@ from flask import current_app, jsonify, request, url_for
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import InternalServerError
 
 from ...db import write_transaction
 from ...services import learners, progression
 from ...services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
 from ...services.points import AwardRequest, AwardResult, award, award_many
 from ...timeutil import platform_week, utcnow
+from ..hooks import json_error
 from . import bp, reads
 from .schemas import (
     MAX_EXTERNAL_ID_LENGTH,
@@ -41,6 +43,13 @@ _ledger_page_schema = LedgerPageSchema()
 _batch_response_schema = BatchResponseSchema()
 
 _REQUIRED_MESSAGE = "Missing data for required field."
+
+
+@bp.errorhandler(InternalServerError)
+def internal_error(_exc):
+    """Unexpected failures answer §13-shaped JSON too; the failed transaction was rolled back."""
+    return json_error(500, "internal_error",
+                      "unexpected server error; nothing was applied — retrying with the same event_key is safe")
 
 
 def _flatten(messages, prefix: str = "") -> list[tuple[str, str]]:
