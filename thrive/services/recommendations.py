@@ -98,28 +98,49 @@ class _Usage:
     ever: int
 
 
-def _usage_by_type(learner_id: int, today: date, week: str) -> dict[str, _Usage]:
-    """Per activity type: last local date done, uncapped counts today / this week / ever."""
-    rows = db.session.execute(
-        select(
-            LedgerEntry.activity_type,
-            func.max(LedgerEntry.local_date),
-            func.sum(case((LedgerEntry.local_date == today, 1), else_=0)),
-            func.sum(case((LedgerEntry.week == week, 1), else_=0)),
-            func.count(LedgerEntry.id),
-        )
-        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.capped.is_(False))
+#: Instants this far back cover the whole current platform week and local day in any time zone.
+_RECENT_SPAN = timedelta(days=9)
+
+
+def _usage_by_type(learner_id: int, today: date, week: str, now: datetime, registry) -> dict[str, _Usage]:
+    """Per activity type: last local date done, uncapped counts today / this week / ever.
+
+    Three narrow queries instead of one pass over the whole ledger, so heavy
+    learners stay fast: the last date per type reads only the
+    ``(learner_id, activity_type, local_date)`` index (a capped entry still
+    counts as done); today/week counts read the last few days by
+    ``occurred_at``; "ever" counts only types that have a ``max_ever`` cap.
+    """
+    last = dict(db.session.execute(
+        select(LedgerEntry.activity_type, func.max(LedgerEntry.local_date))
+        .where(LedgerEntry.learner_id == learner_id)
         .group_by(LedgerEntry.activity_type)
-    ).all()
-    return {r[0]: _Usage(r[1], int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+    ).all())
+    recent = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in db.session.execute(
+        select(LedgerEntry.activity_type,
+               func.sum(case((LedgerEntry.local_date == today, 1), else_=0)),
+               func.sum(case((LedgerEntry.week == week, 1), else_=0)))
+        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.occurred_at >= now - _RECENT_SPAN,
+               LedgerEntry.capped.is_(False))
+        .group_by(LedgerEntry.activity_type)
+    ).all()}
+    ever_types = [t for t in ACTIONS if t in registry.rules and registry.rules[t].max_ever is not None]
+    ever = dict(db.session.execute(
+        select(LedgerEntry.activity_type, func.count(LedgerEntry.id))
+        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.activity_type.in_(ever_types),
+               LedgerEntry.capped.is_(False))
+        .group_by(LedgerEntry.activity_type)
+    ).all()) if ever_types else {}
+    return {t: _Usage(last.get(t), *recent.get(t, (0, 0)), int(ever.get(t, 0))) for t in set(last) | set(recent)}
 
 
-def _recent_categories(learner_id: int, since: date) -> set[str]:
-    """Categories in which the learner earned points on or after local date ``since``."""
+def _recent_categories(learner_id: int, since: date, now: datetime) -> set[str]:
+    """Categories in which the learner earned points on or after local date ``since`` (read by recent instants)."""
     return set(db.session.scalars(
         select(LedgerEntry.category).distinct()
-        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.local_date >= since, LedgerEntry.points > 0,
-               LedgerEntry.category.is_not(None))
+        .where(LedgerEntry.learner_id == learner_id,
+               LedgerEntry.occurred_at >= now - timedelta(days=RECENT_DAYS) - _RECENT_SPAN,
+               LedgerEntry.local_date >= since, LedgerEntry.points > 0, LedgerEntry.category.is_not(None))
     ))
 
 
@@ -199,7 +220,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     registry = load_registry()
     today = local_date(now, learner.timezone)
     week = platform_week(now)
-    usage = _usage_by_type(learner.id, today, week)
+    usage = _usage_by_type(learner.id, today, week, now, registry)
     state = learner.state
     streak = effective_streak(state, today) if state is not None else None
     streak_now = streak.current if streak else 0
@@ -217,7 +238,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
             key="streak", title=f"Keep your {streak_now}-day streak alive",
             detail="Any activity today counts.", icon="🔥", reason="streak"))
 
-    recent = _recent_categories(learner.id, today - timedelta(days=RECENT_DAYS - 1))
+    recent = _recent_categories(learner.id, today - timedelta(days=RECENT_DAYS - 1), now)
     suggested = {r.activity_type for r in result if r.activity_type}
     candidates = []
     for activity_type, action in ACTIONS.items():
