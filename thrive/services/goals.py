@@ -32,9 +32,10 @@ goals were created.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flask import current_app
 from sqlalchemy import DateTime, Integer, String, and_, distinct, exists, func, literal, select, true
@@ -150,10 +151,9 @@ def create_weekly_goals(week: str, *, now: datetime | None = None) -> dict[str, 
             .where(_eligible_filter(since))
         ) or 0
         created = _insert_goals(session, eligible_select)
-    refreshed = completed = 0
-    for learner_id in _learners_with_open_goals_and_awards(week):
-        refreshed += 1
-        completed += refresh_goals(learner_id, week)
+    to_refresh = _learners_with_open_goals_and_awards(week)
+    completed = refresh_learners(to_refresh, week)
+    refreshed = len(to_refresh)
     return {"week": week, "eligible": eligible, "created": created, "refreshed": refreshed, "completed": completed}
 
 
@@ -259,8 +259,12 @@ def _completed_topic_before(session: Session, learner_id: int, activity_types: l
     ) is not None
 
 
-def _advance(session: Session, goal: WeeklyGoal, item: _Award, current_streak: int) -> None:
-    """Fold one award into ``goal``'s progress (the single progress rule, §6.2)."""
+#: ``seen_before(activity_types, topic)`` → did the learner complete ``topic`` in an earlier week?
+TopicCheck = Callable[[list[str], str], bool]
+
+
+def _advance(goal: WeeklyGoal, item: _Award, current_streak: int, seen_before: TopicCheck) -> None:
+    """Fold one award into ``goal``'s progress — the single progress rule of §6.2 (hook and refresh)."""
     if item.week != goal.week or item.activity_type == COMPLETION_ACTIVITY:
         return
     if goal.kind == "activity_count":
@@ -275,7 +279,7 @@ def _advance(session: Session, goal: WeeklyGoal, item: _Award, current_streak: i
         if item.capped or topic is None or item.activity_type not in types:
             return
         topics = list((goal.data or {}).get("topics", []))
-        if topic in topics or _completed_topic_before(session, goal.learner_id, types, topic, goal.week):
+        if topic in topics or seen_before(types, topic):
             return
         topics.append(topic)
         goal.data = {**(goal.data or {}), "topics": topics}
@@ -320,9 +324,13 @@ def _on_award(ctx: AwardContext) -> None:
     if not goals:
         return
     item = _entry_view(entry)
+
+    def seen_before(types: list[str], topic: str) -> bool:
+        return _completed_topic_before(ctx.session, ctx.learner_id, types, topic, entry.week)
+
     prefs = None
     for goal in goals:
-        _advance(ctx.session, goal, item, ctx.state.current_streak)
+        _advance(goal, item, ctx.state.current_streak, seen_before)
         if goal.progress < goal.target:
             continue
         try:
@@ -335,15 +343,25 @@ def _on_award(ctx: AwardContext) -> None:
         _mark_completed(ctx.session, goal, item.occurred_at, prefs)
 
 
-def _streak_after(session: Session, learner_id: int, wanted: set[int]) -> dict[int, int]:
-    """Replay the learner's streak in ledger order; the current streak right after each wanted entry id."""
+#: Learners brought up to date per write transaction.
+REFRESH_CHUNK = 500
+
+
+def _streak_after_many(session: Session, learner_ids: list[int], wanted: set[int]) -> dict[int, int]:
+    """Replay each learner's streak in ledger order; the current streak right after each wanted entry id."""
+    out: dict[int, int] = {}
+    if not learner_ids:
+        return out
     q = (
-        select(LedgerEntry.id, LedgerEntry.category, LedgerEntry.points, LedgerEntry.local_date)
-        .where(LedgerEntry.learner_id == learner_id)
-        .order_by(LedgerEntry.id)
+        select(LedgerEntry.learner_id, LedgerEntry.id, LedgerEntry.category, LedgerEntry.points,
+               LedgerEntry.local_date)
+        .where(LedgerEntry.learner_id.in_(learner_ids), LedgerEntry.points > 0)
+        .order_by(LedgerEntry.learner_id, LedgerEntry.id)
     )
-    state, out = StreakState(), {}
-    for entry_id, category, points, day in session.execute(q):
+    current, state = None, StreakState()
+    for learner_id, entry_id, category, points, day in session.execute(q):
+        if learner_id != current:
+            current, state = learner_id, StreakState()
         if counts_for_streak(category, points):
             state = record_active_day(state, day)
         if entry_id in wanted:
@@ -351,55 +369,98 @@ def _streak_after(session: Session, learner_id: int, wanted: set[int]) -> dict[i
     return out
 
 
-def refresh_goals(learner_id: int, week: str) -> int:
-    """Bring the learner's open goals of ``week`` up to date from the ledger; return how many completed.
+def _topics_before(session: Session, learner_ids: list[int], types: set[str], topics: set[str],
+                   week: str) -> set[tuple[int, str, str]]:
+    """(learner, activity type, topic) completed (non-capped) in weeks before ``week``, among ``topics``."""
+    if not learner_ids or not topics:
+        return set()
+    topic = LedgerEntry.meta["topic"].as_string()
+    q = (
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type, topic).distinct()
+        .where(LedgerEntry.learner_id.in_(learner_ids), LedgerEntry.activity_type.in_(sorted(types)),
+               LedgerEntry.capped.is_(False), LedgerEntry.week < week, topic.in_(sorted(topics)))
+    )
+    return {tuple(row) for row in session.execute(q)}
 
-    Folds the week's ledger entries (in the order they were written) through
-    the same progress rule as the award hook, under the learner's state lock
-    so no award interleaves. A goal that reaches its target gets its
-    ``weekly_goal_completed`` award (dated at the entry that completed it —
-    the same payload the hook would have used, so a repeat is a duplicate),
-    then ``completed_at`` and the notification.
+
+def refresh_goals(learner_id: int, week: str) -> int:
+    """Bring one learner's open goals of ``week`` up to date from the ledger (see :func:`refresh_learners`)."""
+    return refresh_learners([learner_id], week)
+
+
+def refresh_learners(learner_ids: Iterable[int], week: str) -> int:
+    """Bring the learners' open goals of ``week`` up to date from the ledger; return how many completed.
+
+    Folds each learner's ledger entries of the week (in the order they were
+    written) through the same progress rule as the award hook, under the
+    learners' state locks (taken in id order, ``REFRESH_CHUNK`` learners per
+    transaction, a few set-based queries per chunk) so no award interleaves.
+    A goal that reaches its target gets its ``weekly_goal_completed`` award
+    (dated at the entry that completed it — the payload the hook would have
+    used, so a repeat is a duplicate), then ``completed_at`` and the notification.
+    Raises :class:`ValidationError` for a malformed week.
     """
     validate_week(week)
+    ids = sorted(set(learner_ids))
+    completed = 0
+    for i in range(0, len(ids), REFRESH_CHUNK):
+        for goal_id, reached_at in _refresh_chunk(ids[i:i + REFRESH_CHUNK], week):
+            completed += _complete_outside_award(goal_id, reached_at)
+    return completed
+
+
+def _refresh_chunk(chunk: list[int], week: str) -> list[tuple[int, datetime]]:
     pending: list[tuple[int, datetime]] = []
     with write_transaction() as session:
-        locked = session.execute(
-            select(LearnerState.learner_id).where(LearnerState.learner_id == learner_id)
-            .with_for_update()
-        ).first()
-        if locked is None:
-            return 0
-        goals = list(session.scalars(
-            select(WeeklyGoal).where(WeeklyGoal.learner_id == learner_id, WeeklyGoal.week == week,
-                                     WeeklyGoal.completed_at.is_(None)).order_by(WeeklyGoal.id)
+        locked = list(session.scalars(
+            select(LearnerState.learner_id).where(LearnerState.learner_id.in_(chunk))
+            .order_by(LearnerState.learner_id).with_for_update()
         ))
-        if not goals:
-            return 0
-        entries = list(session.scalars(
-            select(LedgerEntry).where(LedgerEntry.learner_id == learner_id, LedgerEntry.week == week,
+        goals_by: dict[int, list[WeeklyGoal]] = defaultdict(list)
+        for goal in session.scalars(
+            select(WeeklyGoal).where(WeeklyGoal.learner_id.in_(locked), WeeklyGoal.week == week,
+                                     WeeklyGoal.completed_at.is_(None))
+            .order_by(WeeklyGoal.learner_id, WeeklyGoal.id)
+        ):
+            goals_by[goal.learner_id].append(goal)
+        if not goals_by:
+            return pending
+        entries_by: dict[int, list[tuple[int, _Award]]] = defaultdict(list)
+        for entry in session.scalars(
+            select(LedgerEntry).where(LedgerEntry.learner_id.in_(sorted(goals_by)), LedgerEntry.week == week,
                                       LedgerEntry.activity_type != COMPLETION_ACTIVITY)
-            .order_by(LedgerEntry.id)
-        ))
-        streaks: dict[int, int] = {}
-        if any(g.kind == "streak_days" for g in goals):
-            streaks = _streak_after(session, learner_id,
-                                    {e.id for e in entries if counts_for_streak(e.category, e.points)})
-        for goal in goals:
-            goal.progress, goal.data = 0, None
-            reached_at = None
-            for entry in entries:
-                item = _entry_view(entry)
-                _advance(session, goal, item, streaks.get(entry.id, 0))
-                if goal.progress >= goal.target:
-                    reached_at = item.occurred_at
-                    break
-            if reached_at is not None:
-                pending.append((goal.id, reached_at))
-    completed = 0
-    for goal_id, reached_at in pending:
-        completed += _complete_outside_award(goal_id, reached_at)
-    return completed
+            .order_by(LedgerEntry.learner_id, LedgerEntry.id)
+        ):
+            entries_by[entry.learner_id].append((entry.id, _entry_view(entry)))
+
+        def with_kind(kind: str) -> list[int]:
+            return [lid for lid, goals in goals_by.items() if entries_by.get(lid) and any(g.kind == kind for g in goals)]
+
+        streak_ids = with_kind("streak_days")
+        streaks = _streak_after_many(session, streak_ids, {
+            entry_id for lid in streak_ids for entry_id, item in entries_by[lid]
+            if counts_for_streak(item.category, item.points)})
+        topic_ids = with_kind("new_quiz_topics")
+        types = {t for lid in topic_ids for g in goals_by[lid] if g.kind == "new_quiz_topics"
+                 for t in (g.activity_types or ["quiz_completed"])}
+        topics = {t for lid in topic_ids for _id, item in entries_by[lid] for t in [_topic_of(item)] if t}
+        before = _topics_before(session, topic_ids, types, topics, week)
+
+        for learner_id, goals in goals_by.items():
+            entries = entries_by.get(learner_id, [])
+
+            def seen_before(activity_types: list[str], topic: str, learner_id: int = learner_id) -> bool:
+                return any((learner_id, t, topic) in before for t in activity_types)
+
+            for goal in goals:
+                if goal.progress != 0 or goal.data is not None:
+                    goal.progress, goal.data = 0, None
+                for entry_id, item in entries:
+                    _advance(goal, item, streaks.get(entry_id, 0), seen_before)
+                    if goal.progress >= goal.target:
+                        pending.append((goal.id, item.occurred_at))
+                        break
+    return pending
 
 
 def _complete_outside_award(goal_id: int, reached_at: datetime) -> int:
