@@ -61,18 +61,32 @@ def clean_filters(tier: str | None, topic: str | None) -> tuple[str | None, str 
     return tier, topic
 
 
-def _base_query(viewer_id: int, tier: str | None, topic: str | None):
+def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least: int | None = None,
+                below: int | None = None):
+    """Discoverable learners, optionally with ids in ``[at_least, below)``.
+
+    The id bound is repeated on every joined table so that PostgreSQL starts
+    each primary-key scan at the pivot instead of merging from the first row.
+    """
     q = (
         select(Learner.id, Learner.username, Learner.display_name, LearnerState.tier_key, LearnerState.level)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
         .where(Learner.share_profile.is_(True), Learner.is_active_account.is_(True), Learner.id != viewer_id)
     )
+    bounds = []
+    if at_least is not None:
+        bounds.append(lambda column: column >= at_least)
+    if below is not None:
+        bounds.append(lambda column: column < below)
+    for bound in bounds:
+        q = q.where(bound(Learner.id), bound(LearnerState.learner_id))
     if tier:
         q = q.where(LearnerState.tier_key == tier)
     if topic:
         q = q.where(exists().where(LearnerTopic.learner_id == Learner.id,
-                                   func.lower(LearnerTopic.topic) == topic.lower()))
-    return q
+                                   func.lower(LearnerTopic.topic) == topic.lower(),
+                                   *(bound(LearnerTopic.learner_id) for bound in bounds)))
+    return q.order_by(Learner.id)
 
 
 def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = None, size: int = PAGE_SIZE,
@@ -96,19 +110,20 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
     rows: dict[int, tuple] = {}
     if low is not None:
         per_window = max(1, -(-size // WINDOWS))
-        base = _base_query(viewer_id, tier, topic)
         for _ in range(WINDOWS):
             pivot = rng.randint(low, high)
-            window = db.session.execute(base.where(Learner.id >= pivot).order_by(Learner.id).limit(per_window)).all()
+            window = db.session.execute(
+                _base_query(viewer_id, tier, topic, at_least=pivot).limit(per_window)
+            ).all()
             if len(window) < per_window:  # ran off the end of the id range: wrap around
                 window += db.session.execute(
-                    base.where(Learner.id < pivot).order_by(Learner.id).limit(per_window - len(window))
+                    _base_query(viewer_id, tier, topic, below=pivot).limit(per_window - len(window))
                 ).all()
             for row in window:
                 rows.setdefault(row[0], tuple(row))
         if len(rows) < size:
             # Overlapping windows in a small or heavily filtered population: take what there is.
-            for row in db.session.execute(base.order_by(Learner.id).limit(size * 2)):
+            for row in db.session.execute(_base_query(viewer_id, tier, topic).limit(size * 2)):
                 rows.setdefault(row[0], tuple(row))
     chosen = list(rows.values())
     rng.shuffle(chosen)
