@@ -78,7 +78,12 @@ class RawAward:
     def close(self) -> None:
         self.conn.close()
 
-    def award(self, learner_id: int, event_key: str, occurred_at: datetime) -> tuple[int, bool]:
+    def award(self, learner_id: int | None, event_key: str, occurred_at: datetime,
+              external_id: str | None = None) -> tuple[int, bool]:
+        """One award; with ``external_id`` the learner is found by it in the locking query.
+
+        Raises ``LookupError`` for an unknown learner.
+        """
         from thrive.timeutil import local_date, week_label
 
         rule = self.rule
@@ -87,8 +92,12 @@ class RawAward:
             c = self.conn
             c.execute("BEGIN IMMEDIATE")
             try:
-                (tz,) = c.execute("SELECT l.timezone FROM learner_states s JOIN learners l ON l.id = s.learner_id "
-                                  "WHERE s.learner_id = ?", (learner_id,)).fetchone()
+                where, key = ("l.external_id = ?", external_id) if external_id else ("s.learner_id = ?", learner_id)
+                row = c.execute("SELECT s.learner_id, l.timezone FROM learner_states s "
+                                f"JOIN learners l ON l.id = s.learner_id WHERE {where}", (key,)).fetchone()
+                if row is None:
+                    raise LookupError(f"no learner {key!r}")
+                learner_id, tz = row
                 day = local_date(occurred_at, tz)
                 week = week_label(local_date(occurred_at, "UTC"))
                 (n,) = c.execute("SELECT count(*) FROM ledger_entries WHERE learner_id = ? AND activity_type = ? "
@@ -114,8 +123,13 @@ class RawAward:
             return points, capped
         with self.conn.transaction():
             c = self.conn
-            (tz,) = c.execute("SELECT l.timezone FROM learner_states s JOIN learners l ON l.id = s.learner_id "
-                              "WHERE s.learner_id = %s FOR UPDATE OF s", (learner_id,)).fetchone()
+            where, key = ("l.external_id = %s", external_id) if external_id else ("s.learner_id = %s", learner_id)
+            row = c.execute("SELECT s.learner_id, l.timezone FROM learner_states s "
+                            f"JOIN learners l ON l.id = s.learner_id WHERE {where} FOR UPDATE OF s",
+                            (key,)).fetchone()
+            if row is None:
+                raise LookupError(f"no learner {key!r}")
+            learner_id, tz = row
             day = local_date(occurred_at, tz)
             week = week_label(local_date(occurred_at, "UTC"))
             (n,) = c.execute("SELECT count(*) FROM ledger_entries WHERE learner_id = %s AND activity_type = %s "

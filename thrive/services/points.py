@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,7 +84,12 @@ class AwardResult:
     tiers_gained: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # A flat copy (lists copied): same result as dataclasses.asdict, without its recursion.
+        return {name: (list(value) if isinstance(value, list) else value)
+                for name, value in ((f, getattr(self, f)) for f in _RESULT_FIELDS)}
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(AwardResult))
 
 
 @dataclass
@@ -244,24 +249,51 @@ def _check_existing(existing: LedgerEntry, req: _Request) -> AwardResult:
     return _result_from_entry(existing, duplicate=True)
 
 
-def _count_uncapped(session: Session, learner_id: int, activity_type: str, **where) -> int:
-    q = select(func.count(LedgerEntry.id)).where(
-        LedgerEntry.learner_id == learner_id,
-        LedgerEntry.activity_type == activity_type,
-        LedgerEntry.capped.is_(False),
+# Statements of the award hot path, built once (bound parameters; saves building and
+# cache-key work on every award).
+# The counts use the table's columns (a Core statement: no ORM compile/load step).
+_ledger = LedgerEntry.__table__.c
+_COUNT_UNCAPPED = select(func.count(_ledger.id)).where(
+    _ledger.learner_id == bindparam("learner_id"),
+    _ledger.activity_type == bindparam("activity_type"),
+    _ledger.capped.is_(False),
+)
+_COUNT_UNCAPPED_BY = {
+    None: _COUNT_UNCAPPED,
+    "local_date": _COUNT_UNCAPPED.where(_ledger.local_date == bindparam("value")),
+    "week": _COUNT_UNCAPPED.where(_ledger.week == bindparam("value")),
+}
+# The learner's state row, locked, with what the award needs from the learner, and the
+# id of a ledger entry already holding the event key (None normally). If a concurrent
+# award commits that key while this one waits for the lock, the subquery may not see
+# it; the unique constraint then rejects the insert and award() answers the duplicate.
+_LOCK_STATE = (
+    select(
+        LearnerState, Learner.timezone, Learner.notification_prefs,
+        select(LedgerEntry.id).where(LedgerEntry.event_key == bindparam("event_key"))
+        .scalar_subquery().label("existing_id"),
     )
-    for column, value in where.items():
-        q = q.where(getattr(LedgerEntry, column) == value)
-    return session.scalar(q) or 0
+    .join(Learner, Learner.id == LearnerState.learner_id)
+    .where(LearnerState.learner_id == bindparam("learner_id"))
+    .with_for_update(of=LearnerState)
+)
+
+
+def _count_uncapped(session: Session, learner_id: int, activity_type: str, column: str | None = None,
+                    value=None) -> int:
+    params = {"learner_id": learner_id, "activity_type": activity_type}
+    if column is not None:
+        params["value"] = value
+    return session.scalar(_COUNT_UNCAPPED_BY[column], params) or 0
 
 
 def _is_capped(session: Session, rule: RuleSnapshot, learner_id: int, day, week) -> bool:
     if rule.max_per_day is not None and _count_uncapped(
-        session, learner_id, rule.activity_type, local_date=day
+        session, learner_id, rule.activity_type, "local_date", day
     ) >= rule.max_per_day:
         return True
     if rule.max_per_week is not None and _count_uncapped(
-        session, learner_id, rule.activity_type, week=week
+        session, learner_id, rule.activity_type, "week", week
     ) >= rule.max_per_week:
         return True
     if rule.max_ever is not None and _count_uncapped(session, learner_id, rule.activity_type) >= rule.max_ever:
@@ -344,19 +376,13 @@ def _record_upgrades(session: Session, learner_id: int, prefs: dict | None, regi
 
 
 def _award_locked(session: Session, req: _Request, depth: int, now: datetime) -> AwardResult:
-    row = session.execute(
-        select(LearnerState, Learner.timezone, Learner.notification_prefs)
-        .join(Learner, Learner.id == LearnerState.learner_id)
-        .where(LearnerState.learner_id == req.learner_id)
-        .with_for_update(of=LearnerState)
-    ).first()
+    row = session.execute(_LOCK_STATE, {"learner_id": req.learner_id, "event_key": req.event_key}).first()
     if row is None:
         raise UnknownLearner(f"no learner with id {req.learner_id}")
-    state, tz_name, prefs = row
+    state, tz_name, prefs, existing_id = row
 
-    existing = session.scalar(select(LedgerEntry).where(LedgerEntry.event_key == req.event_key))
-    if existing is not None:
-        return _check_existing(existing, req)
+    if existing_id is not None:
+        return _check_existing(session.get(LedgerEntry, existing_id), req)
 
     registry = load_registry()
     rule = registry.rules.get(req.activity_type)
@@ -384,6 +410,21 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime) ->
         capped=capped, event_key=req.event_key, payload_hash=req.payload_hash, description=req.description,
         meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week,
     )
+
+    def stored_result() -> dict[str, Any]:
+        # AwardResult fields kept on the entry (without duplicate/event_id), from the current state.
+        return {
+            "points_awarded": points, "capped": capped, "total_points": state.total_points,
+            "weekly_points": state.weekly_points if state.weekly_week == platform_week(now) else 0,
+            "tier": state.tier_key, "level": state.level, "tier_upgraded": bool(tiers_gained),
+            "level_upgraded": bool(levels_gained), "activity_type": req.activity_type,
+            "event_key": req.event_key, "occurred_at": req.occurred_at.isoformat(),
+            "current_streak": state.current_streak, "levels_gained": list(levels_gained),
+            "tiers_gained": list(tiers_gained),
+        }
+
+    # Written with the INSERT; rewritten below only if a hook changes the state.
+    entry.result = stored_result()
     session.add(entry)
     session.flush()
     _record_upgrades(session, req.learner_id, prefs, registry, entry, old_tier, tiers_gained, old_level,
@@ -408,18 +449,10 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime) ->
         for hook in list(_award_hooks):
             hook(ctx)
 
-    result = AwardResult(
-        points_awarded=points, capped=capped, duplicate=False, total_points=state.total_points,
-        weekly_points=state.weekly_points if state.weekly_week == platform_week(now) else 0,
-        tier=state.tier_key, level=state.level, tier_upgraded=bool(tiers_gained),
-        level_upgraded=bool(levels_gained), event_id=entry.id, activity_type=req.activity_type,
-        event_key=req.event_key, occurred_at=req.occurred_at.isoformat(), current_streak=state.current_streak,
-        levels_gained=levels_gained, tiers_gained=tiers_gained,
-    )
-    stored = result.to_dict()
-    del stored["duplicate"], stored["event_id"]
-    entry.result = stored
-    return result
+    stored = stored_result()
+    if stored != entry.result:
+        entry.result = stored
+    return _result_from_entry(entry, duplicate=False)
 
 
 def award(
