@@ -182,13 +182,23 @@ def read_assessments(directory: str | Path) -> tuple[dict[int, Assessment], dict
     return usable, unusable
 
 
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} {raw.strip()!r} is not a whole number") from None
+
+
 def _parse_score(raw: str) -> int | None:
     raw = raw.strip()
     if raw == "?" or raw == "":
         return None
-    value = float(raw)  # ValueError for junk
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
     if not 0 <= value <= 100 or value != int(value):
-        raise ValueError(f"score {raw!r} is not a whole number from 0 to 100")
+        raise ValueError(f"score {raw!r} is not a whole number from 0 to 100 (or ?)")
     return int(value)
 
 
@@ -218,9 +228,9 @@ def read_submissions(directory: str | Path, assessments: dict[int, Assessment], 
                     summary.reject(line, f"is_banked must be 0 or 1, got {banked!r}", kind="unparsable field")
                     continue
                 try:
-                    student = int(row[i_student])
-                    ident = int(row[i_assessment])
-                    days = int(row[i_days])
+                    student = _parse_int("id_student", row[i_student])
+                    ident = _parse_int("id_assessment", row[i_assessment])
+                    days = _parse_int("date_submitted", row[i_days])
                     score = _parse_score(row[i_score])
                 except ValueError as exc:
                     summary.reject(line, f"unparsable field: {exc}", kind="unparsable field")
