@@ -317,17 +317,20 @@ def test_cheer_daily_cap_applies(app, app_ctx, make_learner):
 
 
 def test_concurrent_cheers_between_the_same_two_people_stay_diminishing(app, make_learner):
-    """Two cheers of the same recipient at once: exactly one earns the full amount, the other half (§8.1)."""
+    """Four cheers of the same recipient at once: 2, 1, 0, 0 points — never 2 each (§8.1)."""
     cheerer, peer = make_learner(), make_learner()
-    items = [give(app, peer.id, at=ago(minutes=10 - i)).event_id for i in range(2)]
-    barrier = threading.Barrier(2)
+    items = [give(app, peer.id, at=ago(minutes=10 - i)).event_id for i in range(4)]
+    barrier = threading.Barrier(len(items))
     out: list = []
+    errors: list = []
 
     def run(target):
         with app.app_context():
             try:
                 barrier.wait()
                 out.append(community.cheer(cheerer.id, "entry", target).points_awarded)
+            except Exception as exc:  # noqa: BLE001 — reported below
+                errors.append(exc)
             finally:
                 db.session.remove()
 
@@ -336,7 +339,8 @@ def test_concurrent_cheers_between_the_same_two_people_stay_diminishing(app, mak
         t.start()
     for t in threads:
         t.join()
-    assert sorted(out) == [1, 2]
+    assert errors == []
+    assert sorted(out) == [0, 0, 1, 2]
     with app.app_context():
         assert db.session.scalar(select(func.sum(LedgerEntry.points)).where(LedgerEntry.learner_id == cheerer.id)) == 3
-        assert db.session.scalar(select(func.count(Cheer.id))) == 2
+        assert db.session.scalar(select(func.count(Cheer.id))) == 4

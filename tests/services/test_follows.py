@@ -11,7 +11,6 @@ from thrive.extensions import db
 from thrive.models import Follow, Learner, Notification
 from thrive.services import discover, follows
 from thrive.services.errors import NotFound, ValidationError
-from thrive.services.learners import set_topics
 
 
 def notes_for(learner_id: int) -> list[Notification]:

@@ -159,7 +159,8 @@ def _prior_cheers(session, cheerer_id: int, recipient_id: int, at: datetime) -> 
     return session.scalar(
         select(func.count(Cheer.id)).where(
             Cheer.cheerer_id == cheerer_id, Cheer.recipient_id == recipient_id,
-            Cheer.created_at > at - CHEER_REPEAT_WINDOW, Cheer.created_at <= at,
+            # no upper bound: a concurrent cheer stamped a moment after ``at`` must count too
+            Cheer.created_at > at - CHEER_REPEAT_WINDOW,
         )
     ) or 0
 

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 
 from ...services import community, discover as discover_service, feed as feed_service, follows
 from ...services.errors import Conflict, ValidationError
+from ...services.registry import load_registry
 from ...timeutil import as_utc, utcnow
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast
@@ -68,17 +69,19 @@ def _back(default: str) -> str:
     return target if target and safe_next(target) == target else default
 
 
-def _feed_urls(tab: str) -> dict:
-    endpoint = "community.following" if tab == "following" else "community.feed"
-    return {"feed_endpoint": endpoint}
+def _render_community(block: str, *, tab: str = "everyone"):
+    """The community page, or ``block`` alone for HTMX; only the context that is rendered is computed.
 
-
-def _render_community(block: str, *, tab: str = "everyone", status: int = 200):
-    """The community page, or ``block`` alone for HTMX; only the context that is rendered is computed."""
+    ``tab`` is ``"everyone"`` or ``"following"`` (which feed the page shows);
+    ``?before=<cursor>`` pages the feed, ``?tier=&topic=`` filter discover.
+    A bad discover filter answers 400 with the message in the panel; a bad
+    cursor answers 400 (``ValidationError``).
+    """
     learner_id = current_user.id
     before = request.args.get("before") or None
     wanted = {block} if is_htmx() else set(PAGE_BLOCKS)
-    ctx: dict = {"tab": tab, "here": _here(), "is_fragment": is_htmx(), **_feed_urls(tab)}
+    ctx: dict = {"tab": tab, "here": _here(), "is_fragment": is_htmx(),
+                 "feed_endpoint": "community.following" if tab == "following" else "community.feed"}
     if "stats_panel" in wanted:
         ctx["stats"] = community.weekly_stats()
         ctx["min_aggregate"] = community.MIN_AGGREGATE_LEARNERS
@@ -89,8 +92,7 @@ def _render_community(block: str, *, tab: str = "everyone", status: int = 200):
         ctx.update(_discover_context(learner_id))
     response = page_or_fragment(PAGE_TEMPLATE, block, **ctx)
     if ctx.get("discover_error"):
-        status = 400
-    response.status_code = status
+        response.status_code = 400
     return response
 
 
@@ -101,8 +103,6 @@ def _discover_context(learner_id: int) -> dict:
         error = None
     except ValidationError as exc:
         result, error = discover_service.DiscoverResult([], None, None), exc.message
-    from ...services.registry import load_registry
-
     return {"discover": result, "discover_error": error, "tiers": load_registry().tiers,
             "my_topics": current_user.topics, "filter_tier": tier, "filter_topic": topic}
 
