@@ -41,6 +41,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,6 +49,8 @@ import common  # noqa: E402  (puts the repo root on sys.path)
 
 ACTIVITY = "comment_posted"
 TARGET_RATIO = 0.5
+#: username prefix of each implementation's learners
+PREFIX = {"baseline": "b", "thrive": "t", "thrive-core": "c"}
 
 
 # ---------------------------------------------------------------- baseline ---
@@ -170,6 +173,26 @@ def _plan(learner_ids: list[int], awards: int, tag: str) -> list[tuple[int, str]
     return [(lid, f"bench:{tag}:{lid}:{i}") for i in range(awards) for lid in learner_ids]
 
 
+def hook_names() -> list[str]:
+    """The award hooks registered by the app's hooked services (module.function)."""
+    from thrive.services.points import _award_hooks
+
+    return [f"{h.__module__.rsplit('.', 1)[-1]}.{h.__name__}" for h in _award_hooks]
+
+
+@contextmanager
+def hooks_detached():
+    """Temporarily run award() without its registered hooks (diagnostic variant only)."""
+    from thrive.services import points
+
+    saved = list(points._award_hooks)
+    points._award_hooks[:] = []
+    try:
+        yield
+    finally:
+        points._award_hooks[:] = saved
+
+
 def run_thrive(app, learner_ids, awards, occurred_at, tag, threads=1) -> float:
     """Award through ``award()``; return elapsed seconds."""
     from thrive.extensions import db
@@ -283,28 +306,34 @@ def bench_backend(kind: str, args) -> list[dict]:
         run_thrive(app, warm[:2], 5, occurred_at, f"warm-t-{run_id}")
         run_baseline(uri, rule, warm[2:], 5, occurred_at, f"warm-b-{run_id}")
         for name, threads in variants:
-            totals = {"thrive": [0, 0.0], "baseline": [0, 0.0]}
+            impls = ["baseline", "thrive"] + (["thrive-core"] if threads == 1 and args.core else [])
+            totals = {impl: [0, 0.0] for impl in impls}
             for rnd in range(args.rounds):
-                order = ("baseline", "thrive") if rnd % 2 == 0 else ("thrive", "baseline")
+                order = impls if rnd % 2 == 0 else impls[::-1]
                 for impl in order:
-                    prefix = f"{impl[0]}{threads}r{rnd}_{run_id}_"
+                    prefix = f"{PREFIX[impl]}{threads}r{rnd}_{run_id}_"
                     ids = [lid for lid, _ in common.create_learners(app, prefix, args.learners)]
                     tag = f"{prefix}{name}"
                     if impl == "thrive":
                         elapsed = run_thrive(app, ids, args.awards, occurred_at, tag, threads)
+                    elif impl == "thrive-core":
+                        with hooks_detached():
+                            elapsed = run_thrive(app, ids, args.awards, occurred_at, tag, threads)
                     else:
                         elapsed = run_baseline(uri, rule, ids, args.awards, occurred_at, tag, threads)
                     check_results(app, ids, args.awards, rule)
                     totals[impl][0] += len(ids) * args.awards
                     totals[impl][1] += elapsed
             base_rate = totals["baseline"][0] / totals["baseline"][1]
-            thrive_rate = totals["thrive"][0] / totals["thrive"][1]
-            for impl, (n, secs) in totals.items():
+            for impl in ["thrive", "thrive-core", "baseline"]:
+                if impl not in totals:
+                    continue
+                n, secs = totals[impl]
                 rate = n / secs
                 results.append({
                     "backend": kind, "variant": name, "impl": impl, "awards": n, "seconds": round(secs, 3),
                     "awards_per_s": round(rate, 1), "ms_per_award": round(1000 * secs / n, 3),
-                    "ratio": round(thrive_rate / base_rate, 3) if impl == "thrive" else 1.0,
+                    "ratio": round(rate / base_rate, 3),
                 })
         from thrive.extensions import db
 
@@ -320,6 +349,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=2, help="rounds, alternating order (default 2)")
     p.add_argument("--threads", type=int, default=4, help="threads of the concurrent PostgreSQL variant")
     p.add_argument("--backends", default="sqlite,postgresql", help="comma list: sqlite,postgresql")
+    p.add_argument("--no-core", dest="core", action="store_false",
+                   help="skip the diagnostic 'thrive-core' variant (award() with its hooks detached)")
     p.add_argument("--json", type=Path, help="also write the result rows to this JSON file")
     args = p.parse_args(argv)
 
@@ -333,11 +364,13 @@ def main(argv=None) -> int:
             continue
         rows.extend(bench_backend(kind, args))
     common.print_table(
-        ["backend", "variant", "impl", "awards", "seconds", "awards/s", "ms/award", "thrive/baseline"],
+        ["backend", "variant", "impl", "awards", "seconds", "awards/s", "ms/award", "of baseline"],
         [[r["backend"], r["variant"], r["impl"], r["awards"], r["seconds"], r["awards_per_s"], r["ms_per_award"],
-          f"{r['ratio']:.0%}" if r["impl"] == "thrive" else ""] for r in rows],
+          f"{r['ratio']:.0%}" if r["impl"] != "baseline" else ""] for r in rows],
         title="Results (ledger checked: exact caps and totals for every learner)",
     )
+    print(f"award hooks in 'thrive': {', '.join(hook_names()) or 'none'}; "
+          "'thrive-core' = award() with them detached (diagnostic, not the target)")
     verdict = 0
     pg_rows = [r for r in rows if r["backend"] == "postgresql" and r["impl"] == "thrive"]
     for r in pg_rows:

@@ -354,6 +354,21 @@ def pick_learners(dsn: str, count: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+@contextmanager
+def reused(url: str) -> Iterator[str]:
+    """An existing database given by the user (left in place)."""
+    from thrive.config import normalize_database_url
+
+    yield normalize_database_url(url)
+
+
+def table_counts(dsn: str, tables) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
 # ---- main ----------------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -368,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per target")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process SQL profile")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    parser.add_argument("--reuse", metavar="URL",
+                        help="measure an already loaded database (e.g. one kept with --keep) instead of building one")
     parser.add_argument("--output", type=Path, help="also write the Markdown report to this file")
     args = parser.parse_args(argv)
 
@@ -396,15 +413,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- servers: gunicorn {args.workers} × {args.worker_class} worker(s)"
               f"{f' × {args.threads} threads' if args.threads > 1 else ''} for Thrive and for the minimal page, "
               f"client on the same machine")
-        with common.fresh_database("postgresql", keep=args.keep) as uri:
+        with (reused(args.reuse) if args.reuse else common.fresh_database("postgresql", keep=args.keep)) as uri:
             dsn = common.libpq_dsn(uri)
-            print(f"\n## Bulk load ({uri.rsplit('/', 1)[-1]})\n")
-            spec = BulkSpec(learners=args.learners, entries=args.entries)
-            load = bulk_load(dsn, spec, log=lambda s: print(s))
-            print(f"  total: {load.total_seconds():.1f} s")
-            common.print_table(["table", "rows"], sorted(load.counts.items()))
-            weekly = run_weekly_commands(uri)
-            if weekly:
+            if args.reuse:
+                print(f"\n## Reusing {uri.rsplit('/', 1)[-1]}: " + ", ".join(
+                    f"{n:,} {t}" for t, n in table_counts(dsn, ("learners", "ledger_entries")).items()))
+                weekly = []
+            else:
+                print(f"\n## Bulk load ({uri.rsplit('/', 1)[-1]})\n")
+                spec = BulkSpec(learners=args.learners, entries=args.entries)
+                load = bulk_load(dsn, spec, log=lambda s: print(s))
+                print(f"  total: {load.total_seconds():.1f} s")
+                common.print_table(["table", "rows"], sorted(load.counts.items()))
+                weekly = run_weekly_commands(uri)
+            if args.reuse:
+                pass
+            elif weekly:
                 print()
                 for name, seconds, last in weekly:
                     print(f"- `flask thrive {name}`: {seconds:.1f} s — {last}")

@@ -191,13 +191,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], title:
         return str(v)
 
     cells = [[fmt(v) for v in row] for row in rows]
+    numeric = [all(isinstance(row[i], (int, float)) for row in rows) for i in range(len(headers))]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     if title:
         print(f"\n### {title}\n")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in cells:
-        print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |")
+        print("| " + " | ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric)) + " |")
     sys.stdout.flush()
 
 
