@@ -86,7 +86,7 @@ PHRASES: dict[str, Phrase] = {
     "project_updated": Phrase("updated a project", "updated {n} projects", topic=True),
     "project_published": Phrase("published a project", "published {n} projects", topic=True),
     "comment_posted": Phrase("joined a discussion", "joined {n} discussions", topic=True),
-    "feedback_given": Phrase("gave feedback to a peer", "gave feedback {n} times", topic=True),
+    "feedback_given": Phrase("gave a peer feedback", "gave feedback {n} times", topic=True),
     "streak_bonus": Phrase("kept their streak going", "kept their streak going {n} days running"),
     "weekly_goal_completed": Phrase("completed a weekly goal", "completed {n} weekly goals"),
     "circle_goal_completed": Phrase("helped their circle reach its goal", "helped their circle reach {n} goals"),
