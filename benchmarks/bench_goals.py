@@ -37,6 +37,7 @@ Target: thrive within 2× the baseline and under 60 s.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -217,7 +218,9 @@ def main() -> int:
                            title=f"{args.learners:,} learners, {eligible:,} eligible × {templates} templates")
         base, thrive = statistics.median(base_times), statistics.median(thrive_times)
         ratio = thrive / base if base else float("nan")
-        print(f"\nmedian: thrive {thrive:.1f} s, baseline {base:.1f} s, ratio {ratio:.2f}× "
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\nload average during the run (1/5/15 min, {os.cpu_count()} cores): {load}")
+        print(f"median: thrive {thrive:.1f} s, baseline {base:.1f} s, ratio {ratio:.2f}× "
               f"(target ≤ {TARGET_RATIO:.0f}× and < {TARGET_SECONDS:.0f} s: "
               f"{'met' if ratio <= TARGET_RATIO and thrive < TARGET_SECONDS else 'NOT met'})")
         with app.app_context():
