@@ -41,7 +41,7 @@ import os
 import random
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import common  # noqa: E402  (puts the repo root on sys.path)
 
