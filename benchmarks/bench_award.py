@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -193,8 +194,8 @@ def hooks_detached():
         points._award_hooks[:] = saved
 
 
-def run_thrive(app, learner_ids, awards, occurred_at, tag, threads=1) -> float:
-    """Award through ``award()``; return elapsed seconds."""
+def run_thrive(app, learner_ids, awards, occurred_at, tag, threads=1) -> tuple[float, float]:
+    """Award through ``award()``; return (elapsed seconds, CPU seconds of this process)."""
     from thrive.extensions import db
     from thrive.services.points import award
 
@@ -218,17 +219,17 @@ def run_thrive(app, learner_ids, awards, occurred_at, tag, threads=1) -> float:
     for w in workers:
         w.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for w in workers:
         w.join()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     if errors:
         raise RuntimeError(f"thrive worker failed: {errors[0]!r}")
-    return elapsed
+    return elapsed, cpu
 
 
-def run_baseline(uri, rule, learner_ids, awards, occurred_at, tag, threads=1) -> float:
-    """Award through :class:`RawAward` (one connection per thread); return elapsed seconds."""
+def run_baseline(uri, rule, learner_ids, awards, occurred_at, tag, threads=1) -> tuple[float, float]:
+    """Award through :class:`RawAward` (one connection per thread); return (elapsed, CPU) seconds."""
     parts = [learner_ids[i::threads] for i in range(threads)]
     errors: list[BaseException] = []
     barrier = threading.Barrier(threads + 1)
@@ -250,13 +251,13 @@ def run_baseline(uri, rule, learner_ids, awards, occurred_at, tag, threads=1) ->
     for w in workers:
         w.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for w in workers:
         w.join()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     if errors:
         raise RuntimeError(f"baseline worker failed: {errors[0]!r}")
-    return elapsed
+    return elapsed, cpu
 
 
 def check_results(app, learner_ids, awards, rule) -> None:
@@ -307,7 +308,7 @@ def bench_backend(kind: str, args) -> list[dict]:
         run_baseline(uri, rule, warm[2:], 5, occurred_at, f"warm-b-{run_id}")
         for name, threads in variants:
             impls = ["baseline", "thrive"] + (["thrive-core"] if threads == 1 and args.core else [])
-            totals = {impl: [0, 0.0] for impl in impls}
+            totals = {impl: [0, 0.0, 0.0] for impl in impls}
             for rnd in range(args.rounds):
                 order = impls if rnd % 2 == 0 else impls[::-1]
                 for impl in order:
@@ -315,24 +316,26 @@ def bench_backend(kind: str, args) -> list[dict]:
                     ids = [lid for lid, _ in common.create_learners(app, prefix, args.learners)]
                     tag = f"{prefix}{name}"
                     if impl == "thrive":
-                        elapsed = run_thrive(app, ids, args.awards, occurred_at, tag, threads)
+                        elapsed, cpu = run_thrive(app, ids, args.awards, occurred_at, tag, threads)
                     elif impl == "thrive-core":
                         with hooks_detached():
-                            elapsed = run_thrive(app, ids, args.awards, occurred_at, tag, threads)
+                            elapsed, cpu = run_thrive(app, ids, args.awards, occurred_at, tag, threads)
                     else:
-                        elapsed = run_baseline(uri, rule, ids, args.awards, occurred_at, tag, threads)
+                        elapsed, cpu = run_baseline(uri, rule, ids, args.awards, occurred_at, tag, threads)
                     check_results(app, ids, args.awards, rule)
                     totals[impl][0] += len(ids) * args.awards
                     totals[impl][1] += elapsed
+                    totals[impl][2] += cpu
             base_rate = totals["baseline"][0] / totals["baseline"][1]
             for impl in ["thrive", "thrive-core", "baseline"]:
                 if impl not in totals:
                     continue
-                n, secs = totals[impl]
+                n, secs, cpu = totals[impl]
                 rate = n / secs
                 results.append({
                     "backend": kind, "variant": name, "impl": impl, "awards": n, "seconds": round(secs, 3),
                     "awards_per_s": round(rate, 1), "ms_per_award": round(1000 * secs / n, 3),
+                    "cpu_ms_per_award": round(1000 * cpu / n, 3),
                     "ratio": round(rate / base_rate, 3),
                 })
         from thrive.extensions import db
@@ -364,13 +367,16 @@ def main(argv=None) -> int:
             continue
         rows.extend(bench_backend(kind, args))
     common.print_table(
-        ["backend", "variant", "impl", "awards", "seconds", "awards/s", "ms/award", "of baseline"],
+        ["backend", "variant", "impl", "awards", "seconds", "awards/s", "ms/award", "client CPU ms/award",
+         "of baseline"],
         [[r["backend"], r["variant"], r["impl"], r["awards"], r["seconds"], r["awards_per_s"], r["ms_per_award"],
-          f"{r['ratio']:.0%}" if r["impl"] != "baseline" else ""] for r in rows],
+          f"{r['cpu_ms_per_award']:.2f}", f"{r['ratio']:.0%}" if r["impl"] != "baseline" else ""] for r in rows],
         title="Results (ledger checked: exact caps and totals for every learner)",
     )
     print(f"award hooks in 'thrive': {', '.join(hook_names()) or 'none'}; "
           "'thrive-core' = award() with them detached (diagnostic, not the target)")
+    print("client CPU = CPU time of this Python process per award (not the database server's); "
+          f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     verdict = 0
     pg_rows = [r for r in rows if r["backend"] == "postgresql" and r["impl"] == "thrive"]
     for r in pg_rows:
