@@ -83,12 +83,14 @@ def init_app(app: Flask) -> None:
             return
         from ..services.points import record_daily_login
 
+        # Remember the day before trying, so a refused award (e.g. the rule is
+        # disabled) is not retried on every request of the day.
+        session["daily_login"] = today
         try:
             result = record_daily_login(current_user)
-        except ThriveError:
-            app.logger.exception("daily_login award failed")
+        except ThriveError as exc:
+            app.logger.warning("daily_login award refused for learner %s: %s", current_user.id, exc.message)
             return
-        session["daily_login"] = today
         if result.points_awarded and not result.duplicate:
             g.toast_points = result.points_awarded
 
