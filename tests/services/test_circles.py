@@ -241,7 +241,7 @@ def test_assignment_properties(app_ctx, name):
     notes = db.session.execute(select(Notification.learner_id, Notification.dedupe_key, Notification.title)
                                .where(Notification.type == "circle_assigned")).all()
     assert sorted(n[0] for n in notes) == sorted(eligible)
-    assert all(n[1] == f"circle_assigned:{n[0]}:{WEEK}" and n[2].startswith("Meet your Thrive Circle: ")
+    assert all(n[1] == f"circle_assigned:{WEEK}:{n[0]:010d}" and n[2].startswith("Meet your Thrive Circle: ")
                for n in notes)
     # membership points start at 0 for the new week (the learners' weekly points belong to no week yet)
     assert all(r[7] == 0 for r in memberships())
@@ -281,6 +281,20 @@ def test_ineligible_learners_are_excluded(app_ctx):
     db.session.commit()
     assign_circles(WEEK)
     assert sorted(r[0] for r in memberships()) == sorted(eligible)
+
+
+def test_circle_assigned_notification_honours_preferences(app_ctx):
+    eligible = add_population({"ember": 15})
+    off = Learner(username="muted", display_name="Muted", timezone="UTC",
+                  notification_prefs={"circle_assigned": False},
+                  state=LearnerState(last_award_at=week_start_instant(WEEK) - timedelta(days=1)))
+    db.session.add(off)
+    db.session.commit()
+    result = assign_circles(WEEK)
+    assert result["learners"] == 16 and result["notified"] == 15
+    assert off.id in {r[0] for r in memberships()}
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.learner_id == off.id)) == 0
+    assert sorted(r[0] for r in memberships()) == sorted(eligible + [off.id])
 
 
 def test_eligibility_window_is_configurable(app):
@@ -419,7 +433,7 @@ def test_mid_week_joiner_is_placed_in_a_circle_of_their_tier(app, make_learner):
         assert row.goal_target == 31 * 100, "goal target grows with the members"
         note = db.session.scalar(select(Notification).where(Notification.learner_id == joiner.id,
                                                              Notification.type == "circle_assigned"))
-        assert note is not None and note.dedupe_key == f"circle_assigned:{joiner.id}:{week}"
+        assert note is not None and note.dedupe_key == f"circle_assigned:{week}:{joiner.id:010d}"
     # a Spark joiner goes to the Spark circle
     sparky = make_learner()
     _award_in_context(app, sparky.id, "special_event", points=300)

@@ -103,6 +103,17 @@ DEFAULT_GOAL_BONUS = 50
 ROOM_FACTOR = 2
 
 _PENDING_KEY = "thrive.circles.pending_goals"
+#: PostgreSQL ``work_mem`` for the bulk assignment transaction (sorts of ~1M rows stay in memory).
+BULK_WORK_MEM = "128MB"
+
+
+def assigned_dedupe_key(learner_id: int, week: str) -> str:
+    """Dedupe key of a learner's ``circle_assigned`` notification for ``week``.
+
+    The id is zero-padded so that the bulk insert, ordered by learner id, also
+    fills the unique dedupe-key index in ascending order.
+    """
+    return f"circle_assigned:{week}:{learner_id:010d}"
 
 
 # --------------------------------------------------------------- settings ---
@@ -323,6 +334,9 @@ def assign_circles(week: str, *, now: datetime | None = None) -> dict:
     settings = circle_settings()
     registry = load_registry()
     with write_transaction() as session:
+        if not is_sqlite():
+            # in-memory sorts for the window and the ordered inserts (this transaction only)
+            session.execute(text(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'"))
         _pg_lock(session, f"week:{week}")
         assigned = session.scalar(select(CircleWeek.week).where(CircleWeek.week == week)) is not None
         has_circles = session.scalar(select(Circle.id).where(Circle.week == week).limit(1)) is not None
@@ -370,6 +384,10 @@ def _bulk_assign(session: Session, week: str, settings: CircleSettings, registry
         for plan in plans for seq, size in enumerate(plan.sizes)
     ]
     session.execute(insert(Circle.__table__), circles)
+    if not is_sqlite():
+        # Fresh statistics so the planner hash-joins memberships to this week's circles
+        # (with stale ones it expects ~1 circle per week and picks a merge join + filter).
+        session.execute(text("ANALYZE circles"))
 
     mapping = _tier_to_group(registry, plans)
     count_of = {plan.tier_key: len(plan.sizes) for plan in plans}
@@ -387,9 +405,14 @@ def _bulk_assign(session: Session, week: str, settings: CircleSettings, registry
     )
     target = _int(settings.target_size)
     seq = case((ranked.c.pos // target < ranked.c.k - 1, ranked.c.pos // target), else_=ranked.c.k - 1)
-    members = select(
-        Circle.id, ranked.c.learner_id, literal(week, String), ranked.c.pts, literal(now, DateTime(timezone=True))
-    ).join(Circle, and_(Circle.week == week, Circle.tier_key == ranked.c.grp, Circle.seq == seq))
+    placed_rows = select(ranked.c.learner_id, ranked.c.grp, ranked.c.pts, seq.label("seq")).subquery("placed")
+    members = (
+        select(Circle.id, placed_rows.c.learner_id, literal(week, String), placed_rows.c.pts,
+               literal(now, DateTime(timezone=True)))
+        .join(Circle, and_(Circle.week == week, Circle.tier_key == placed_rows.c.grp,
+                           Circle.seq == placed_rows.c.seq))
+        .order_by(placed_rows.c.learner_id)  # (learner_id, week) index filled in order, not at random
+    )
     placed = session.execute(
         insert(CircleMembership.__table__).from_select(["circle_id", "learner_id", "week", "points", "joined_at"], members),
         execution_options={"preserve_rowcount": True},
@@ -404,7 +427,9 @@ def _bulk_assign(session: Session, week: str, settings: CircleSettings, registry
 def _notify_assigned_bulk(session: Session, week: str, first_circle_id: int, now: datetime) -> int:
     """One ``circle_assigned`` notification per member of the week's circles (prefs-aware, deduped), set-based."""
     cm = CircleMembership
-    dedupe = literal("circle_assigned:") + cast(cm.learner_id, String) + literal(f":{week}")
+    padded = (func.printf("%010d", cm.learner_id) if is_sqlite()
+              else func.lpad(cast(cm.learner_id, String), 10, literal("0")))
+    dedupe = literal(f"circle_assigned:{week}:") + padded
     data_fn = func.json_object if is_sqlite() else func.json_build_object
     rows = (
         select(
@@ -417,6 +442,7 @@ def _notify_assigned_bulk(session: Session, week: str, first_circle_id: int, now
         .join(Circle, Circle.id == cm.circle_id)
         .join(Learner, Learner.id == cm.learner_id)
         .where(cm.circle_id >= first_circle_id, Circle.week == week, _wants_expr("circle_assigned"))
+        .order_by(cm.learner_id)  # ascending keys in both indexes: sequential index inserts
     )
     if is_sqlite():
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
@@ -445,8 +471,9 @@ def _top_up(session: Session, week: str, settings: CircleSettings, registry: Reg
         _place_learner(session, learner_id, tier_key, week, points, now, settings, registry, prefs)
         has_points = has_points or points > 0
     circles_after = session.scalar(select(func.count(Circle.id)).where(Circle.week == week)) or 0
+    notified = sum(1 for _id, _tier, _points, prefs in todo if notifications.wants(prefs, "circle_assigned"))
     return {"created": False, "learners": len(todo), "circles": circles_after - circles_before,
-            "notified": len(todo), "has_points": has_points}
+            "notified": notified, "has_points": has_points}
 
 
 def _place_learner(session: Session, learner_id: int, tier_key: str, week: str, points: int, now: datetime,
@@ -499,7 +526,7 @@ def _place_learner(session: Session, learner_id: int, tier_key: str, week: str, 
     notifications.notify(session, learner_id, "circle_assigned", f"Meet your Thrive Circle: {name}", prefs=prefs,
                          body="Say hello to the learners at a similar stage to you this week.", link="/",
                          data={"circle_id": circle_id, "week": week},
-                         dedupe_key=f"circle_assigned:{learner_id}:{week}")
+                         dedupe_key=assigned_dedupe_key(learner_id, week))
     return circle_id
 
 
@@ -531,10 +558,15 @@ def _circle_award_hook(ctx: AwardContext) -> None:
         ).one()
         if not active:
             return
+        try:
+            settings = circle_settings()
+        except ValidationError:
+            log.exception("circle settings are invalid; learner %s not placed mid-week", ctx.learner_id)
+            return  # a configuration mistake must not make awards fail
         state = ctx.state
         points = state.weekly_points if state.weekly_week == week else entry.points
         circle_id = _place_learner(session, ctx.learner_id, state.tier_key, week, points, utcnow(),
-                                   circle_settings(), ctx.registry, prefs)
+                                   settings, ctx.registry, prefs)
         _check_goal(session, circle_id, new_contributor=points > 0)
         return
     membership_id, circle_id, old_points = row
@@ -896,5 +928,12 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
         circle_id=circle.id, name=circle.name, week=week, tier=registry.tier(circle.tier_key), members=members,
         activities=activities, points_together=points_together, goal_target=target, goal_percent=percent,
         goal_completed=circle.goal_completed_at is not None, resets_at=resets_at, remaining_seconds=remaining,
-        goal_bonus=circle_settings().goal_bonus,
+        goal_bonus=_goal_bonus_or_default(),
     )
+
+
+def _goal_bonus_or_default() -> int:
+    try:
+        return circle_settings().goal_bonus
+    except ValidationError:
+        return DEFAULT_GOAL_BONUS
