@@ -121,6 +121,19 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not become ready:\n{self.log_tail()}")
 
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the gunicorn workers (children of the master)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:  # ppid
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / tick
+
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
 
@@ -292,8 +305,10 @@ def main(argv=None) -> int:
                     server.wait_ready()
                     warm_up(server.port, cfg["path"], headers, users, f"warm:{name}:{run_id}:{rnd}")
                     tag = f"http:{name}:{run_id}:{rnd}"
+                    cpu0 = server.worker_cpu_seconds()
                     res = load(server.port, cfg["path"], headers, users, tag, processes=args.processes,
                                threads=threads, duration=args.duration)
+                    res["server_cpu_s"] = server.worker_cpu_seconds() - cpu0
                 except Exception:
                     print(server.log_tail(), file=sys.stderr)
                     raise
@@ -318,15 +333,19 @@ def main(argv=None) -> int:
             "p50_ms": sum(r["p50_ms"] for r in rs) / len(rs),
             "p95_ms": sum(r["p95_ms"] for r in rs) / len(rs),
             "errors": sum(r["errors"] for r in rs),
+            "server_cpu_ms": 1000 * sum(r["server_cpu_s"] for r in rs) / max(1, sum(r["requests"] for r in rs)),
             "requests": sum(r["requests"] for r in rs),
             "statuses": [r["statuses"] for r in rs],
         }
     ratio = summary["thrive"]["rps"] / summary["baseline"]["rps"]
     for name, s in summary.items():
         rows.append([name, s["requests"], s["rps"], s["p50_ms"], s["p95_ms"], s["errors"],
-                     f"{ratio:.0%}" if name == "thrive" else ""])
-    common.print_table(["server", "requests", "requests/s", "p50 ms", "p95 ms", "errors", "thrive/baseline"], rows,
+                     f"{s['server_cpu_ms']:.2f}", f"{ratio:.0%}" if name == "thrive" else ""])
+    common.print_table(["server", "requests", "requests/s", "p50 ms", "p95 ms", "errors", "worker CPU ms/req",
+                        "thrive/baseline"], rows,
                        title="Results (every 2xx answer checked against the ledger)")
+    print("worker CPU = CPU time of the gunicorn workers per request (not the database server's, not the "
+          f"client's); load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"status codes: " + "; ".join(f"{n}: {s['statuses']}" for n, s in summary.items()))
     print(f"target: thrive ≥ {TARGET_RATIO:.0%} of baseline → {'MET' if ratio >= TARGET_RATIO else 'NOT MET'} "
           f"({ratio:.0%})")
