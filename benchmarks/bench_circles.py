@@ -43,8 +43,7 @@ import argparse
 import random
 import sys
 import time
-from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import common  # noqa: E402  (puts the repo root on sys.path)
 from thrive.services.circles import BULK_WORK_MEM  # noqa: E402

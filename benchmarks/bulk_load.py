@@ -15,10 +15,14 @@ tiers and levels present, no learners yet) with:
   once, and ``streak_bonus`` entries (5 × min(streak, 100)) the night after
   each streak day — activity is heavy-tailed (a few very active learners, many
   occasional ones) and written in time order, so ledger ids grow with time;
+- each ledger entry's ``payload_hash`` and ``result`` exactly as ``award()``
+  writes them (the learner's state folded entry by entry with the real
+  :func:`thrive.services.points.apply_entry_to_state`), so the app replaying a
+  loaded event key — e.g. today's ``daily_login`` — gets a clean duplicate;
 - ``learner_states`` consistent with the ledger: totals, weekly points, peak,
   tier, level, last award/active day and lifetime counters computed in SQL
-  from the ledger; streaks (current, longest, grace days, through) folded in
-  Python with the real :func:`thrive.services.streaks.record_active_day`;
+  from the ledger; streaks (current, longest, grace days, through) from the
+  same Python fold;
 - ``progression_events`` (every tier-up and level-up, found in SQL with a
   running sum over each learner's ledger), their ``notifications``
   (older ones read) and ``celebrations`` (already shown);
@@ -45,14 +49,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (puts the repository root on sys.path)
 
-from thrive.services.points import LIFETIME_COUNTERS, _canonical_hash, compute_points  # noqa: E402
-from thrive.services.registry import RuleSnapshot  # noqa: E402
+from thrive.services.points import (  # noqa: E402
+    LIFETIME_COUNTERS,
+    _canonical_hash,
+    apply_entry_to_state,
+    compute_points,
+)
+from thrive.services.registry import Registry, RuleSnapshot, TierSnapshot  # noqa: E402
 from thrive.services.streaks import StreakState, record_active_day  # noqa: E402
 from thrive.timeutil import week_label  # noqa: E402
 
@@ -281,8 +291,12 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
 
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         rules = _load_rules(conn)
-        if conn.execute("SELECT count(*) FROM tiers").fetchone()[0] == 0:
+        tiers = tuple(TierSnapshot(*r) for r in conn.execute(
+            "SELECT key, name, threshold, emoji, colour, tagline FROM tiers ORDER BY threshold"))
+        if not tiers:
             raise RuntimeError("tiers are empty: seed the database first (flask thrive seed)")
+        registry = Registry(rules, tiers, tuple(r[0] for r in conn.execute(
+            "SELECT threshold FROM levels ORDER BY level")))
         if conn.execute("SELECT count(*) FROM learners").fetchone()[0]:
             raise RuntimeError("the database already has learners; bulk_load needs an empty one")
         cur.execute("SET LOCAL synchronous_commit = off")
@@ -339,7 +353,13 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                 by_day[day].append((i, pos))
             for day in plan.bonus_days:
                 bonus_by_day[day + 1].append(i)
-        streaks = [StreakState() for _ in plans]
+        # each learner's derived state after every entry, folded with award()'s own apply_entry_to_state,
+        # gives the ``result`` column award() stores (a replayed event key answers as a duplicate with it)
+        states = [SimpleNamespace(
+            total_points=0, weekly_points=0, weekly_week=None, peak_points=0, tier_key=tiers[0].key, level=1,
+            current_streak=0, longest_streak=0, streak_through=None, grace_days=0, last_active_date=None,
+            last_award_at=None, quizzes_completed=0, projects_created=0, comments_posted=0, side_quests_completed=0,
+        ) for _ in plans]
         ever: set[tuple[int, str]] = set()
         weekly: dict[tuple[int, str, str], int] = defaultdict(int)
         activity_types = list(ACTIVITY_MIX)
@@ -437,8 +457,10 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                         weekly[(i, a, week)] += 1
                         if rule.max_ever is not None:
                             ever.add((i, a))
-                    if points > 0 and rule.category not in (None, "consistency"):
-                        streaks[i] = record_active_day(streaks[i], local)
+                    state = states[i]
+                    tiers_gained, levels_gained = apply_entry_to_state(
+                        state, registry, activity_type=a, category=rule.category, points=points, local_day=local,
+                        week=week, occurred_at=at)
                     entry_id = next_id
                     next_id += 1
                     if a == "reaction_given" and meta and not capped:
@@ -451,9 +473,17 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                     # app is a clean duplicate (daily_login and onboarding are awarded without a date)
                     undated = a in ("daily_login", "onboarding_completed", "profile_completed")
                     payload_hash = _canonical_hash(a, None if undated else at, meta, None, custom)
+                    result = {
+                        "points_awarded": points, "capped": capped, "total_points": state.total_points,
+                        "weekly_points": state.weekly_points, "tier": state.tier_key, "level": state.level,
+                        "tier_upgraded": bool(tiers_gained), "level_upgraded": bool(levels_gained),
+                        "activity_type": a, "event_key": key, "occurred_at": at.isoformat(),
+                        "current_streak": state.current_streak, "levels_gained": levels_gained,
+                        "tiers_gained": tiers_gained,
+                    }
                     yield (entry_id, lid, a, rule.category, points, capped, key, payload_hash, None,
                            json.dumps(meta, separators=(",", ":")) if meta is not None else None,
-                           at, local, week, None, at)
+                           at, local, week, json.dumps(result, separators=(",", ":")), at)
                 if todays_targets:
                     recent_targets = (recent_targets + todays_targets)[-50_000:]
 
@@ -470,7 +500,8 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
         cur.execute("CREATE TEMP TABLE bench_streaks (learner_id int PRIMARY KEY, current_streak int, "
                     "longest_streak int, streak_through date, grace_days int) ON COMMIT DROP")
         _copy_rows(cur, "COPY bench_streaks FROM STDIN",
-                   ((first_id + i, s.current, s.longest, s.through, s.grace) for i, s in enumerate(streaks)))
+                   ((first_id + i, s.current_streak, s.longest_streak, s.streak_through, s.grace_days)
+                    for i, s in enumerate(states)))
         counters = ", ".join(
             f"count(*) FILTER (WHERE activity_type = '{a}') AS {c}" for a, c in LIFETIME_COUNTERS.items()
         )
@@ -647,6 +678,25 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"verify: {len(drifts)} drift(s) in {time.perf_counter() - t0:.1f} s")
                 for d in drifts[:20]:
                     print(f"  {d}")
+                # replaying loaded events through award() must answer duplicates with the stored result
+                from sqlalchemy import func, select
+
+                from thrive.models import LedgerEntry
+                from thrive.services.points import award
+
+                sample = db.session.scalars(select(LedgerEntry).order_by(func.random()).limit(200)).all()
+                db.session.commit()
+                bad = 0
+                for e in sample:
+                    undated = e.activity_type in ("daily_login", "onboarding_completed", "profile_completed")
+                    custom = e.points if e.activity_type in ("streak_bonus", "achievement_earned", "special_event") \
+                        or (e.activity_type == "reaction_given" and e.meta and "cheer" in e.meta) else None
+                    r = award(e.learner_id, e.activity_type, event_key=e.event_key,
+                              occurred_at=None if undated else e.occurred_at, metadata=e.meta, points=custom)
+                    if not (r.duplicate and r.event_id == e.id and r.points_awarded == e.points):
+                        bad += 1
+                print(f"replayed {len(sample)} loaded events through award(): {bad} not a clean duplicate")
+                drifts = drifts or ([None] if bad else [])
                 db.session.remove()
                 db.engine.dispose()
             if drifts:
