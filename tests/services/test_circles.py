@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from thrive.extensions import db
 from thrive.models import Celebration, Circle, CircleMembership, Learner, LearnerState, LedgerEntry, Notification

@@ -90,7 +90,8 @@ def test_activity_is_shared_only_and_without_amounts(client, circle):
     html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
     activity = _section(html, "circle-activity-heading")
     assert "zoe Zimmer</strong> completed a quiz on Prompt Engineering" in activity
-    assert "mia</strong> · Special event" in activity
+    assert "mia</strong> took part in a special event" in activity
+    assert "showed up" not in activity, "daily visits are not shown, as in the community feed"
     assert "A learner</strong> created a project" in activity
     assert "Quiet Quinn" not in activity, "no activity from a learner who does not share activities"
     assert "points" not in activity and not re.search(r"\+\s*\d", activity)

@@ -91,6 +91,7 @@ from . import notifications
 from .errors import ThriveError, ValidationError
 from .points import AwardContext, award, register_award_hook
 from .progression import effective_streak
+from .feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate
 from .registry import Registry, TierSnapshot, load_registry
 
 log = logging.getLogger(__name__)
@@ -785,12 +786,14 @@ class CircleMember:
 
 @dataclass(frozen=True)
 class CircleActivity:
-    """One shared activity of a circle member, without any amount (§8.1)."""
+    """One shared activity of a circle member, without any amount (§8.1).
+
+    ``text`` is the community feed's sentence after the name ("completed a quiz on DDD").
+    """
 
     who: str
     is_you: bool
     text: str
-    topic: str | None
     occurred_at: datetime
     ago: str
 
@@ -819,10 +822,8 @@ class CirclePanel:
     goal_bonus: int = field(default=DEFAULT_GOAL_BONUS)
 
 
-ANONYMOUS = "A learner"
+ANONYMOUS = ANONYMOUS_NAME
 ACTIVITY_LIMIT = 8
-_VERBS = {"completed", "created", "updated", "published", "posted", "cheered", "gave", "showed", "took", "won",
-          "attended", "brought", "finished", "earned", "reached", "joined", "shared", "started"}
 
 
 def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
@@ -859,20 +860,14 @@ def _ago(delta: timedelta) -> str:
     return f"{days} day{'s' if days != 1 else ''} ago"
 
 
-def _activity_text(label: str) -> str:
-    first, _, rest = label.partition(" ")
-    if first.lower() in _VERBS:
-        return f"{first.lower()} {rest}".strip()
-    return f"· {label}"
-
-
 def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | None:
     """The learner's circle this week for the home panel, or None when they have no circle yet.
 
     Members are ordered by the name shown (case-insensitive), never by points;
-    activity lists this week's shared, uncapped, non-bonus awards of members
-    who share activities (the viewer's own always), newest first, without
-    amounts (§1.3, §8.4).
+    activity lists this week's awards of members who share activities (the
+    viewer's own always, as "You") by the community feed's rules — points > 0,
+    not capped, not a hidden type (daily visits, cheers, admin corrections) —
+    newest first, as the feed's sentences, without amounts (§1.3, §8.1, §8.4).
     """
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
@@ -905,23 +900,18 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
         select(func.coalesce(func.sum(cm.points), 0)).where(cm.circle_id == circle.id)) or 0)
 
     start, _ = _week_bounds(week)
-    labels = {key: rule.label for key, rule in registry.rules.items()}
     entries = db.session.execute(
         select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
         .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start, LedgerEntry.points > 0,
-               LedgerEntry.capped.is_(False), LedgerEntry.category.is_not(None),
-               LedgerEntry.category != "consistency")
+               LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)))
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(ACTIVITY_LIMIT)
     ).all() if sharing else []
-    activities = []
-    for lid, activity_type, meta, occurred_at in entries:
-        topic = (meta or {}).get("topic") if isinstance(meta, dict) else None
-        activities.append(CircleActivity(
-            names[lid], lid == learner_id, _activity_text(labels.get(activity_type, activity_type)),
-            topic if isinstance(topic, str) and topic else None, as_utc(occurred_at),
-            _ago(now - as_utc(occurred_at)),
-        ))
+    activities = [
+        CircleActivity(names[lid], lid == learner_id, entry_predicate(activity_type, meta), as_utc(occurred_at),
+                       _ago(now - as_utc(occurred_at)))
+        for lid, activity_type, meta, occurred_at in entries
+    ]
     target = circle.goal_target
     percent = 100 if target <= 0 else min(100, points_together * 100 // target)
     return CirclePanel(
