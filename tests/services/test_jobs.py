@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -86,7 +87,7 @@ def test_a_run_left_running_by_a_dead_process_is_taken_over(app_ctx):
     dead.start()
     dead.join()
     db.session.add(JobRun(job="demo", period="p", status="running", started_at=datetime.now(UTC),
-                          counts={"owner": {"host": os.uname().nodename, "pid": dead.pid, "token": "old"}}))
+                          counts={"owner": {"host": socket.gethostname(), "pid": dead.pid, "token": "old"}}))
     db.session.commit()
     outcome = run_job("demo", "p", lambda: {"n": 1})
     assert outcome.status == "succeeded"
@@ -95,8 +96,6 @@ def test_a_run_left_running_by_a_dead_process_is_taken_over(app_ctx):
 
 def test_a_run_in_progress_blocks_the_job(app_ctx):
     """A live 'running' row blocks another run on SQLite; on PostgreSQL the advisory lock decides."""
-    import socket
-
     db.session.add(JobRun(job="demo", period="p", status="running", started_at=datetime.now(UTC),
                           counts={"owner": {"host": socket.gethostname(), "pid": os.getpid(),
                                             "token": PROCESS_TOKEN}}))
