@@ -6,7 +6,9 @@ key (``create_api_key``). Two servers run on it, one after the other, each
 under gunicorn with 2 sync workers:
 
 - **thrive** — the real app (``wsgi:app``): API-key check, rate limiter
-  (limit raised so it never rejects), marshmallow validation, learner lookup
+  (limit raised so it never rejects; storage in Redis when it answers, as
+  in production — the ``memory://`` storage starts a timer thread on
+  requests and is per worker), marshmallow validation, learner lookup
   by external id, ``award()`` with every award hook, the full AwardResult as JSON.
 - **baseline** — :func:`baseline_app`, a tiny Flask app in this file:
   ``POST /events`` parses the JSON, looks the learner up by external id and
@@ -51,6 +53,19 @@ import common
 ACTIVITY = "comment_posted"
 TARGET_RATIO = 0.5
 HERE = Path(__file__).resolve().parent
+
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+
+
+def redis_available(url: str) -> bool:
+    """True when the Redis server at ``url`` answers PING."""
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
 
 
 # ------------------------------------------------------------ baseline app ---
@@ -258,14 +273,18 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers per server (default 2)")
     p.add_argument("--learners", type=int, default=200, help="learners the events go to (default 200)")
     p.add_argument("--rounds", type=int, default=1, help="rounds; each runs both servers, order alternating")
+    p.add_argument("--ratelimit-storage", default=None,
+                   help="Flask-Limiter storage of the Thrive server (default: redis://127.0.0.1:6379/15 when "
+                        "Redis answers — shared by both workers, as in production — else memory://)")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = p.parse_args(argv)
     threads = max(1, args.clients // args.processes)
     clients = threads * args.processes
+    storage = args.ratelimit_storage or (DEFAULT_REDIS if redis_available(DEFAULT_REDIS) else "memory://")
 
     print(f"# POST /api/v1/events vs minimal Flask endpoint — PostgreSQL, gunicorn {args.workers} sync workers, "
           f"{clients} keep-alive clients ({args.processes} processes × {threads} threads), "
-          f"{args.duration:g} s × {args.rounds} round(s)")
+          f"{args.duration:g} s × {args.rounds} round(s); rate-limit storage {storage}")
     print(f"machine: {common.machine_info()}")
     if not common.pg_available():
         print(f"(skipping: PostgreSQL at {common.pg_server_url()} is not reachable)")
@@ -290,7 +309,7 @@ def main(argv=None) -> int:
             "thrive": dict(target="wsgi:app", chdir=common.ROOT, health_path="/api/v1/openapi.json", path="/api/v1/events",
                            env={**env_common, "DATABASE_URL": uri, "SECRET_KEY": "benchmark-secret-key",
                                 "THRIVE_API_RATE_LIMIT": "100000000 per minute",
-                                "RATELIMIT_STORAGE_URI": "memory://"}),
+                                "RATELIMIT_STORAGE_URI": storage}),
             "baseline": dict(target="bench_api_http:baseline_app()", chdir=HERE, health_path="/health",
                              path="/events",
                              env={**env_common, "BENCH_DATABASE_URL": uri, "BENCH_RULE": json.dumps(rule)}),
