@@ -379,3 +379,34 @@ def test_20_concurrent_awards_with_one_key(app, make_learner):
     with app.app_context():
         assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
         assert state_of(learner.id).total_points == 5
+
+
+def _persist_settle(learner_id: int, today: date) -> None:
+    """What the nightly streak job does: persist the missed days (grace or reset)."""
+    from thrive.services.streaks import StreakState, settle
+
+    state = state_of(learner_id)
+    settled, _used = settle(StreakState(state.current_streak, state.longest_streak, state.streak_through,
+                                        state.grace_days), today)
+    state.current_streak, state.grace_days = settled.current, settled.grace
+    state.streak_through = settled.through
+    db.session.commit()
+
+
+@pytest.mark.parametrize("late_day, job_days", [
+    (7, [8]),          # the job covered day 8 with a grace day; then an award dated day 8 arrives
+    (7, [8, 9, 10]),   # the job covered day 8 and reset the streak; then an award dated day 8 arrives
+    (3, [8]),          # an award dated inside the streak (already active) changes nothing
+    (12, [8, 9, 10]),  # a new day after a reset
+])
+def test_late_awards_after_the_streak_job_keep_verify_clean(app_ctx, make_learner, late_day, job_days):
+    learner = make_learner()
+    base = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    now = datetime(2026, 10, 20, tzinfo=UTC)
+    for day in range(7):
+        award(learner.id, "comment_posted", event_key=f"c{day}", occurred_at=base + timedelta(days=day), now=now)
+    for job_day in job_days:  # the job runs after local day `job_day - 1` (0-based) ended
+        _persist_settle(learner.id, (base + timedelta(days=job_day)).date())
+    award(learner.id, "comment_posted", event_key="late", occurred_at=base + timedelta(days=late_day), now=now)
+    assert verify(now=now) == []
+    assert verify(now=base + timedelta(days=late_day + 1)) == []

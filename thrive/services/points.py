@@ -38,7 +38,7 @@ from .errors import (
     ValidationError,
 )
 from .registry import Registry, RuleSnapshot, load_registry
-from .streaks import StreakState, reached_milestone, record_active_day
+from .streaks import StreakState, needs_recompute, reached_milestone, record_active_day, streak_from_days
 
 MAX_EVENT_KEY_LENGTH = 255
 MAX_METADATA_BYTES = 8 * 1024
@@ -287,6 +287,16 @@ def _count_uncapped(session: Session, learner_id: int, activity_type: str, colum
     return session.scalar(_COUNT_UNCAPPED_BY[column], params) or 0
 
 
+def _active_days(session: Session, learner_id: int) -> list:
+    """The learner's streak-active local dates in the ledger (see ``counts_for_streak``)."""
+    return list(session.scalars(
+        select(_ledger.local_date).distinct().where(
+            _ledger.learner_id == learner_id, _ledger.points > 0, _ledger.category.is_not(None),
+            _ledger.category != "consistency",
+        )
+    ))
+
+
 def _is_capped(session: Session, rule: RuleSnapshot, learner_id: int, day, week) -> bool:
     if rule.max_per_day is not None and _count_uncapped(
         session, learner_id, rule.activity_type, "local_date", day
@@ -302,10 +312,14 @@ def _is_capped(session: Session, rule: RuleSnapshot, learner_id: int, day, week)
 
 
 def apply_entry_to_state(state: LearnerState, registry: Registry, *, activity_type: str, category: str | None,
-                         points: int, local_day, week: str, occurred_at: datetime) -> tuple[list[str], list[int]]:
+                         points: int, local_day, week: str, occurred_at: datetime,
+                         active_days: Callable[[], list] | None = None) -> tuple[list[str], list[int]]:
     """Fold one ledger entry into derived state; return (tiers gained, levels gained).
 
     Shared by ``award()`` and ``verify`` (§4.4) so both compute state the same way.
+    ``active_days()`` returns the learner's streak-active local dates so far; it is
+    called only when an award lands out of order and the streak must be refolded
+    (see ``streaks.needs_recompute``).
     """
     state.total_points += points
     if state.weekly_week is None or week > state.weekly_week:
@@ -328,10 +342,11 @@ def apply_entry_to_state(state: LearnerState, registry: Registry, *, activity_ty
         state.level = new_level
 
     if counts_for_streak(category, points):
-        streak = record_active_day(
-            StreakState(state.current_streak, state.longest_streak, state.streak_through, state.grace_days),
-            local_day,
-        )
+        before = StreakState(state.current_streak, state.longest_streak, state.streak_through, state.grace_days)
+        if active_days is not None and needs_recompute(before, state.last_active_date, local_day):
+            streak = streak_from_days([*active_days(), local_day])
+        else:
+            streak = record_active_day(before, local_day)
         state.current_streak, state.longest_streak = streak.current, streak.longest
         state.streak_through, state.grace_days = streak.through, streak.grace
         if state.last_active_date is None or local_day > state.last_active_date:
@@ -404,6 +419,7 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime) ->
     tiers_gained, levels_gained = apply_entry_to_state(
         state, registry, activity_type=req.activity_type, category=rule.category, points=points,
         local_day=day, week=week, occurred_at=req.occurred_at,
+        active_days=lambda: _active_days(session, req.learner_id),
     )
     entry = LedgerEntry(
         learner_id=req.learner_id, activity_type=req.activity_type, category=rule.category, points=points,

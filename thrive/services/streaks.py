@@ -11,13 +11,16 @@ Rules:
 - missed days are covered one by one by banked grace days; a missed day that
   cannot be covered breaks the streak: current and banked grace drop to 0.
 Covering missed days in a batch (at the next award) or one by one (the nightly
-streak job) gives the same result, which is what lets ``verify`` recompute the
-streak from the ledger alone.
+streak job) gives the same result. So the streak is a pure function of the
+learner's set of active local dates (folded in date order, :func:`streak_from_days`)
+and of today (:func:`settle`), whatever order awards arrive in and whenever
+the job ran — which is what lets ``verify`` recompute it from the ledger alone.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Iterable
 
 MAX_GRACE_DAYS = 2
 GRACE_EVERY_DAYS = 7
@@ -52,6 +55,27 @@ def record_active_day(state: StreakState, day: date) -> StreakState:
     if current % GRACE_EVERY_DAYS == 0:
         grace = min(MAX_GRACE_DAYS, grace + 1)
     return StreakState(current, max(state.longest, current), day, grace)
+
+
+def streak_from_days(days: Iterable[date]) -> StreakState:
+    """The (unsettled) streak state after the active local dates ``days``, in date order."""
+    state = StreakState()
+    for day in sorted(set(days)):
+        state = record_active_day(state, day)
+    return state
+
+
+def needs_recompute(state: StreakState, last_active: date | None, day: date) -> bool:
+    """True when an award on ``day`` arrives out of order and the streak must be refolded.
+
+    Awards on a new latest day (after ``through``) or on the last active day fold
+    incrementally; a day at or before ``through`` that was not active (a day
+    covered by a grace day or reset by the streak job, or older history) changes
+    the past, so the streak is refolded from all active dates.
+    """
+    if state.through is None or day > state.through:
+        return False
+    return day != last_active
 
 
 def settle(state: StreakState, today: date) -> tuple[StreakState, int]:

@@ -12,7 +12,8 @@ from ..db import write_transaction
 from ..extensions import db
 from ..models import Learner, LearnerState, LedgerEntry, ProgressionEvent
 from ..timeutil import as_utc, local_date, utcnow
-from .points import apply_entry_to_state
+from .points import apply_entry_to_state, counts_for_streak
+from .streaks import streak_from_days
 from .progression import effective_streak, weekly_points
 from .registry import Registry, load_registry
 
@@ -53,13 +54,25 @@ def _replay(registry: Registry) -> Iterator[tuple[int, SimpleNamespace]]:
     for learner_id, activity_type, category, points, day, week, occurred_at in db.session.execute(q):
         if learner_id != current_id:
             if state is not None:
-                yield current_id, state
+                yield current_id, _with_streak_from_days(state)
             current_id, state = learner_id, _blank_state()
+            state.active_days = set()
             state.tier_key = registry.tiers[0].key
         apply_entry_to_state(state, registry, activity_type=activity_type, category=category, points=points,
                              local_day=day, week=week, occurred_at=as_utc(occurred_at))
+        if counts_for_streak(category, points):
+            state.active_days.add(day)
     if state is not None:
-        yield current_id, state
+        yield current_id, _with_streak_from_days(state)
+
+
+def _with_streak_from_days(state: SimpleNamespace) -> SimpleNamespace:
+    """The streak is a function of the set of active dates (``streaks.streak_from_days``), not of arrival order."""
+    streak = streak_from_days(state.active_days)
+    state.current_streak, state.longest_streak = streak.current, streak.longest
+    state.streak_through, state.grace_days = streak.through, streak.grace
+    del state.active_days
+    return state
 
 
 def _view(state, registry: Registry, tz_name: str, now: datetime, highest: dict) -> dict:
