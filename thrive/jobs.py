@@ -49,10 +49,19 @@ def create_goals_job(period: str) -> dict[str, Any]:
 
 
 def streaks_job(period: str) -> dict[str, Any]:
-    """Streak bonuses, grace days, broken streaks and at-risk reminders as of the hour (§5.3, §6.3)."""
+    """Streak bonuses, grace days, broken streaks and at-risk reminders as of the hour (§5.3, §6.3).
+
+    Also settles circle goals reached this week whose bonuses are still due (§6.1 catch-up).
+    """
+    from .services.circles import settle_circle_goals
     from .services.streak_job import run_streaks
 
-    return run_streaks(parse_instant(period))
+    at = parse_instant(period)
+    counts = run_streaks(at)
+    # Catch-up for circle goals whose post-commit bonus step was interrupted (idempotent, §6.1).
+    settled = settle_circle_goals(week_label(at.astimezone(zone(platform_timezone_name())).date()), now=at)
+    counts["circle_goal_bonuses"] = settled["awarded"]
+    return counts
 
 
 def weekly_recap_job(period: str) -> dict[str, Any]:

@@ -614,3 +614,19 @@ def test_cli_defaults_to_current_week_and_rejects_bad_weeks(app, runner):
     assert result.exit_code == 2
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CircleWeek)) == 1
+
+
+def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner):
+    """The scheduler's hourly job is the catch-up for circle goal bonuses interrupted after commit."""
+    from thrive.jobs import hour_period, streaks_job
+
+    week, circle_id, (a, b, c) = _goal_circle(app, make_learner)
+    with app.app_context():
+        award(a, "special_event", event_key="big-hourly", points=100)
+        circles.g.pop("thrive.circles.pending_goals", None)   # crash before the post-commit step
+    with app.app_context():
+        assert _bonus_entries() == []
+        counts = streaks_job(hour_period(utcnow()))
+        assert counts["circle_goal_bonuses"] == 1
+        assert _bonus_entries() == [(a, 50, f"circle_goal:{circle_id}:{a}")]
+        assert streaks_job(hour_period(utcnow()))["circle_goal_bonuses"] == 0
