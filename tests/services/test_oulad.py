@@ -171,6 +171,18 @@ def test_daily_and_weekly_caps_apply(app_ctx, tmp_path):
     assert capped == ["oulad:7:510", "oulad:7:511", "oulad:7:601"]
 
 
+def test_an_oulad_event_key_taken_by_another_event_is_rejected(app_ctx, make_learner, tmp_path):
+    from thrive.services.points import award
+
+    other = make_learner("someone")
+    award(other.id, "comment_posted", event_key="oulad:1:100")
+    folder = write_oulad(tmp_path / "taken", ASSESSMENTS[:2], [["1", "100", "5", "0", "100"],
+                                                              ["1", "101", "9", "0", "80"]])
+    summary = import_oulad(folder)
+    assert (summary.awarded, summary.duplicates, summary.rejected) == (1, 0, 1)
+    assert summary.rejections[0].line == 2 and "already used" in summary.rejections[0].reason
+
+
 # --- --shift-to-now ------------------------------------------------------------------------------
 
 def busy_fixture(folder: Path) -> Path:

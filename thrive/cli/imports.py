@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..services.importer import DEFAULT_BATCH_SIZE, ImportFileError, ImportSummary, import_events
 from ..services.oulad import DEFAULT_BATCH_SIZE as OULAD_BATCH_SIZE
@@ -56,6 +57,12 @@ def _report(summary: ImportSummary, elapsed: float, *, rate_of: int) -> None:
         sys.exit(1)
 
 
+def _interrupted(exc: Exception) -> str:
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return (f"the database refused a batch ({reason}). Batches finished before it were kept; "
+            "run the same import again to complete it (imported rows answer as duplicates).")
+
+
 def _batch_size(_ctx, _param, value: int) -> int:
     if value < 1:
         raise click.BadParameter("must be at least 1")
@@ -85,6 +92,8 @@ def import_command(file, fmt, dry_run, batch_size):
                                     on_total=bar.start, progress=bar.advance)
     except ImportFileError as exc:
         fail(exc.message, 2)
+    except SQLAlchemyError as exc:
+        fail(_interrupted(exc))
     _report(summary, time.perf_counter() - started,
             rate_of=0 if dry_run else summary.awarded + summary.capped + summary.duplicates)
 
@@ -111,5 +120,7 @@ def import_oulad_command(directory, shift_to_now, batch_size):
                                    on_total=bar.start, progress=bar.advance)
     except OuladFormatError as exc:
         fail(str(exc), 2)
+    except SQLAlchemyError as exc:
+        fail(_interrupted(exc))
     _report(summary, time.perf_counter() - started,
             rate_of=summary.awarded + summary.capped + summary.duplicates)

@@ -351,8 +351,9 @@ def award_in_batches(
 
     Tallies every result into ``summary``; a :class:`ThriveError` for an item
     counts as a rejection of its line. With ``conflict_is_duplicate`` an
-    ``EventKeyConflict`` (the event key was imported before with another
-    payload, e.g. another ``--shift-to-now`` week) counts as a duplicate.
+    ``EventKeyConflict`` whose existing entry has the same learner and
+    activity type (the event was imported before with another payload, e.g.
+    at another ``--shift-to-now`` week) counts as a duplicate.
     ``progress(n)`` is called after each batch with the number of items done.
     Each batch commits on its own: an interrupted import keeps the finished
     batches, and running it again completes it (duplicates are free).
@@ -364,10 +365,10 @@ def award_in_batches(
     for start in range(0, len(items), batch_size):
         chunk = items[start:start + batch_size]
         results = award_many([req for _line, req in chunk], now=now)
-        for (line, _req), result in zip(chunk, results):
+        for (line, req), result in zip(chunk, results):
             if isinstance(result, AwardResult):
                 summary.tally(result)
-            elif conflict_is_duplicate and isinstance(result, EventKeyConflict):
+            elif conflict_is_duplicate and isinstance(result, EventKeyConflict) and _same_event(req):
                 summary.duplicates += 1
                 shifted += 1
             elif isinstance(result, ThriveError):
@@ -381,6 +382,15 @@ def award_in_batches(
             f"{shifted:,} duplicate(s) had been imported before at another instant "
             "(e.g. with --shift-to-now in an earlier week); they were left as they are."
         )
+
+
+def _same_event(req: AwardRequest) -> bool:
+    """True when the ledger entry holding ``req.event_key`` has ``req``'s learner and activity type."""
+    row = db.session.execute(
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type).where(LedgerEntry.event_key == req.event_key)
+    ).first()
+    db.session.commit()
+    return row is not None and tuple(row) == (req.learner_id, req.activity_type)
 
 
 def learner_ids_by_external_id(external_ids: Iterable[str], chunk: int = 500) -> dict[str, int]:
