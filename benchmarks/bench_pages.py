@@ -70,10 +70,50 @@ def minimal_page():
 
 # ---- servers -------------------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Server:
+    """A running gunicorn: its port and master pid."""
+
+    port: int
+    pid: int
+
+    def worker_pids(self) -> list[int]:
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by the processes ``pids`` (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / _TICK
+
+
+def db_backend_pids(dsn: str) -> list[int]:
+    """PIDs of the PostgreSQL server processes serving the benchmark database (same machine)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+
+
 @contextmanager
 def gunicorn(app_spec: str, *, env: dict, workers: int, cwd: Path, log_path: Path,
-             worker_class: str = "sync", threads: int = 1) -> Iterator[int]:
-    """Run ``gunicorn app_spec`` on a free port of 127.0.0.1; yield the port; stop it on exit."""
+             worker_class: str = "sync", threads: int = 1) -> Iterator[Server]:
+    """Run ``gunicorn app_spec`` on a free port of 127.0.0.1; yield the :class:`Server`; stop it on exit."""
     port = common.free_port()
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
            "--worker-class", worker_class, "--threads", str(threads), "--log-level", "warning",
@@ -93,7 +133,7 @@ def gunicorn(app_spec: str, *, env: dict, workers: int, cwd: Path, log_path: Pat
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn {app_spec} did not start in 60 s; see {log_path}")
                 time.sleep(0.2)
-        yield port
+        yield Server(port, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -157,6 +197,9 @@ class Measurement:
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    all_requests: int = 0  # warm-up included (the CPU figures cover the whole run)
+    app_cpu_ms: float = float("nan")  # gunicorn workers' CPU per request
+    db_cpu_ms: float = float("nan")  # PostgreSQL backends' CPU per request
 
     @property
     def throughput(self) -> float:
@@ -193,9 +236,17 @@ class Client:
             conn.close()
 
 
-def drive(target: Target, clients: list[Client], *, warmup: float, duration: float) -> Measurement:
-    """Closed loop: every client requests ``target`` back to back; measure ``duration`` s after ``warmup`` s."""
+def drive(target: Target, clients: list[Client], *, warmup: float, duration: float,
+          app_pids: list[int] = (), db_pids: list[int] = ()) -> Measurement:
+    """Closed loop: every client requests ``target`` back to back; measure ``duration`` s after ``warmup`` s.
+
+    The CPU time of ``app_pids`` (server workers) and ``db_pids`` (database
+    backends) over the whole run, divided by all requests served, gives the
+    server cost of one request independently of queueing and of other load.
+    """
     result = Measurement(target)
+    cpu_before = (cpu_seconds(app_pids), cpu_seconds(db_pids))
+    served = [0]
     lock = threading.Lock()
     start_at = time.perf_counter() + warmup
     stop_at = start_at + duration
@@ -218,6 +269,8 @@ def drive(target: Target, clients: list[Client], *, warmup: float, duration: flo
             except OSError as exc:
                 good, why = False, repr(exc)
             t1 = time.perf_counter()
+            with lock:
+                served[0] += 1
             if t0 >= start_at and t1 <= stop_at:
                 if good:
                     mine.append((t1 - t0) * 1000)
@@ -234,6 +287,12 @@ def drive(target: Target, clients: list[Client], *, warmup: float, duration: flo
     for t in threads:
         t.join()
     result.seconds = duration
+    result.all_requests = served[0]
+    if served[0]:
+        if app_pids:
+            result.app_cpu_ms = (cpu_seconds(app_pids) - cpu_before[0]) * 1000 / served[0]
+        if db_pids:
+            result.db_cpu_ms = (cpu_seconds(db_pids) - cpu_before[1]) * 1000 / served[0]
     return result
 
 
@@ -474,17 +533,21 @@ def main(argv: list[str] | None = None) -> int:
             results: list[Measurement] = []
             with gunicorn("wsgi:app", env=env, workers=args.workers, cwd=common.ROOT,
                           log_path=logs / "bench_pages_thrive.log", worker_class=args.worker_class,
-                          threads=args.threads) as thrive_port, \
+                          threads=args.threads) as thrive_server, \
                     gunicorn("bench_pages:minimal_app", env={"PYTHONDONTWRITEBYTECODE": "1"}, workers=args.workers,
                              cwd=Path(__file__).resolve().parent, log_path=logs / "bench_pages_minimal.log",
-                             worker_class=args.worker_class, threads=args.threads) as minimal_port:
-                cookies = [sign_in(thrive_port, u, BENCH_PASSWORD) for u in usernames]
+                             worker_class=args.worker_class, threads=args.threads) as minimal_server:
+                cookies = [sign_in(thrive_server.port, u, BENCH_PASSWORD) for u in usernames]
+                db_pids = db_backend_pids(dsn)
                 for target in TARGETS:
                     if target.server == "minimal":
-                        clients = [Client(minimal_port, None) for _ in usernames]
+                        clients = [Client(minimal_server.port, None) for _ in usernames]
+                        pids, backend_pids = minimal_server.worker_pids(), []
                     else:
-                        clients = [Client(thrive_port, c) for c in cookies]
-                    m = drive(target, clients, warmup=args.warmup, duration=args.duration)
+                        clients = [Client(thrive_server.port, c) for c in cookies]
+                        pids, backend_pids = thrive_server.worker_pids(), db_pids
+                    m = drive(target, clients, warmup=args.warmup, duration=args.duration, app_pids=pids,
+                              db_pids=backend_pids)
                     results.append(m)
                     for c, client in zip(range(len(cookies)), clients):
                         if target.server == "thrive":
@@ -492,10 +555,14 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"\n## Latency under {args.clients} concurrent clients\n")
             common.print_table(
-                ["target", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "p95 ≤ 100 ms"],
+                ["target", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "p95 ≤ 100 ms",
+                 "app CPU ms/req", "db CPU ms/req"],
                 [(m.target.name, len(m.latencies_ms), m.errors, m.throughput, m.p(50), m.p(95), m.p(99),
                   max(m.latencies_ms, default=float("nan")),
-                  "yes" if m.p(95) <= TARGET_P95_MS else "NO") for m in results])
+                  "yes" if m.p(95) <= TARGET_P95_MS else "NO", m.app_cpu_ms,
+                  "—" if m.db_cpu_ms != m.db_cpu_ms else m.db_cpu_ms) for m in results])
+            print(f"\nload average after the run: {os.getloadavg()[0]:.2f} (2 cores; anything above ~3 means "
+                  "other work shared the machine)")
             for m in results:
                 if m.error_samples:
                     print(f"\n{m.target.name}: {m.errors} error(s), e.g. {m.error_samples[:2]}")
