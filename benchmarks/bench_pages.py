@@ -426,6 +426,7 @@ def reused(url: str) -> Iterator[str]:
 
 
 def table_counts(dsn: str, tables) -> dict[str, int]:
+    """Row counts ``{table: rows}`` of ``tables`` in the database at ``dsn``."""
     import psycopg
 
     with psycopg.connect(dsn) as conn:
