@@ -69,3 +69,17 @@ def test_sign_in_wrong_password_then_right(page, make_learner):
     page.get_by_text("Unknown username or wrong password.").wait_for()
     sign_in(page, "grace")
     assert page.get_by_role("heading", name="Your Thrive Circle", level=1).is_visible()
+
+
+def test_expired_session_sends_a_polling_page_to_sign_in(page, make_learner, backend):
+    """An HTMX poll after the session is gone gets HX-Redirect: the whole page goes to sign-in (§7),
+    instead of a sign-in form being swapped into a panel."""
+    make_learner("ines", password="password123")
+    page.clock.install()
+    sign_in(page, "ines")
+    page.context.clear_cookies()  # the session expires (or is revoked) while the page stays open
+    page.clock.fast_forward("00:31")  # the status panel's and the bell's 30 s polls
+    page.wait_for_url(re.compile(r"/login\?next="))
+    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    expect(page.locator("#status-panel")).to_have_count(0)
+    screenshot(page, f"{backend}-expired-session-redirect")
