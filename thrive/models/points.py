@@ -81,5 +81,5 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_learner_type_date", "learner_id", "activity_type", "local_date"),
         Index("ix_ledger_learner_type_week", "learner_id", "activity_type", "week"),
         Index("ix_ledger_learner_occurred", "learner_id", "occurred_at"),
-        Index("ix_ledger_occurred", "occurred_at"),
+        Index("ix_ledger_occurred_id", "occurred_at", "id"),
     )

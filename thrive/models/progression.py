@@ -54,5 +54,5 @@ class ProgressionEvent(db.Model):
 
     __table_args__ = (
         Index("ix_progression_learner", "learner_id", "occurred_at"),
-        Index("ix_progression_kind_occurred", "kind", "occurred_at"),
+        Index("ix_progression_kind_occurred_id", "kind", "occurred_at", "id"),
     )
