@@ -35,7 +35,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     else:
         engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        engine_options.setdefault("pool_pre_ping", True)
+        # Connections are recycled every 30 minutes; pre-ping (a round trip per
+        # checkout) only when THRIVE_DB_PRE_PING=1 (e.g. behind a flaky proxy).
+        engine_options.setdefault("pool_pre_ping", bool(app.config.get("THRIVE_DB_PRE_PING")))
+        engine_options.setdefault("pool_recycle", 1800)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
     init_extensions(app)

@@ -68,6 +68,11 @@ class Config:
     THRIVE_STREAK_BONUS_PER_DAY = _int_env("THRIVE_STREAK_BONUS_PER_DAY", 5)
     THRIVE_STREAK_BONUS_MAX_DAYS = _int_env("THRIVE_STREAK_BONUS_MAX_DAYS", 100)
 
+    # How long a process trusts a verified API key (seconds); revoking clears it in-process at once.
+    THRIVE_API_KEY_CACHE_SECONDS = _int_env("THRIVE_API_KEY_CACHE_SECONDS", 10)
+    # Check pooled PostgreSQL connections before use (one extra round trip per checkout).
+    THRIVE_DB_PRE_PING = os.environ.get("THRIVE_DB_PRE_PING", "0") == "1"
+
     # API batch limit (§13)
     THRIVE_API_BATCH_MAX = 1000
 

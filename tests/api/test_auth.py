@@ -108,3 +108,15 @@ class TestRateLimit:
             _row, other = create_api_key("second integration")
             db.session.remove()
         assert client.get("/api/v1/users/x", headers={"Authorization": f"Bearer {other}"}).status_code == 404
+
+
+def test_revoking_a_cached_key_takes_effect_at_once(app, client, api_key, api_headers, runner):
+    """Valid keys are cached per process; revoking clears the cache (§13: revocable)."""
+    from thrive.services.api_keys import verify_api_key_cached
+
+    assert client.get("/api/v1/users/nobody", headers=api_headers).status_code == 404  # key accepted (and cached)
+    with app.app_context():
+        assert verify_api_key_cached(api_key) is not None
+    prefix = api_key.split("_")[1]
+    assert runner.invoke(args=["thrive", "revoke-api-key", prefix]).exit_code == 0
+    assert client.get("/api/v1/users/nobody", headers=api_headers).status_code == 401

@@ -4,6 +4,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
 
 from sqlalchemy import select
 
@@ -51,6 +56,46 @@ def verify_api_key(plaintext: str | None) -> ApiKey | None:
     return row
 
 
+@dataclass(frozen=True)
+class VerifiedKey:
+    """What a request needs of a verified key (a plain copy, safe to cache)."""
+
+    id: int
+    name: str
+    prefix: str
+
+
+_verified: dict[tuple[str, str], tuple[float, VerifiedKey]] = {}
+_verified_lock = threading.Lock()
+
+
+def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
+    """:func:`verify_api_key` with a per-process cache of *valid* keys (§13 hot path).
+
+    A valid key is remembered for ``THRIVE_API_KEY_CACHE_SECONDS`` (default 10)
+    seconds, so a busy integration does not pay a query per request; unknown or
+    revoked keys are never cached. Revoking through :func:`revoke_api_key`
+    clears this process's cache at once; other processes stop accepting the
+    key within the cache lifetime.
+    """
+    if not plaintext:
+        return None
+    ttl = current_app.config.get("THRIVE_API_KEY_CACHE_SECONDS", 10)
+    cache_key = (current_app.config["SQLALCHEMY_DATABASE_URI"], _hash(plaintext))
+    now = time.monotonic()
+    hit = _verified.get(cache_key)
+    if hit and now < hit[0]:
+        return hit[1]
+    row = verify_api_key(plaintext)
+    if row is None:
+        return None
+    info = VerifiedKey(row.id, row.name, row.prefix)
+    if ttl:
+        with _verified_lock:
+            _verified[cache_key] = (now + ttl, info)
+    return info
+
+
 def revoke_api_key(key_id_or_prefix: str | int) -> ApiKey:
     """Revoke a key by id or prefix; raises ``NotFound``."""
     q = select(ApiKey)
@@ -64,6 +109,8 @@ def revoke_api_key(key_id_or_prefix: str | int) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.commit()
+    with _verified_lock:
+        _verified.clear()
     return row
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ...db import write_transaction
 from ...extensions import csrf, limiter
 from ...models import ApiKey
-from ...services.api_keys import verify_api_key
+from ...services.api_keys import verify_api_key_cached
 from ...timeutil import utcnow
 from ..hooks import json_error
 from . import bp
@@ -61,7 +61,7 @@ def current_client() -> ApiClient | None:
     """The request's verified API key (checked once, then cached on ``g``), or None."""
     client = g.get("api_client", _UNSET)
     if client is _UNSET:
-        row = verify_api_key(bearer_token())
+        row = verify_api_key_cached(bearer_token())
         client = ApiClient(row.id, row.name, row.prefix) if row is not None else None
         g.api_client = client
     return client
