@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from typing import Any, Callable, Iterable
 
-from .services.errors import ValidationError
+from .services.errors import ValidationError, validate_week
 from .services.jobs import JobOutcome, run_job
 from .timeutil import as_utc, parse_week, platform_timezone_name, shift_week, utcnow, week_label, zone
 
@@ -108,14 +108,6 @@ def parse_instant(value: str) -> datetime:
                               code="invalid_instant") from exc
 
 
-def _parse_week_period(value: str) -> str:
-    try:
-        parse_week(value)
-    except ValueError as exc:
-        raise ValidationError(str(exc), code="invalid_week") from exc
-    return value
-
-
 def _parse_hour_period(value: str) -> str:
     return parse_instant(value).replace(second=0, microsecond=0).strftime(PERIOD_HOUR_FORMAT)
 
@@ -150,13 +142,13 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("assign_circles", "Thrive Circle assignment", {"day_of_week": "mon", "hour": 0, "minute": 0},
-            lambda now: weekly_period(now, MONDAY_00_00), _parse_week_period, assign_circles_job),
+            lambda now: weekly_period(now, MONDAY_00_00), validate_week, assign_circles_job),
         Job("create_goals", "Weekly goal creation", {"day_of_week": "mon", "hour": 0, "minute": 5},
-            lambda now: weekly_period(now, MONDAY_00_05), _parse_week_period, create_goals_job),
+            lambda now: weekly_period(now, MONDAY_00_05), validate_week, create_goals_job),
         Job("streaks", "Streaks (bonuses, grace days, at-risk reminders)", {"minute": 0},
             hour_period, _parse_hour_period, streaks_job),
         Job("weekly_recap", "Weekly recap notifications", {"day_of_week": "mon", "hour": 8, "minute": 0},
-            lambda now: shift_week(weekly_period(now, MONDAY_08_00), -1), _parse_week_period, weekly_recap_job),
+            lambda now: shift_week(weekly_period(now, MONDAY_08_00), -1), validate_week, weekly_recap_job),
     )
 }
 

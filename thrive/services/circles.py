@@ -86,9 +86,9 @@ from ..db import is_sqlite, write_transaction
 from ..extensions import db
 from ..models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry, Notification
 from ..models.circle_week import CircleWeek
-from ..timeutil import as_utc, local_date, parse_week, platform_week, shift_week, utcnow, week_start_instant
+from ..timeutil import as_utc, local_date, platform_week, shift_week, utcnow, week_start_instant
 from . import notifications
-from .errors import ThriveError, ValidationError
+from .errors import ThriveError, ValidationError, validate_week
 from .points import AwardContext, award, register_award_hook
 from .progression import effective_streak
 from .feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate
@@ -266,14 +266,6 @@ def _tier_to_group(registry: Registry, plans: Sequence[GroupPlan]) -> dict[str, 
 
 # ------------------------------------------------------------- helpers ---
 
-def _validate_week(week: str) -> str:
-    try:
-        parse_week(week)
-    except ValueError as exc:
-        raise ValidationError(str(exc), code="invalid_week") from exc
-    return week
-
-
 def _week_bounds(week: str) -> tuple[datetime, datetime]:
     return week_start_instant(week), week_start_instant(shift_week(week, 1))
 
@@ -330,7 +322,7 @@ def assign_circles(week: str, *, now: datetime | None = None) -> dict:
         (``invalid_config``) for bad circle settings. Nothing is half-written:
         the whole assignment is one transaction.
     """
-    week = _validate_week(week)
+    week = validate_week(week)
     now = as_utc(now) if now else utcnow()
     settings = circle_settings()
     registry = load_registry()
@@ -680,7 +672,7 @@ def settle_circle_goals(week: str | None = None, *, circle_ids: Iterable[int] | 
     settings = circle_settings()
     marked: list[int] = []
     if circle_ids is None:
-        week = _validate_week(week or platform_week(now))
+        week = validate_week(week or platform_week(now))
         with write_transaction() as session:
             marked = _mark_reached_goals(session, week, now)
         where = [Circle.week == week]
@@ -755,7 +747,7 @@ class CircleSummary:
 
 def list_circles(week: str) -> list[CircleSummary]:
     """The circles of platform ISO ``week`` in ladder then name order. Raises ValidationError for a bad week."""
-    week = _validate_week(week)
+    week = validate_week(week)
     registry = load_registry()
     cm = CircleMembership
     rows = db.session.execute(

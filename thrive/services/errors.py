@@ -58,3 +58,14 @@ class EventKeyConflict(ThriveError):
 class Conflict(ThriveError):
     code = "conflict"
     status = 409
+
+
+def validate_week(week: str) -> str:
+    """Return ``week`` if it is an ISO week label ``YYYY-Www``; raise :class:`ValidationError` (``invalid_week``)."""
+    from ..timeutil import parse_week
+
+    try:
+        parse_week(week)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_week") from exc
+    return week

@@ -44,9 +44,9 @@ from sqlalchemy.orm import Session
 from ..db import write_transaction
 from ..extensions import db
 from ..models import GoalTemplate, Learner, LearnerState, LedgerEntry, WeeklyGoal
-from ..timeutil import as_utc, parse_week, platform_week, shift_week, utcnow, week_start_instant
+from ..timeutil import as_utc, platform_week, shift_week, utcnow, week_start_instant
 from . import notifications
-from .errors import EventKeyConflict, ThriveError, UnknownLearner, ValidationError
+from .errors import EventKeyConflict, ThriveError, UnknownLearner, validate_week
 from .points import AwardContext, award, counts_for_streak, register_award_hook
 from .streaks import StreakState, record_active_day
 
@@ -62,15 +62,6 @@ _INSERT_COLUMNS = ["learner_id", "week", "template_id", "title", "kind", "activi
 def goal_event_key(goal_id: int) -> str:
     """Event key of the ``weekly_goal_completed`` award for a goal (§4.3)."""
     return f"goal:{goal_id}"
-
-
-def validate_week(week: str) -> str:
-    """Return ``week`` if it is an ISO week label ``YYYY-Www``; raise :class:`ValidationError` otherwise."""
-    try:
-        parse_week(week)
-    except ValueError as exc:
-        raise ValidationError(str(exc), code="invalid_week") from exc
-    return week
 
 
 def eligibility_days() -> int:

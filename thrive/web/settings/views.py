@@ -6,7 +6,7 @@ with a success note or the errors.
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from ...models.community import NOTIFICATION_TYPES
