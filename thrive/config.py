@@ -73,6 +73,9 @@ class Config:
     # Check pooled PostgreSQL connections before use (one extra round trip per checkout).
     THRIVE_DB_PRE_PING = os.environ.get("THRIVE_DB_PRE_PING", "0") == "1"
 
+    THRIVE_COMMUNITY_STATS_CACHE_SECONDS = _int_env("THRIVE_COMMUNITY_STATS_CACHE_SECONDS", 30)
+    THRIVE_JOB_STALE_SECONDS = _int_env("THRIVE_JOB_STALE_SECONDS", 6 * 3600)
+
     # API batch limit (§13)
     THRIVE_API_BATCH_MAX = 1000
 
