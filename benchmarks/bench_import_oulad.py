@@ -162,7 +162,7 @@ def _bulk_learners(raw: RawDb, students) -> dict[int, int]:
         "VALUES (?, ?, 'UTC', ?, ?, ?, ?, ?, ?, '{}', ?)"),
         [(f"oulad_{s}", f"Learner {s}", f"oulad:{s}", False, True, True, True, True, now) for s in students])
     ids = {int(ext.split(":")[1]): lid for lid, ext in
-           raw.execute("SELECT id, external_id FROM learners WHERE external_id LIKE 'oulad:%'").fetchall()}
+           raw.execute("SELECT id, external_id FROM learners WHERE external_id LIKE ?", ("oulad:%",)).fetchall()}
     raw.executemany(raw.sql(
         "INSERT INTO learner_states (learner_id, total_points, weekly_points, peak_points, tier_key, level, "
         "current_streak, longest_streak, grace_days, quizzes_completed, projects_created, comments_posted, "
@@ -261,7 +261,11 @@ def bench_backend(kind: str, data: Path, batch_size: int) -> list[list]:
         print("    " + line)
     second = thrive["second"]["summary"]
     print(f"    second run: awarded {second.awarded:,}, duplicates {second.duplicates:,}, "
-          f"capped {second.capped:,}, rejected {second.rejected:,}", flush=True)
+          f"capped {second.capped:,}, rejected {second.rejected:,}")
+    for label in ("first", "second"):
+        r = thrive[label]
+        print(f"    thrive {label} run: {r['events']:,} events in {r['wall']:.1f} s = "
+              f"{r['events'] / r['wall']:,.0f} events/s ({r['cpu']:.1f} CPU s in this process)", flush=True)
     with common.fresh_database(kind) as uri:
         minimal = run_baseline_awards(uri, data)
     with common.fresh_database(kind) as uri:
