@@ -12,15 +12,13 @@ from datetime import timedelta
 
 import click
 
-from ..services.errors import ThriveError
+from ..services.errors import ThriveError, validate_week
 from ..timeutil import platform_week, shift_week, utcnow
 from . import thrive_cli
 from .core import fail
 
 
 def _week_or_fail(week: str | None, default: str) -> str:
-    from ..services.goals import validate_week
-
     if week is None:
         return default
     try:

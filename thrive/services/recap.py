@@ -21,7 +21,8 @@ from ..db import write_transaction
 from ..extensions import db
 from ..models import Learner, LedgerEntry, Notification, WeeklyGoal
 from ..timeutil import as_utc, shift_week, utcnow, week_start_instant
-from .goals import dialect_insert, validate_week
+from .errors import validate_week
+from .goals import dialect_insert
 from .notifications import wants
 
 CHUNK = 2000
