@@ -44,8 +44,11 @@ run: db
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: set everything up, then run the whole suite (SQLite; plus PostgreSQL with THRIVE_TEST_DATABASE_URL)
+## (pytest-xdist: one worker per core, each with its own SQLite files and PostgreSQL database)
+PYTEST_WORKERS ?= auto
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) benchmarks/run_all.py

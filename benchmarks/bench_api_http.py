@@ -45,7 +45,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import common
@@ -76,9 +76,8 @@ def baseline_app():
     Reads ``BENCH_DATABASE_URL`` (SQLAlchemy-style PostgreSQL URL). One
     psycopg connection per worker process, opened on first use (after fork).
     """
-    from flask import Flask, jsonify, request
-
     from bench_award import RawAward
+    from flask import Flask, jsonify, request
 
     uri = os.environ["BENCH_DATABASE_URL"]
     rule = json.loads(os.environ["BENCH_RULE"])
@@ -98,7 +97,7 @@ def baseline_app():
     def events():
         data = request.get_json(force=True)
         try:
-            points, capped = raw().award(None, data["event_key"], datetime.now(timezone.utc),
+            points, capped = raw().award(None, data["event_key"], datetime.now(UTC),
                                          external_id=data["user"])
         except LookupError:
             return jsonify(error={"code": "unknown_user", "message": "no such user"}), 404
@@ -290,10 +289,10 @@ def main(argv=None) -> int:
         print(f"(skipping: PostgreSQL at {common.pg_server_url()} is not reachable)")
         return 0
 
-    from thrive.extensions import db
-    from thrive.services.api_keys import create_api_key
-
     from bench_award import read_rule
+
+    from thrive.extensions import db
+    from thrive.services.accounts.api_keys import create_api_key
 
     results = {"thrive": [], "baseline": []}
     with common.fresh_database("postgresql") as uri:
@@ -365,7 +364,7 @@ def main(argv=None) -> int:
                        title="Results (every 2xx answer checked against the ledger)")
     print("worker CPU = CPU time of the gunicorn workers per request (not the database server's, not the "
           f"client's); load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"status codes: " + "; ".join(f"{n}: {s['statuses']}" for n, s in summary.items()))
+    print("status codes: " + "; ".join(f"{n}: {s['statuses']}" for n, s in summary.items()))
     print(f"target: thrive ≥ {TARGET_RATIO:.0%} of baseline → {'MET' if ratio >= TARGET_RATIO else 'NOT MET'} "
           f"({ratio:.0%})")
     if args.json:

@@ -43,7 +43,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import common  # noqa: E402  (puts the repo root on sys.path)
@@ -114,7 +114,7 @@ class RawAward:
                           " payload_hash, occurred_at, local_date, week, created_at)"
                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           (learner_id, ACTIVITY, rule["category"], points, int(capped), event_key, payload_hash,
-                           ts, day.isoformat(), week, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")))
+                           ts, day.isoformat(), week, datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")))
                 c.execute("UPDATE learner_states SET total_points = total_points + ?,"
                           " weekly_points = CASE WHEN weekly_week = ? THEN weekly_points + ? ELSE ? END,"
                           " weekly_week = ?, peak_points = max(peak_points, total_points + ?),"
@@ -176,7 +176,7 @@ def _plan(learner_ids: list[int], awards: int, tag: str) -> list[tuple[int, str]
 
 def hook_names() -> list[str]:
     """The award hooks registered by the app's hooked services (module.function)."""
-    from thrive.services.points import _award_hooks
+    from thrive.services.points.award import _award_hooks
 
     return [f"{h.__module__.rsplit('.', 1)[-1]}.{h.__name__}" for h in _award_hooks]
 
@@ -184,7 +184,7 @@ def hook_names() -> list[str]:
 @contextmanager
 def hooks_detached():
     """Temporarily run award() without its registered hooks (diagnostic variant only)."""
-    from thrive.services import points
+    from thrive.services.points import award as points
 
     saved = list(points._award_hooks)
     points._award_hooks[:] = []
@@ -197,7 +197,7 @@ def hooks_detached():
 def run_thrive(app, learner_ids, awards, occurred_at, tag, threads=1) -> tuple[float, float]:
     """Award through ``award()``; return (elapsed seconds, CPU seconds of this process)."""
     from thrive.extensions import db
-    from thrive.services.points import award
+    from thrive.services.points.award import award
 
     parts = [learner_ids[i::threads] for i in range(threads)]
     errors: list[BaseException] = []
@@ -300,7 +300,7 @@ def bench_backend(kind: str, args) -> list[dict]:
     with common.fresh_database(kind) as uri:
         app = common.bench_app(uri)
         rule = read_rule(app)
-        occurred_at = datetime.now(timezone.utc).replace(microsecond=0)
+        occurred_at = datetime.now(UTC).replace(microsecond=0)
         run_id = uuid.uuid4().hex[:8]
         # warm-up: imports, registry cache, prepared statements, connection pools
         warm = [lid for lid, _ in common.create_learners(app, f"warm{run_id}_", 4)]

@@ -7,7 +7,7 @@ Blaze 15 %, Beacon 8 %, Phoenix 2 % — totals spread inside each tier's
 range, and 85 % with a recent last award (eligible), the rest older than the
 eligibility window. Then, in the same run and on the same tables:
 
-- **thrive** — ``thrive.services.circles.assign_circles(week)`` inside the
+- **thrive** — ``thrive.services.weekly.circles.assign_circles(week)`` inside the
   full app: counts per tier, group planning (small-tier merges), one insert of
   the circles (names "Ember Circle A"…, goal targets), one ``INSERT … SELECT``
   with ``row_number() OVER (PARTITION BY tier ORDER BY total)`` for the
@@ -46,7 +46,8 @@ import time
 from datetime import datetime, timedelta
 
 import common  # noqa: E402  (puts the repo root on sys.path)
-from thrive.services.circles import BULK_WORK_MEM  # noqa: E402
+
+from thrive.services.weekly.circles import BULK_WORK_MEM  # noqa: E402
 
 TIER_MIX = [("ember", 0.45, 0, 249), ("spark", 0.30, 250, 499), ("blaze", 0.15, 500, 999),
             ("beacon", 0.08, 1000, 2499), ("phoenix", 0.02, 2500, 20000)]
@@ -192,7 +193,7 @@ class StatementTimer:
 
 def run_thrive(app, week: str, timer: StatementTimer) -> tuple[float, dict]:
     from thrive.extensions import db
-    from thrive.services.circles import assign_circles
+    from thrive.services.weekly.circles import assign_circles
 
     with app.app_context():
         timer.rows.clear()

@@ -12,7 +12,7 @@ job — so their goals must be brought up to date from the ledger.
 
 Then, in the same run, on the same tables, for the same week:
 
-- **thrive** — ``thrive.services.goals.create_weekly_goals(week)`` inside the
+- **thrive** — ``thrive.services.weekly.goals.create_weekly_goals(week)`` inside the
   full app: an eligibility count, one set-based ``INSERT … SELECT`` of enabled
   templates × eligible learners with ``ON CONFLICT DO NOTHING``, then the
   ledger refresh of the learners who already have awards this week (their
@@ -143,7 +143,7 @@ def run_baseline(dsn: str, since: datetime) -> tuple[float, int]:
 
 def run_thrive(app) -> tuple[float, dict]:
     from thrive.extensions import db
-    from thrive.services.goals import create_weekly_goals
+    from thrive.services.weekly.goals import create_weekly_goals
 
     with app.app_context():
         t0 = time.perf_counter()

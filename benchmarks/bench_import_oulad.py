@@ -5,7 +5,7 @@ Target (issue 2): ≥ 2,000 events/s on SQLite.
 For each backend a fresh database is created, migrated (``upgrade heads``)
 and seeded (and removed at the end); then, in the same run:
 
-- **thrive** — :func:`thrive.services.oulad.import_oulad` inside the full app
+- **thrive** — :func:`thrive.services.ingest.oulad.import_oulad` inside the full app
   (every blueprint and award hook loaded, production config): CSV parsing,
   bulk learner creation, and every submission through ``award_many`` (the
   batch form of ``award()``) — validation, rule, caps, idempotency, ledger,
@@ -44,7 +44,7 @@ import os
 import sqlite3
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import common  # noqa: E402  (puts the repo root on sys.path)
@@ -68,7 +68,7 @@ class Clock:
 def run_thrive(uri: str, data: Path, batch_size: int) -> dict:
     """Import through Thrive twice; return figures and both summaries' counts."""
     from thrive.extensions import db
-    from thrive.services.oulad import import_oulad
+    from thrive.services.ingest.oulad import import_oulad
 
     app = common.bench_app(uri)
     out = {}
@@ -88,8 +88,8 @@ def run_thrive(uri: str, data: Path, batch_size: int) -> dict:
 
 def _read_rows(data: Path):
     """The submissions as Thrive reads them: (student, activity type, metadata, instant, description, key)."""
-    from thrive.services.importer import ImportSummary
-    from thrive.services.oulad import ACTIVITY_TYPES, read_assessments, read_submissions
+    from thrive.services.ingest.event_files import ImportSummary
+    from thrive.services.ingest.oulad import ACTIVITY_TYPES, read_assessments, read_submissions
 
     assessments, unusable = read_assessments(data)
     subs = read_submissions(data, assessments, unusable, ImportSummary())
@@ -154,7 +154,7 @@ def _points(rule: dict, score) -> int:
 
 
 def _bulk_learners(raw: RawDb, students) -> dict[int, int]:
-    now = raw.ts(datetime.now(timezone.utc))
+    now = raw.ts(datetime.now(UTC))
     raw.begin()
     raw.executemany(raw.sql(
         "INSERT INTO learners (username, display_name, timezone, external_id, is_admin, is_active_account, "
@@ -206,7 +206,7 @@ def run_baseline_awards(uri: str, data: Path, batch: int = 1000) -> dict:
                 "payload_hash, metadata, occurred_at, local_date, week, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING",
                 (lid, activity, rule["category"], points, over, key, hashlib.sha256(key.encode()).hexdigest(),
-                 json.dumps(meta), raw.ts(sub.instant), raw.day(day), week, raw.ts(datetime.now(timezone.utc))))
+                 json.dumps(meta), raw.ts(sub.instant), raw.day(day), week, raw.ts(datetime.now(UTC))))
             if cur.rowcount == 1:
                 raw.execute("UPDATE learner_states SET total_points = total_points + ?, peak_points = "
                             "peak_points + ?" + counter_sql.get(activity, "") + " WHERE learner_id = ?",
@@ -228,7 +228,7 @@ def run_baseline_bulk(uri: str, data: Path, chunk: int = 10_000) -> dict:
     raw = RawDb(uri)
     rules = _rules(raw)
     ids = _bulk_learners(raw, sorted({s.student for s, _t in rows}))
-    now = raw.ts(datetime.now(timezone.utc))
+    now = raw.ts(datetime.now(UTC))
     sql = raw.sql("INSERT INTO ledger_entries (learner_id, activity_type, category, points, capped, event_key, "
                   "payload_hash, metadata, occurred_at, local_date, week, created_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

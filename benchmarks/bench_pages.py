@@ -42,15 +42,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (puts the repository root on sys.path)
-
 from flask import Flask, render_template_string  # noqa: E402
 
 TARGET_P95_MS = 100.0
@@ -361,10 +360,9 @@ def profile_pages(uri: str, username: str, password: str, repeats: int = 5) -> l
         if top:
             statement = top[0][2]
             params = by_statement[statement][2]
-            with app.app_context():
-                with db.engine.connect() as conn:
-                    rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
-                    explain = "\n".join(r[0] for r in rows)
+            with app.app_context(), db.engine.connect() as conn:
+                rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
+                explain = "\n".join(r[0] for r in rows)
         out.append(PageProfile(
             target.name, repeats, elapsed, len(records) / repeats, sum(ms for _s, _p, ms in records) / repeats,
             top, explain,
@@ -469,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             return len(s)
 
     with redirect_stdout(Tee()):
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         print("# Learner pages under load (bench_pages.py)\n")
         print(f"- run: {started:%Y-%m-%d %H:%M} UTC; machine: {common.machine_info()}; "
               f"load average at start: {os.getloadavg()[0]:.2f}")

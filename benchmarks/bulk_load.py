@@ -44,26 +44,26 @@ import json
 import random
 import sys
 import time
-from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (puts the repository root on sys.path)
 
-from thrive.services.points import (  # noqa: E402
+from thrive.services.points.award import (  # noqa: E402
     LIFETIME_COUNTERS,
     _canonical_hash,
     apply_entry_to_state,
     compute_points,
 )
-from thrive.services.registry import Registry, RuleSnapshot, TierSnapshot  # noqa: E402
-from thrive.services.streaks import StreakState, record_active_day  # noqa: E402
+from thrive.services.points.registry import Registry, RuleSnapshot, TierSnapshot  # noqa: E402
+from thrive.services.progression.streaks import StreakState, record_active_day  # noqa: E402
 from thrive.timeutil import week_label  # noqa: E402
 
 #: Password of every bulk-loaded learner (one scrypt hash shared by all rows).
@@ -166,7 +166,7 @@ class _Timeline:
             today = now.astimezone(tz).date()
             dates = [today - timedelta(days=days - 1 - i) for i in range(days + 1)]
             self.dates[name] = dates
-            self.start[name] = [datetime.combine(d, dtime(0), tzinfo=tz).astimezone(timezone.utc) for d in dates]
+            self.start[name] = [datetime.combine(d, dtime(0), tzinfo=tz).astimezone(UTC) for d in dates]
 
     def span(self, tz: str, day: int) -> tuple[datetime, float]:
         """(UTC start, usable seconds) of local day ``day``; today is cut at ``now``."""
@@ -276,7 +276,7 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
     import psycopg
     from werkzeug.security import generate_password_hash
 
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(spec.seed)
     report = LoadReport(now=now)
     zones = [z for z, _w in TIMEZONES]
@@ -445,11 +445,7 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                     amount = compute_points(rule, meta, custom)
                     capped = False
                     if amount > 0:
-                        if rule.max_per_day is not None and day_counts[(i, a, local)] >= rule.max_per_day:
-                            capped = True
-                        elif rule.max_per_week is not None and weekly[(i, a, week)] >= rule.max_per_week:
-                            capped = True
-                        elif rule.max_ever is not None and (i, a) in ever:
+                        if rule.max_per_day is not None and day_counts[(i, a, local)] >= rule.max_per_day or rule.max_per_week is not None and weekly[(i, a, week)] >= rule.max_per_week or rule.max_ever is not None and (i, a) in ever:
                             capped = True
                     points = 0 if capped else amount
                     if not capped:
@@ -505,7 +501,7 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
         counters = ", ".join(
             f"count(*) FILTER (WHERE activity_type = '{a}') AS {c}" for a, c in LIFETIME_COUNTERS.items()
         )
-        cur.execute(f"""
+        cur.execute("""
             CREATE TEMP TABLE bench_levels ON COMMIT DROP AS
             SELECT level, threshold FROM levels
             UNION ALL
@@ -656,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=BulkSpec.seed)
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--verify", action="store_true",
-                        help="replay the ledger with thrive.services.verify and report any drift")
+                        help="replay the ledger with thrive.services.points.verify and report any drift")
     args = parser.parse_args(argv)
     if not common.pg_available():
         print(f"PostgreSQL is not reachable at {common.pg_server_url()} (set {common.PG_ENV})", file=sys.stderr)
@@ -669,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ntotal {report.total_seconds():.1f} s")
         if args.verify:
             from thrive.extensions import db
-            from thrive.services.verify import verify
+            from thrive.services.points.verify import verify
 
             app = common.bench_app(uri)
             with app.app_context():
@@ -682,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
                 from sqlalchemy import func, select
 
                 from thrive.models import LedgerEntry
-                from thrive.services.points import award
+                from thrive.services.points.award import award
 
                 sample = db.session.scalars(select(LedgerEntry).order_by(func.random()).limit(200)).all()
                 db.session.commit()

@@ -21,9 +21,9 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -93,7 +93,7 @@ def _migrate_and_seed(uri: str) -> None:
     from flask_migrate import upgrade
 
     from thrive.extensions import db
-    from thrive.services.registry import invalidate, seed_defaults
+    from thrive.services.points.registry import invalidate, seed_defaults
 
     app = bench_app(uri)
     with app.app_context():
@@ -148,7 +148,7 @@ def create_learners(app, prefix: str, count: int, *, timezone: str = "UTC") -> l
     No password (no scrypt cost). Returns ``[(learner id, external id), …]``.
     """
     from thrive.extensions import db
-    from thrive.services.learners import create_learner
+    from thrive.services.accounts.learners import create_learner
 
     out = []
     with app.app_context():

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from thrive.extensions import db
-from thrive.services.points import award
+from thrive.services.points.award import award
 
-UTC = timezone.utc
+UTC = UTC
 _keys = itertools.count(1)
 
 

@@ -21,11 +21,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from thrive import create_app
-from thrive.config import TestConfig, normalize_database_url
+from thrive.config import normalize_database_url
 from thrive.extensions import db
 
 PG_ENV = "THRIVE_TEST_DATABASE_URL"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get(PG_ENV) else [])
+#: The one backend for tests too heavy to run twice (the full OULAD import): PostgreSQL when configured.
+HEAVY_BACKEND = BACKENDS[-1]
+#: ``@once_on_heavy_backend`` runs a test on :data:`HEAVY_BACKEND` only (instead of every backend).
+once_on_heavy_backend = pytest.mark.parametrize("database_url", [HEAVY_BACKEND], indirect=True)
 
 
 def _migrate(uri: str) -> None:
@@ -97,7 +101,7 @@ def app_config(database_url) -> dict:
 @pytest.fixture
 def app(app_config):
     """A seeded Thrive app on a fresh database (defaults of §4.2/§5 present)."""
-    from thrive.services.registry import invalidate, seed_defaults
+    from thrive.services.points.registry import invalidate, seed_defaults
 
     invalidate()
     app = create_app(app_config)
@@ -171,7 +175,7 @@ _counter = itertools.count(1)
 @pytest.fixture
 def make_learner(app):
     """Factory: ``make_learner(username=None, password="password123", **fields) -> Learner`` (committed)."""
-    from thrive.services.learners import create_learner
+    from thrive.services.accounts.learners import create_learner
 
     def factory(username: str | None = None, password: str | None = "password123", **fields):
         username = username or f"learner{next(_counter)}"
@@ -193,7 +197,7 @@ def make_learner(app):
 @pytest.fixture
 def api_key(app) -> str:
     """A fresh plaintext API key."""
-    from thrive.services.api_keys import create_api_key
+    from thrive.services.accounts.api_keys import create_api_key
 
     with app.app_context():
         _row, plaintext = create_api_key("tests")

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from thrive.extensions import db
 from thrive.models import ApiKey, Learner, LedgerEntry, PointRule, Tier
-from thrive.services.api_keys import verify_api_key
+from thrive.services.accounts.api_keys import verify_api_key
 
 
 def test_seed_is_idempotent_and_keeps_admin_edits(app, runner):

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from thrive.extensions import db
 from thrive.models import LearnerState, LedgerEntry, PointRule
-from thrive.services import registry
+from thrive.services.points import registry
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def write_jsonl(path, rows) -> str:

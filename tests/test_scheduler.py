@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, func, select, text
 import scheduler as scheduler_module
 from thrive.extensions import db
 from thrive.models import JobRun, WeeklyGoal
-from thrive.services.points import award
+from thrive.services.points.award import award
 
 ROOT = Path(__file__).resolve().parent.parent
-UTC = timezone.utc
+UTC = UTC
 
 
 def process_env(app, **extra) -> dict:

@@ -90,6 +90,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     SECRET_KEY = "test-secret-key"
     THRIVE_REGISTRY_CACHE_SECONDS = 0
+    # Cheap hashing keeps the suite fast; production keeps scrypt (tests/services/accounts/test_passwords.py).
+    THRIVE_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 class ProductionConfig(Config):

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine

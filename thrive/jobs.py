@@ -4,7 +4,7 @@ Each :class:`Job` knows its cron schedule (platform time zone,
 ``THRIVE_TIMEZONE``), how to name the period due at an instant
 (:meth:`Job.latest_period`), how to validate a period given by hand
 (:meth:`Job.parse_period`) and which service does the work. Everything runs
-through :func:`thrive.services.jobs.run_job` (recorded, locked, once per
+through :func:`thrive.services.job_runs.run_job` (recorded, locked, once per
 period) — from ``scheduler.py``, ``flask thrive run-job`` and the admin jobs
 page alike.
 
@@ -21,12 +21,14 @@ hour) missed while the scheduler was down runs once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime, time
+from typing import Any
 
-from .services.errors import ValidationError, validate_week
-from .services.jobs import JobOutcome, run_job
+from thrive.services.errors import ValidationError, validate_week
+from thrive.services.job_runs import JobOutcome, run_job
+
 from .timeutil import as_utc, parse_week, platform_timezone_name, shift_week, utcnow, week_label, zone
 
 PERIOD_HOUR_FORMAT = "%Y-%m-%dT%H:%MZ"
@@ -36,14 +38,14 @@ PERIOD_HOUR_FORMAT = "%Y-%m-%dT%H:%MZ"
 
 def assign_circles_job(period: str) -> dict[str, Any]:
     """Place the week's active learners in Thrive Circles (§6.1) — ``services.circles``."""
-    from .services.circles import assign_circles  # imported lazily: its own area
+    from thrive.services.weekly.circles import assign_circles  # imported lazily: its own area
 
     return assign_circles(period)
 
 
 def create_goals_job(period: str) -> dict[str, Any]:
     """Create the week's weekly goals for active learners (§6.2)."""
-    from .services.goals import create_weekly_goals
+    from thrive.services.weekly.goals import create_weekly_goals
 
     return create_weekly_goals(period)
 
@@ -53,8 +55,8 @@ def streaks_job(period: str) -> dict[str, Any]:
 
     Also settles circle goals reached this week whose bonuses are still due (§6.1 catch-up).
     """
-    from .services.circles import settle_circle_goals
-    from .services.streak_job import run_streaks
+    from thrive.services.progression.streak_job import run_streaks
+    from thrive.services.weekly.circles import settle_circle_goals
 
     at = parse_instant(period)
     counts = run_streaks(at)
@@ -66,7 +68,7 @@ def streaks_job(period: str) -> dict[str, Any]:
 
 def weekly_recap_job(period: str) -> dict[str, Any]:
     """Send last week's personal recaps (§9)."""
-    from .services.recap import send_weekly_recaps
+    from thrive.services.weekly.recap import send_weekly_recaps
 
     return send_weekly_recaps(period)
 
@@ -75,7 +77,7 @@ def weekly_recap_job(period: str) -> dict[str, Any]:
 
 def _weekly_fire(week: str, at: time, tz_name: str) -> datetime:
     """UTC instant of ``at`` (local platform time) on the Monday of ``week``."""
-    return datetime.combine(parse_week(week), at, tzinfo=zone(tz_name)).astimezone(timezone.utc)
+    return datetime.combine(parse_week(week), at, tzinfo=zone(tz_name)).astimezone(UTC)
 
 
 def weekly_period(now: datetime, at: time, tz_name: str | None = None) -> str:
@@ -91,7 +93,7 @@ def hour_period(now: datetime, tz_name: str | None = None) -> str:
     """The latest top of a platform-time hour at or before ``now``, as a UTC label ``YYYY-MM-DDTHH:MMZ``."""
     local = as_utc(now).astimezone(zone(tz_name or platform_timezone_name()))
     top = local.replace(minute=0, second=0, microsecond=0)
-    return top.astimezone(timezone.utc).strftime(PERIOD_HOUR_FORMAT)
+    return top.astimezone(UTC).strftime(PERIOD_HOUR_FORMAT)
 
 
 def parse_instant(value: str) -> datetime:

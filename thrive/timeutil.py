@@ -9,7 +9,7 @@ Conventions used across Thrive:
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -20,14 +20,14 @@ WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 def utcnow() -> datetime:
     """The current instant, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
     """Return ``value`` as an aware UTC instant (naive values are taken as UTC)."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 @lru_cache(maxsize=1024)
@@ -92,7 +92,7 @@ def week_start_instant(label: str, tz_name: str | None = None) -> datetime:
     """UTC instant of Monday 00:00 (platform time) starting ISO week ``label``."""
     monday = parse_week(label)
     local = datetime.combine(monday, time(0, 0), tzinfo=zone(tz_name or platform_timezone_name()))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def shift_week(label: str, weeks: int) -> str:
@@ -103,6 +103,6 @@ def shift_week(label: str, weeks: int) -> str:
 def local_day_bounds(d: date, tz_name: str) -> tuple[datetime, datetime]:
     """UTC instants ``[start, end)`` of local date ``d`` in ``tz_name`` (DST-aware)."""
     tz = zone(tz_name)
-    start = datetime.combine(d, time(0, 0), tzinfo=tz).astimezone(timezone.utc)
-    end = datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(timezone.utc)
+    start = datetime.combine(d, time(0, 0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(UTC)
     return start, end

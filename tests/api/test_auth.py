@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from thrive.extensions import db
 from thrive.models import ApiKey
-from thrive.services.api_keys import create_api_key, revoke_api_key
+from thrive.services.accounts.api_keys import create_api_key, revoke_api_key
 
 from .conftest import ApiClient, assert_error
 
@@ -112,7 +112,7 @@ class TestRateLimit:
 
 def test_revoking_a_cached_key_takes_effect_at_once(app, client, api_key, api_headers, runner):
     """Valid keys are cached per process; revoking clears the cache (§13: revocable)."""
-    from thrive.services.api_keys import verify_api_key_cached
+    from thrive.services.accounts.api_keys import verify_api_key_cached
 
     assert client.get("/api/v1/users/nobody", headers=api_headers).status_code == 404  # key accepted (and cached)
     with app.app_context():

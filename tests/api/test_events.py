@@ -1,15 +1,15 @@
 """``POST /api/v1/events`` (§4.1, §4.3, §13): results, duplicates, every error status, nothing half-written."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from thrive.extensions import db
 from thrive.models import LearnerState, LedgerEntry, PointRule
-from thrive.services.points import AwardResult
-from thrive.services.registry import invalidate
+from thrive.services.points.award import AwardResult
+from thrive.services.points.registry import invalidate
 
 from .conftest import assert_error
 
@@ -167,7 +167,7 @@ def test_bad_types_are_400(api, ledger_count, field, value):
 
 def test_occurred_at_in_the_future_is_400(api, ledger_count):
     api.create_user("lms-1")
-    future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert_error(api.event("lms-1", "quiz_completed", "k", occurred_at=future), 400, "invalid_occurred_at")
     assert ledger_count() == 0
 
@@ -210,7 +210,7 @@ def test_unknown_api_path_and_wrong_method_answer_json(api):
 
 def test_unexpected_failure_is_500_json_and_writes_nothing(api, app, ledger_count):
     """A crash inside award() rolls its transaction back and answers the §13 error shape."""
-    from thrive.services import points
+    from thrive.services.points import award as points
 
     api.create_user("lms-1")
     app.config["PROPAGATE_EXCEPTIONS"] = False

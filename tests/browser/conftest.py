@@ -221,9 +221,9 @@ def populate(app) -> Community:
     from datetime import timedelta
 
     from thrive.extensions import db
-    from thrive.services.celebrations import claim_pending
-    from thrive.services.learners import create_learner
-    from thrive.services.points import award
+    from thrive.services.accounts.learners import create_learner
+    from thrive.services.notifications.celebrations import claim_pending
+    from thrive.services.points.award import award
     from thrive.timeutil import utcnow
 
     now = utcnow()

@@ -7,8 +7,8 @@ reloaded (a marker set on ``window`` survives).
 """
 from __future__ import annotations
 
-import requests
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from .conftest import axe_violations, format_violations, screenshot, sign_in

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 
-def award_in_process(database_url: str, learner_id: int, keys: list[str], start_at: float, activity_type: str,
+def award_in_process(database_url: str, learner_id: int, keys: list[str], barrier, activity_type: str,
                      metadata: dict | None = None) -> list[tuple[int, bool, bool]]:
-    """Build an app on ``database_url`` and award ``activity_type`` once per key, at wall-clock time ``start_at`` (so both processes start together).
+    """Build an app on ``database_url`` and award ``activity_type`` once per key, once every process has reached ``barrier`` (a ``multiprocessing.Manager().Barrier``) so they start together.
 
     Returns (points_awarded, capped, duplicate) per award.
     """
@@ -12,7 +12,7 @@ def award_in_process(database_url: str, learner_id: int, keys: list[str], start_
 
     from thrive import create_app
     from thrive.extensions import db
-    from thrive.services.points import award
+    from thrive.services.points.award import award
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
 
@@ -24,9 +24,7 @@ def award_in_process(database_url: str, learner_id: int, keys: list[str], start_
             finally:
                 db.session.remove()
 
-    import time
-
-    time.sleep(max(0.0, start_at - time.time()))
+    barrier.wait(timeout=120)
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(one, keys))
     with app.app_context():

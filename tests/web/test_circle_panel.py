@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from thrive.extensions import db
 from thrive.models import CircleMembership
-from thrive.services.circles import assign_circles
-from thrive.services.points import award
+from thrive.services.points.award import award
+from thrive.services.weekly.circles import assign_circles
 from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instant
 
 

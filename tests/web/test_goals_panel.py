@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from thrive.extensions import db
 from thrive.models import GoalTemplate, WeeklyGoal
-from thrive.services.points import award
+from thrive.services.points.award import award
 from thrive.timeutil import platform_week, utcnow
 
 

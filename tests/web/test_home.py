@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from thrive.extensions import db
 from thrive.models import Celebration, GoalTemplate, WeeklyGoal
-from thrive.services.points import award
+from thrive.services.points.award import award
 from thrive.timeutil import platform_week, utcnow
 
 PANELS = [("/panels/status", "status-panel"), ("/panels/actions", "actions-panel"), ("/panels/stats", "stats-panel")]

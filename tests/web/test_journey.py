@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from thrive.extensions import db
-from thrive.services.points import award
+from thrive.services.points.award import award
 from thrive.timeutil import utcnow
 
 
@@ -46,7 +46,7 @@ def test_page_default_window_and_tables(client, learner):
 
 def test_chart_data_is_json_for_chartjs(client, learner):
     html = client.get("/journey?days=all").get_data(as_text=True)
-    raw = re.search(r"data-chart-json='([^']*)'", html).group(1)  # single-quoted: tojson escapes 
+    raw = re.search(r"data-chart-json='([^']*)'", html).group(1)  # single-quoted: tojson escapes
     data = json.loads(raw)
     donut = {c["key"]: c["points"] for c in data["categories"]}
     assert donut == {"learning": 20, "community": 5, "creation": 20, "participation": 5}

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from thrive.extensions import db
-from thrive.services.points import award
+from thrive.services.points.award import award
 
 #: Every page and fragment this area serves: (path, is a fragment-capable URL).
 LEARNER_GETS = [

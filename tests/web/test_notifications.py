@@ -9,8 +9,8 @@ from sqlalchemy import select
 from tests.conftest import csrf_token_from
 from thrive.extensions import db
 from thrive.models import Notification
-from thrive.services import inbox
 from thrive.services.errors import NotFound
+from thrive.services.notifications import inbox
 from thrive.timeutil import utcnow
 
 
@@ -115,7 +115,7 @@ def test_bell_fragment_and_header_count(app, client, learner):
 
 
 def test_award_notifications_reach_the_list(app, client, learner):
-    from thrive.services.points import award
+    from thrive.services.points.award import award
 
     with app.app_context():
         award(learner.id, "special_event", event_key="n:1", points=300)

@@ -8,7 +8,7 @@ from tests.conftest import csrf_token_from
 from thrive.extensions import db
 from thrive.models import Learner, Notification
 from thrive.models.community import NOTIFICATION_TYPES
-from thrive.services.points import award
+from thrive.services.points.award import award
 
 
 @pytest.fixture

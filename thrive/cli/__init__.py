@@ -6,8 +6,10 @@ from flask.cli import AppGroup
 
 thrive_cli = AppGroup("thrive", help="Thrive operations: seeding, imports, verification, jobs.")
 
-from . import core  # noqa: E402,F401
-from . import imports  # noqa: E402,F401
-from . import demo  # noqa: E402,F401
-from . import weekly  # noqa: E402,F401
-from . import circles  # noqa: E402,F401
+from . import (
+    circles,  # noqa: E402,F401
+    core,  # noqa: E402,F401
+    demo,  # noqa: E402,F401
+    imports,  # noqa: E402,F401
+    weekly,  # noqa: E402,F401
+)

@@ -5,8 +5,9 @@ import sys
 
 import click
 
-from ..services import circles
-from ..services.errors import ThriveError
+from thrive.services.errors import ThriveError
+from thrive.services.weekly import circles
+
 from ..timeutil import parse_week, platform_week, utcnow
 from . import thrive_cli
 

@@ -7,10 +7,12 @@ from datetime import datetime
 
 import click
 
-from ..services import api_keys, learners, registry
-from ..services.errors import ThriveError
-from ..services.points import award
-from ..services.verify import verify
+from thrive.services.accounts import api_keys, learners
+from thrive.services.errors import ThriveError
+from thrive.services.points import registry
+from thrive.services.points.award import award
+from thrive.services.points.verify import verify
+
 from . import thrive_cli
 
 

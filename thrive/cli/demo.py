@@ -5,8 +5,9 @@ import time
 
 import click
 
-from ..services import demo
-from ..services.errors import ThriveError
+from thrive.services.errors import ThriveError
+from thrive.services.ingest import demo
+
 from . import thrive_cli
 from .core import fail
 from .imports import progress_bar

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..services.importer import DEFAULT_BATCH_SIZE, ImportFileError, ImportSummary, import_events
-from ..services.oulad import DEFAULT_BATCH_SIZE as OULAD_BATCH_SIZE
-from ..services.oulad import OuladFormatError, import_oulad
+from thrive.services.ingest.event_files import DEFAULT_BATCH_SIZE, ImportFileError, ImportSummary, import_events
+from thrive.services.ingest.oulad import DEFAULT_BATCH_SIZE as OULAD_BATCH_SIZE
+from thrive.services.ingest.oulad import OuladFormatError, import_oulad
+
 from . import thrive_cli
 from .core import fail
 

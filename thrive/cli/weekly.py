@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import click
 
-from ..services.errors import ThriveError, validate_week
+from thrive.services.errors import ThriveError, validate_week
+
 from ..timeutil import platform_week, shift_week, utcnow
 from . import thrive_cli
 from .core import fail
@@ -35,7 +36,7 @@ def _echo_counts(label: str, counts: dict) -> None:
 @click.option("--week", default=None, metavar="YYYY-Www", help="Platform ISO week (default: this week).")
 def create_goals_command(week):
     """Create the week's weekly goals for active learners (idempotent, §6.2)."""
-    from ..services.goals import create_weekly_goals
+    from thrive.services.weekly.goals import create_weekly_goals
 
     week = _week_or_fail(week, platform_week(utcnow()))
     try:
@@ -50,8 +51,9 @@ def create_goals_command(week):
               help="Run as of this instant (e.g. 2026-03-09T05:00Z; default now; not in the future).")
 def run_streaks_command(at):
     """Award streak bonuses, apply grace days, reset broken streaks, send at-risk reminders (§5.3, §6.3)."""
+    from thrive.services.progression.streak_job import run_streaks
+
     from ..jobs import parse_instant
-    from ..services.streak_job import run_streaks
 
     when = utcnow()
     if at is not None:
@@ -72,7 +74,7 @@ def run_streaks_command(at):
 @click.option("--week", default=None, metavar="YYYY-Www", help="The week to recap (default: last week).")
 def run_recap_command(week):
     """Send personal weekly recap notifications for a week (deduped, §9)."""
-    from ..services.recap import send_weekly_recaps
+    from thrive.services.weekly.recap import send_weekly_recaps
 
     week = _week_or_fail(week, shift_week(platform_week(utcnow()), -1))
     try:
@@ -87,8 +89,9 @@ def run_recap_command(week):
 @click.option("--job", "job_name", default=None, help="Only runs of this job.")
 def jobs_command(limit, job_name):
     """List recent job runs: id, job, period, status, started, duration, counts or error."""
+    from thrive.services.job_runs import recent_runs
+
     from ..jobs import JOBS
-    from ..services.jobs import recent_runs
     from ..timeutil import as_utc
 
     if limit < 1:

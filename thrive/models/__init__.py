@@ -1,7 +1,7 @@
 """Thrive's models, one module per aggregate. Importing this package registers them all."""
-from .learner import Learner, LearnerState, LearnerTopic, Follow  # noqa: F401
-from .points import PointRule, LedgerEntry, CATEGORIES  # noqa: F401
-from .progression import Tier, Level, ProgressionEvent  # noqa: F401
 from .api_key import ApiKey  # noqa: F401
-from .community import Notification, Celebration, Cheer  # noqa: F401
-from .weekly import Circle, CircleMembership, GoalTemplate, WeeklyGoal, JobRun  # noqa: F401
+from .community import Celebration, Cheer, Notification  # noqa: F401
+from .learner import Follow, Learner, LearnerState, LearnerTopic  # noqa: F401
+from .points import CATEGORIES, LedgerEntry, PointRule  # noqa: F401
+from .progression import Level, ProgressionEvent, Tier  # noqa: F401
+from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401

@@ -37,8 +37,8 @@ class Learner(UserMixin, db.Model):
     notification_prefs: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
-    state: Mapped["LearnerState"] = relationship(back_populates="learner", uselist=False, lazy="joined")
-    topic_rows: Mapped[list["LearnerTopic"]] = relationship(
+    state: Mapped[LearnerState] = relationship(back_populates="learner", uselist=False, lazy="joined")
+    topic_rows: Mapped[list[LearnerTopic]] = relationship(
         cascade="all, delete-orphan", order_by="LearnerTopic.topic", lazy="selectin"
     )
 

@@ -62,7 +62,7 @@ class Conflict(ThriveError):
 
 def validate_week(week: str) -> str:
     """Return ``week`` if it is an ISO week label ``YYYY-Www``; raise :class:`ValidationError` (``invalid_week``)."""
-    from ..timeutil import parse_week
+    from thrive.timeutil import parse_week
 
     try:
         parse_week(week)

@@ -6,7 +6,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..services.errors import ThriveError
+from thrive.services.errors import ThriveError
+
 from ..timeutil import as_utc, local_date, platform_timezone_name, utcnow, zone
 
 #: Content-Security-Policy (§15): scripts only from our own files (no inline
@@ -47,8 +48,8 @@ class HeaderInfo:
     """
 
     def __init__(self, learner):
-        from ..services.inbox import unread_count
-        from ..services.registry import load_registry
+        from thrive.services.notifications.inbox import unread_count
+        from thrive.services.points.registry import load_registry
 
         state = learner.state
         registry = load_registry()
@@ -58,7 +59,7 @@ class HeaderInfo:
         self.unread = unread_count(learner.id)
 
     def celebrations(self):
-        from ..services.celebrations import claim_pending
+        from thrive.services.notifications.celebrations import claim_pending
 
         return claim_pending(self.learner_id)
 
@@ -81,7 +82,7 @@ def init_app(app: Flask) -> None:
         today = local_date(utcnow(), current_user.timezone).isoformat()
         if session.get("daily_login") == today:
             return
-        from ..services.points import record_daily_login
+        from thrive.services.points.award import record_daily_login
 
         # Remember the day before trying, so a refused award (e.g. the rule is
         # disabled) is not retried on every request of the day.

@@ -21,10 +21,11 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import or_, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from thrive.services.accounts.api_keys import verify_api_key_cached
+
 from ...db import write_transaction
 from ...extensions import csrf, limiter
 from ...models import ApiKey
-from ...services.api_keys import verify_api_key_cached
 from ...timeutil import utcnow
 from ..hooks import json_error
 from . import bp

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import and_, or_, select
 
+from thrive.services.errors import UnknownLearner, ValidationError
+
 from ...extensions import db
 from ...models import Learner, LedgerEntry, WeeklyGoal
-from ...services.errors import UnknownLearner, ValidationError
 from ...timeutil import as_utc
 
 #: Largest ``IN (…)`` list sent in one query (SQLite's variable limit is far above it).

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from ...services.points import MAX_DESCRIPTION_LENGTH, MAX_EVENT_KEY_LENGTH
+from thrive.services.points.award import MAX_DESCRIPTION_LENGTH, MAX_EVENT_KEY_LENGTH
+
 from ...timeutil import as_utc
 
 MAX_EXTERNAL_ID_LENGTH = 128

@@ -14,10 +14,12 @@ from marshmallow import ValidationError as SchemaError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import InternalServerError
 
+from thrive.services.accounts import learners
+from thrive.services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
+from thrive.services.points.award import AwardRequest, AwardResult, award, award_many
+from thrive.services.progression import state as progression
+
 from ...db import write_transaction
-from ...services import learners, progression
-from ...services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
-from ...services.points import AwardRequest, AwardResult, award, award_many
 from ...timeutil import platform_week, utcnow
 from ..hooks import json_error
 from . import bp, reads

@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from ...services.learners import MIN_PASSWORD_LENGTH
+from thrive.services.accounts.learners import MIN_PASSWORD_LENGTH
+
 from ...timeutil import timezone_names
 
 

@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from thrive.services.accounts import learners
+from thrive.services.errors import ThriveError
+
 from ...extensions import limiter
-from ...services import learners
-from ...services.errors import ThriveError
 from ...timeutil import platform_timezone_name
 from . import bp
 from .forms import LoginForm, RegisterForm

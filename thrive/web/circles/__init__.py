@@ -3,7 +3,7 @@
 Registers the home panel ``circle`` and, for every app using this blueprint,
 a ``teardown_appcontext`` step that settles circle goals reached by
 transactions committed in that app context (requests, CLI commands, jobs) —
-see :func:`thrive.services.circles.settle_pending`.
+see :func:`thrive.services.weekly.circles.settle_pending`.
 """
 from flask import Blueprint
 
@@ -14,7 +14,7 @@ def _settle_after_context(exc):
     """Award circle goals reached during this app context (after its transactions committed)."""
     from flask import current_app
 
-    from ...services.circles import settle_pending
+    from thrive.services.weekly.circles import settle_pending
 
     try:
         settle_pending()

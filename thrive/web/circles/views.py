@@ -7,7 +7,8 @@ from flask import make_response, render_template
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from ...services.circles import circle_panel, format_remaining, week_reset
+from thrive.services.weekly.circles import circle_panel, format_remaining, week_reset
+
 from ...timeutil import utcnow
 from ..home.panels import register_home_panel
 from ..htmx import is_htmx

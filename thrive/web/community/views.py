@@ -23,9 +23,13 @@ from datetime import datetime
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...services import community, discover as discover_service, feed as feed_service, follows
-from ...services.errors import Conflict, ValidationError
-from ...services.registry import load_registry
+from thrive.services.community import cheers as community
+from thrive.services.community import discover as discover_service
+from thrive.services.community import feed as feed_service
+from thrive.services.community import follows
+from thrive.services.errors import Conflict, ValidationError
+from thrive.services.points.registry import load_registry
+
 from ...timeutil import as_utc, utcnow
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from flask_login import current_user, login_required
 
-from ...services.goals import weekly_goal_views
+from thrive.services.weekly.goals import weekly_goal_views
+
 from ...timeutil import as_utc, shift_week, utcnow, week_start_instant
 from ..home.panels import register_home_panel
 from ..htmx import page_or_fragment

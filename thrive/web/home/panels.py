@@ -7,9 +7,10 @@ through its own fragment URL by HTMX polling.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from flask import make_response
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from ...services.progression import status_for
-from ...services.recommendations import recommend
+from thrive.services.insights.recommendations import recommend
+from thrive.services.progression.state import status_for
+
 from ...timeutil import utcnow
 from ..htmx import is_htmx, page_or_fragment
 from ..notifications.oob import celebration_oob

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user, login_required
 
-from ...services.errors import ValidationError
-from ...services.journey import WINDOWS, journey
+from thrive.services.errors import ValidationError
+from thrive.services.insights.journey import WINDOWS, journey
+
 from ..htmx import page_or_fragment
 from . import bp
 

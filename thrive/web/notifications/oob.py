@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ...services.celebrations import claim_pending
+from thrive.services.notifications.celebrations import claim_pending
 
 
 def celebration_oob(learner_id: int) -> str:

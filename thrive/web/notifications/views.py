@@ -11,7 +11,8 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from ...services import inbox
+from thrive.services.notifications import inbox
+
 from ..hooks import HeaderInfo
 from ..htmx import is_htmx, page_or_fragment
 from . import bp
@@ -87,7 +88,7 @@ def next_celebration():
     if not is_htmx():
         response = redirect(url_for("home.index"))
     else:
-        from ...services.celebrations import claim_pending
+        from thrive.services.notifications.celebrations import claim_pending
 
         response = make_response(render_template("_celebration.html", celebrations=claim_pending(current_user.id)))
     response.vary.add("HX-Request")

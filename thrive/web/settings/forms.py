@@ -5,8 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from thrive.services.accounts.settings import NOTIFICATION_LABELS
+
 from ...models.community import NOTIFICATION_TYPES
-from ...services.settings import NOTIFICATION_LABELS
 from ...timeutil import timezone_names
 
 PRIVACY_FIELDS = {

@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 from flask_login import current_user, login_required
 
+from thrive.services.accounts.settings import Settings, SettingsError, current_settings, parse_topics, update_settings
+
 from ...models.community import NOTIFICATION_TYPES
-from ...services.settings import Settings, SettingsError, current_settings, parse_topics, update_settings
 from ..htmx import is_htmx, page_or_fragment
 from . import bp
 from .forms import PRIVACY_FIELDS, SettingsForm, notify_field_name

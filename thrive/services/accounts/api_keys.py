@@ -1,0 +1,118 @@
+"""Integration API keys (§13): created once, stored as SHA-256, revocable."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from thrive.extensions import db
+from thrive.models import ApiKey
+from thrive.services.errors import NotFound, ValidationError
+from thrive.timeutil import utcnow
+
+KEY_PREFIX = "thr"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(name: str) -> tuple[ApiKey, str]:
+    """Create a key named ``name``; return (row, plaintext key ``thr_<prefix>_<secret>``).
+
+    The plaintext is shown once and never stored. Raises ``ValidationError`` for an empty name.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError("API key name must be 1–100 characters")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    plaintext = f"{KEY_PREFIX}_{prefix}_{secret}"
+    row = ApiKey(name=name, prefix=prefix, key_hash=_hash(plaintext))
+    db.session.add(row)
+    db.session.commit()
+    return row, plaintext
+
+
+def verify_api_key(plaintext: str | None) -> ApiKey | None:
+    """The active key matching ``plaintext``, or None (unknown, malformed or revoked)."""
+    if not plaintext:
+        return None
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    row = db.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash(plaintext)):
+        return None
+    return row
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """What a request needs of a verified key (a plain copy, safe to cache)."""
+
+    id: int
+    name: str
+    prefix: str
+
+
+_verified: dict[tuple[str, str], tuple[float, VerifiedKey]] = {}
+_verified_lock = threading.Lock()
+
+
+def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
+    """:func:`verify_api_key` with a per-process cache of *valid* keys (§13 hot path).
+
+    A valid key is remembered for ``THRIVE_API_KEY_CACHE_SECONDS`` (default 10)
+    seconds, so a busy integration does not pay a query per request; unknown or
+    revoked keys are never cached. Revoking through :func:`revoke_api_key`
+    clears this process's cache at once; other processes stop accepting the
+    key within the cache lifetime.
+    """
+    if not plaintext:
+        return None
+    ttl = current_app.config.get("THRIVE_API_KEY_CACHE_SECONDS", 10)
+    cache_key = (current_app.config["SQLALCHEMY_DATABASE_URI"], _hash(plaintext))
+    now = time.monotonic()
+    hit = _verified.get(cache_key)
+    if hit and now < hit[0]:
+        return hit[1]
+    row = verify_api_key(plaintext)
+    if row is None:
+        return None
+    info = VerifiedKey(row.id, row.name, row.prefix)
+    if ttl:
+        with _verified_lock:
+            _verified[cache_key] = (now + ttl, info)
+    return info
+
+
+def revoke_api_key(key_id_or_prefix: str | int) -> ApiKey:
+    """Revoke a key by id or prefix; raises ``NotFound``."""
+    q = select(ApiKey)
+    if isinstance(key_id_or_prefix, int) or str(key_id_or_prefix).isdigit():
+        q = q.where(ApiKey.id == int(key_id_or_prefix))
+    else:
+        q = q.where(ApiKey.prefix == str(key_id_or_prefix))
+    row = db.session.scalar(q)
+    if row is None:
+        raise NotFound(f"no API key {key_id_or_prefix!r}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.session.commit()
+    with _verified_lock:
+        _verified.clear()
+    return row
+
+
+def list_api_keys() -> list[ApiKey]:
+    """All keys, newest first."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))

@@ -1,0 +1,145 @@
+"""Discover (§8.2): learners who share their profile, filterable by tier and topic, in random order.
+
+Never ordered by points (§1.3). To stay cheap with 100k learners it never
+sorts the table: it reads a few short windows of the primary-key index
+starting at random ids (``id >= pivot ORDER BY id LIMIT k``), tops up from
+the start of the index when that gives too few (small or heavily filtered
+populations), then shuffles the sample. Every request draws new pivots, so
+consecutive requests show different people in a different order.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, select
+
+from thrive.extensions import db
+from thrive.models import Learner, LearnerState, LearnerTopic
+from thrive.services.accounts.learners import TOPIC_RE
+from thrive.services.community.follows import followed_among
+from thrive.services.errors import ValidationError
+from thrive.services.points.registry import TierSnapshot, load_registry
+
+PAGE_SIZE = 12
+WINDOWS = 3
+
+
+@dataclass(frozen=True)
+class DiscoverCard:
+    """One learner in discover: public fields only (no points), ``following`` for the button."""
+
+    id: int
+    username: str
+    display_name: str
+    tier: TierSnapshot
+    level: int
+    topics: tuple[str, ...]
+    following: bool
+
+
+@dataclass(frozen=True)
+class DiscoverResult:
+    """The sample shown, with the filters applied (``tier`` key / ``topic`` or None)."""
+
+    people: list[DiscoverCard]
+    tier: str | None
+    topic: str | None
+
+
+def clean_filters(tier: str | None, topic: str | None) -> tuple[str | None, str | None]:
+    """Validate the filters: ``tier`` must be a tier key, ``topic`` a valid topic; blanks mean "any".
+
+    Raises ``ValidationError`` (``invalid_tier`` / ``invalid_topic``).
+    """
+    tier = (tier or "").strip().lower() or None
+    topic = " ".join((topic or "").split()) or None
+    if tier is not None and tier not in {t.key for t in load_registry().tiers}:
+        raise ValidationError(f"unknown tier {tier[:32]!r}", code="invalid_tier")
+    if topic is not None and not TOPIC_RE.match(topic):
+        raise ValidationError("topic has unsupported characters or is too long", code="invalid_topic")
+    return tier, topic
+
+
+def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least: int | None = None,
+                below: int | None = None):
+    """Discoverable learners, optionally with ids in ``[at_least, below)``.
+
+    The id bound is repeated on every joined table so that PostgreSQL starts
+    each primary-key scan at the pivot instead of merging from the first row.
+    """
+    q = (
+        select(Learner.id, Learner.username, Learner.display_name, LearnerState.tier_key, LearnerState.level)
+        .join(LearnerState, LearnerState.learner_id == Learner.id)
+        .where(Learner.share_profile.is_(True), Learner.is_active_account.is_(True), Learner.id != viewer_id)
+    )
+    bounds = []
+    if at_least is not None:
+        bounds.append(lambda column: column >= at_least)
+    if below is not None:
+        bounds.append(lambda column: column < below)
+    for bound in bounds:
+        q = q.where(bound(Learner.id), bound(LearnerState.learner_id))
+    if tier:
+        q = q.where(LearnerState.tier_key == tier)
+    if topic:
+        q = q.where(exists().where(LearnerTopic.learner_id == Learner.id,
+                                   func.lower(LearnerTopic.topic) == topic.lower(),
+                                   *(bound(LearnerTopic.learner_id) for bound in bounds)))
+    return q.order_by(Learner.id)
+
+
+def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = None, size: int = PAGE_SIZE,
+             rng: random.Random | None = None) -> DiscoverResult:
+    """A random sample of up to ``size`` learners the viewer can discover (§8.2).
+
+    Args:
+        viewer_id: the signed-in learner (excluded; follow state computed for them).
+        tier: a tier key filter, or None/"" for any tier.
+        topic: a topic filter (case-insensitive), or None/"" for any.
+        size: how many to show (1–50).
+        rng: a random generator (tests); a fresh one per call by default.
+
+    Raises ``ValidationError`` for an unknown tier or a malformed topic.
+    """
+    tier, topic = clean_filters(tier, topic)
+    if not 1 <= size <= 50:
+        raise ValidationError("size must be between 1 and 50")
+    rng = rng or random.Random()
+    low, high = db.session.execute(select(func.min(Learner.id), func.max(Learner.id))).one()
+    rows: dict[int, tuple] = {}
+    if low is not None:
+        per_window = max(1, -(-size // WINDOWS))
+        for _ in range(WINDOWS):
+            pivot = rng.randint(low, high)
+            window = db.session.execute(
+                _base_query(viewer_id, tier, topic, at_least=pivot).limit(per_window)
+            ).all()
+            if len(window) < per_window:  # ran off the end of the id range: wrap around
+                window += db.session.execute(
+                    _base_query(viewer_id, tier, topic, below=pivot).limit(per_window - len(window))
+                ).all()
+            for row in window:
+                rows.setdefault(row[0], tuple(row))
+        if len(rows) < size:
+            # Overlapping windows in a small or heavily filtered population: take what there is.
+            for row in db.session.execute(_base_query(viewer_id, tier, topic).limit(size * 2)):
+                rows.setdefault(row[0], tuple(row))
+    chosen = list(rows.values())
+    rng.shuffle(chosen)
+    chosen = chosen[:size]
+    ids = [r[0] for r in chosen]
+    topics: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for lid, name in db.session.execute(
+            select(LearnerTopic.learner_id, LearnerTopic.topic).where(LearnerTopic.learner_id.in_(ids))
+            .order_by(LearnerTopic.topic)
+        ):
+            topics[lid].append(name)
+    follows = followed_among(viewer_id, ids)
+    registry = load_registry()
+    people = [
+        DiscoverCard(lid, username, display_name, registry.tier(tier_key), level, tuple(topics[lid]), lid in follows)
+        for lid, username, display_name, tier_key, level in chosen
+    ]
+    return DiscoverResult(people, tier, topic)

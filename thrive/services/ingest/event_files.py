@@ -1,0 +1,515 @@
+"""Importing events from files (``flask thrive import FILE``, §12) and the shared batch runner.
+
+A file holds events in the integration API's event shape (§13)::
+
+    {"user": "<external id>", "activity_type": "quiz_completed", "event_key": "lms:42",
+     "occurred_at": "2026-03-02T09:15:00Z", "metadata": {"score": 100, "topic": "SQL"},
+     "description": "…", "points": null}
+
+as JSON Lines (one object per line) or CSV (one column per field; ``metadata``
+is a JSON object in a string column; empty cells mean "not given").
+
+Every event is awarded through :func:`thrive.services.points.award_many`, the
+batch form of ``award()`` (§4.1): caps, idempotency (§4.3) and derived state
+are exactly those of a single award. Importing the same file again awards
+nothing (every row answers as a duplicate). ``dry_run`` validates every row
+(shape, learner, activity type, enabled, points range, instant) and writes
+nothing.
+
+:func:`award_in_batches` is shared with the OULAD importer (``oulad.py``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from thrive.extensions import db
+from thrive.models import Learner, LedgerEntry
+from thrive.services.errors import EventKeyConflict, ThriveError, ValidationError
+from thrive.services.points.award import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EVENT_KEY_LENGTH,
+    MAX_FUTURE_SKEW,
+    MAX_METADATA_BYTES,
+    AwardRequest,
+    AwardResult,
+    award_many,
+    compute_points,
+)
+from thrive.services.points.registry import load_registry
+from thrive.timeutil import as_utc, utcnow
+
+#: Fields of the API's event shape (§13); ``user`` is the learner's external id.
+EVENT_FIELDS = ("user", "activity_type", "event_key", "occurred_at", "metadata", "description", "points")
+REQUIRED_FIELDS = ("user", "activity_type", "event_key")
+FORMATS = ("jsonl", "csv")
+EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+DEFAULT_BATCH_SIZE = 500
+#: Rejections kept with their line numbers for the summary (all are counted).
+MAX_REJECTIONS_LISTED = 1000
+
+Progress = Callable[[int], None]
+
+
+class ImportFileError(ValidationError):
+    """The file as a whole cannot be read: missing, not UTF-8, unknown format, bad CSV header."""
+
+    code = "invalid_import_file"
+
+
+class RowError(Exception):
+    """One row is malformed; ``str(exc)`` is the reason shown with its line number."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A rejected row: ``line`` is its 1-based line number in the file (the CSV row's first line)."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    """Counts of an import run.
+
+    ``rows_read`` = ``awarded + duplicates + capped + skipped + rejected``
+    (``pending`` instead of ``awarded + capped`` in a dry run, which cannot
+    know caps without writing). ``awarded``/``capped`` count new ledger
+    entries with/without points; ``points`` is the sum awarded.
+    """
+
+    rows_read: int = 0
+    awarded: int = 0
+    duplicates: int = 0
+    capped: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    pending: int = 0
+    points: int = 0
+    learners_created: int = 0
+    dry_run: bool = False
+    rejections: list[Rejection] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+    skip_reasons: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str, kind: str | None = None) -> None:
+        """Count one rejected row; ``kind`` groups reasons in the summary (defaults to ``reason``)."""
+        self.rejected += 1
+        self.reasons[kind or reason] += 1
+        if len(self.rejections) < MAX_REJECTIONS_LISTED:
+            self.rejections.append(Rejection(line, reason))
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` rows skipped on purpose (not an error), grouped by ``reason``."""
+        self.skipped += count
+        self.skip_reasons[reason] += count
+
+    def tally(self, result: AwardResult) -> None:
+        """Count one award result."""
+        if result.duplicate:
+            self.duplicates += 1
+        elif result.capped:
+            self.capped += 1
+        else:
+            self.awarded += 1
+            self.points += result.points_awarded
+
+    @property
+    def accounted(self) -> int:
+        """Rows with an outcome; equals ``rows_read`` once the run is over."""
+        return self.awarded + self.duplicates + self.capped + self.skipped + self.rejected + self.pending
+
+    def lines(self, *, rejection_limit: int = 20) -> list[str]:
+        """The human summary printed by the CLI."""
+        out = [f"Rows read:   {self.rows_read:,}"]
+        if self.dry_run:
+            out.append(f"Valid, new:  {self.pending:,} (would be awarded or capped)")
+            out.append(f"Duplicates:  {self.duplicates:,} (event key already imported)")
+        else:
+            out.append(f"Awarded:     {self.awarded:,} ({self.points:,} points)")
+            out.append(f"Duplicates:  {self.duplicates:,}")
+            out.append(f"Capped:      {self.capped:,}")
+        if self.skipped or self.skip_reasons:
+            detail = ", ".join(f"{n:,} {why}" for why, n in self.skip_reasons.most_common())
+            out.append(f"Skipped:     {self.skipped:,}" + (f" ({detail})" if detail else ""))
+        out.append(f"Rejected:    {self.rejected:,}")
+        for why, n in self.reasons.most_common():
+            out.append(f"  {n:,} × {why}")
+        for r in self.rejections[:rejection_limit]:
+            out.append(f"  line {r.line}: {r.reason}")
+        if self.rejected > rejection_limit:
+            out.append(f"  … and {self.rejected - rejection_limit:,} more rejected rows")
+        if self.learners_created:
+            out.append(f"Learners created: {self.learners_created:,}")
+        out.extend(self.notes)
+        if self.dry_run:
+            out.append("Dry run: nothing was written.")
+        return out
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """One well-formed row: the fields of an award with ``user`` still an external id."""
+
+    line: int
+    user: str
+    activity_type: str
+    event_key: str
+    occurred_at: datetime | None
+    metadata: dict | None
+    description: str | None
+    points: int | None
+
+
+# ---------------------------------------------------------------- reading files
+
+def detect_format(path: str | Path, fmt: str | None = None) -> str:
+    """``fmt`` when given, else the format implied by the file extension.
+
+    Raises ``ImportFileError`` for an unknown format or extension.
+    """
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise ImportFileError(f"unknown format {fmt!r}; use jsonl or csv")
+        return fmt
+    found = EXTENSIONS.get(Path(path).suffix.lower())
+    if not found:
+        raise ImportFileError(
+            f"cannot tell the format of {Path(path).name!r} from its extension; "
+            "name it .jsonl or .csv, or pass --format jsonl|csv"
+        )
+    return found
+
+
+def _read_text(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ImportFileError(f"no such file: {path}") from exc
+    except IsADirectoryError as exc:
+        raise ImportFileError(f"{path} is a directory, not a file") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _iter_jsonl(text: str) -> Iterator[tuple[int, dict | RowError]]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield number, RowError(f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(value, dict):
+            yield number, RowError(f"expected a JSON object, got {type(value).__name__}")
+            continue
+        yield number, value
+
+
+def _csv_cell(name: str, value: str):
+    """Convert one non-empty CSV cell to its JSON value; raise ``RowError``."""
+    if name == "metadata":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise RowError(f"metadata is not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if name == "points":
+        try:
+            return int(value.strip())
+        except ValueError as exc:
+            raise RowError(f"points must be an integer, got {value.strip()!r}") from exc
+    return value if name == "description" else value.strip()
+
+
+def _iter_csv(text: str) -> Iterator[tuple[int, dict | RowError]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ImportFileError(f"line 1: the CSV header cannot be read ({exc})") from exc
+    if not header:
+        raise ImportFileError("the CSV file is empty (it needs a header row: user,activity_type,event_key,…)")
+    columns = [h.strip() for h in header]
+    missing = [c for c in REQUIRED_FIELDS if c not in columns]
+    unknown = [c for c in columns if c not in EVENT_FIELDS]
+    if missing or unknown or len(set(columns)) != len(columns):
+        problems = []
+        if missing:
+            problems.append("missing column(s) " + ", ".join(missing))
+        if unknown:
+            problems.append("unknown column(s) " + ", ".join(repr(c) for c in unknown))
+        if len(set(columns)) != len(columns):
+            problems.append("repeated column names")
+        raise ImportFileError(
+            "line 1: bad CSV header: " + "; ".join(problems) + f" (allowed: {', '.join(EVENT_FIELDS)})"
+        )
+    previous_end = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(f"line {reader.line_num}: the CSV cannot be parsed ({exc})") from exc
+        start, previous_end = previous_end + 1, reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            yield start, RowError(f"{len(row)} fields, but the header has {len(columns)}")
+            continue
+        try:
+            yield start, {name: _csv_cell(name, value) for name, value in zip(columns, row) if value.strip()}
+        except RowError as exc:
+            yield start, exc
+
+
+def read_event_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict | RowError]]:
+    """Yield ``(line number, raw event dict or RowError)`` for every non-blank row of ``path``.
+
+    Raises ``ImportFileError`` when the file as a whole is unusable (missing,
+    not UTF-8, unknown format, bad CSV header or quoting).
+    """
+    fmt = detect_format(path, fmt)
+    text = _read_text(path)
+    if fmt == "jsonl":
+        return _iter_jsonl(text)
+    return _iter_csv(text)
+
+
+def _parse_instant(value) -> datetime:
+    if not isinstance(value, str):
+        raise RowError("occurred_at must be an ISO 8601 string")
+    try:
+        return as_utc(datetime.fromisoformat(value.strip()))
+    except ValueError as exc:
+        raise RowError(f"occurred_at is not an ISO 8601 instant: {value[:40]!r}") from exc
+
+
+def parse_event(line: int, raw: dict) -> ParsedEvent:
+    """Check one raw row against the event shape; raise ``RowError`` with the reason.
+
+    ``raw`` maps field names to JSON values (CSV cells already converted).
+    Naive ``occurred_at`` values are UTC.
+    """
+    unknown = sorted(k for k in raw if k not in EVENT_FIELDS)
+    if unknown:
+        raise RowError("unknown field(s) " + ", ".join(repr(k) for k in unknown))
+    for name in REQUIRED_FIELDS:
+        value = raw.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise RowError(f"{name} is required")
+        if not isinstance(value, str):
+            raise RowError(f"{name} must be a string")
+    if len(raw["event_key"]) > MAX_EVENT_KEY_LENGTH:
+        raise RowError(f"event_key is longer than {MAX_EVENT_KEY_LENGTH} characters")
+    occurred_at = _parse_instant(raw["occurred_at"]) if raw.get("occurred_at") is not None else None
+    metadata = raw.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise RowError("metadata must be a JSON object")
+        if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+            raise RowError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+    description = raw.get("description")
+    if description is not None:
+        if not isinstance(description, str):
+            raise RowError("description must be a string")
+        if len(description) > MAX_DESCRIPTION_LENGTH:
+            raise RowError(f"description is longer than {MAX_DESCRIPTION_LENGTH} characters")
+    points = raw.get("points")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int)):
+        raise RowError("points must be an integer")
+    return ParsedEvent(line, raw["user"].strip(), raw["activity_type"].strip(), raw["event_key"], occurred_at,
+                       metadata, description, points)
+
+
+# ---------------------------------------------------------------- awarding
+
+def award_in_batches(
+    items: Sequence[tuple[int, AwardRequest]],
+    summary: ImportSummary,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    conflict_is_duplicate: bool = False,
+) -> None:
+    """Award ``(line, request)`` items through :func:`award_many`, ``batch_size`` per transaction.
+
+    Tallies every result into ``summary``; a :class:`ThriveError` for an item
+    counts as a rejection of its line. With ``conflict_is_duplicate`` an
+    ``EventKeyConflict`` whose existing entry has the same learner and
+    activity type (the event was imported before with another payload, e.g.
+    at another ``--shift-to-now`` week) counts as a duplicate.
+    ``progress(n)`` is called after each batch with the number of items done.
+    Each batch commits on its own: an interrupted import keeps the finished
+    batches, and running it again completes it (duplicates are free).
+    """
+    if batch_size < 1:
+        raise ValidationError("batch size must be at least 1")
+    now = as_utc(now) if now else utcnow()
+    shifted = 0
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        results = award_many([req for _line, req in chunk], now=now)
+        for (line, req), result in zip(chunk, results):
+            if isinstance(result, AwardResult):
+                summary.tally(result)
+            elif conflict_is_duplicate and isinstance(result, EventKeyConflict) and _same_event(req):
+                summary.duplicates += 1
+                shifted += 1
+            elif isinstance(result, ThriveError):
+                summary.reject(line, result.message, kind=result.code.replace("_", " "))
+            else:  # pragma: no cover - award_many only returns results or ThriveErrors
+                raise result
+        if progress:
+            progress(len(chunk))
+    if shifted:
+        summary.notes.append(
+            f"{shifted:,} duplicate(s) had been imported before at another instant "
+            "(e.g. with --shift-to-now in an earlier week); they were left as they are."
+        )
+
+
+def _same_event(req: AwardRequest) -> bool:
+    """True when the ledger entry holding ``req.event_key`` has ``req``'s learner and activity type."""
+    row = db.session.execute(
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type).where(LedgerEntry.event_key == req.event_key)
+    ).first()
+    db.session.commit()
+    return row is not None and tuple(row) == (req.learner_id, req.activity_type)
+
+
+def learner_ids_by_external_id(external_ids: Iterable[str], chunk: int = 500) -> dict[str, int]:
+    """Map external ids to learner ids (ids without a learner are absent)."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start:start + chunk]
+        found.update(
+            (ext, lid) for lid, ext in db.session.execute(
+                select(Learner.id, Learner.external_id).where(Learner.external_id.in_(part))
+            )
+        )
+    return found
+
+
+def existing_event_keys(keys: Iterable[str], chunk: int = 500) -> set[str]:
+    """The subset of ``keys`` already in the ledger."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), chunk):
+        found.update(db.session.scalars(
+            select(LedgerEntry.event_key).where(LedgerEntry.event_key.in_(wanted[start:start + chunk]))
+        ))
+    return found
+
+
+def _check_domain(event: ParsedEvent, learner_ids: dict[str, int], registry,
+                  now: datetime) -> tuple[str, str] | None:
+    """``(kind, reason)`` when ``award()`` would refuse ``event``, else None (rules of §4.1/§4.2)."""
+    if event.user not in learner_ids:
+        return "unknown user", f"unknown user {event.user!r} (no learner with that external id)"
+    rule = registry.rules.get(event.activity_type)
+    if rule is None:
+        return "unknown activity type", f"unknown activity type {event.activity_type!r}"
+    if not rule.enabled:
+        return "activity type disabled", f"activity type {event.activity_type!r} is disabled"
+    if rule.requires_description and not (event.description or "").strip():
+        return "description required", f"{event.activity_type} requires a description (the reason)"
+    if event.occurred_at is not None and event.occurred_at > now + MAX_FUTURE_SKEW:
+        return "occurred_at in the future", f"occurred_at {event.occurred_at.isoformat()} lies in the future"
+    try:
+        compute_points(rule, event.metadata, event.points)
+    except ThriveError as exc:
+        return "points not allowed", exc.message
+    return None
+
+
+def import_events(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import the events of a JSONL or CSV file through ``award_many`` (§12).
+
+    Args:
+        path: the file; ``fmt`` ("jsonl"/"csv") overrides the extension.
+        dry_run: validate every row and report; write nothing.
+        batch_size: events per transaction.
+        now: the current instant (tests); defaults to the clock.
+        progress: called with the number of rows done after each batch.
+        on_total: called once with the number of rows about to be processed
+            (so the caller can size a progress bar).
+
+    Returns the :class:`ImportSummary`. Malformed rows, unknown learners or
+    activity types, disabled activities, points out of range, future
+    instants and event keys reused with another payload are rejected with
+    their line numbers; the other rows are still imported.
+
+    Raises ``ImportFileError`` when the file itself is unusable (nothing is written).
+    """
+    now = as_utc(now) if now else utcnow()
+    summary = ImportSummary(dry_run=dry_run)
+    parsed: list[ParsedEvent] = []
+    for line, raw in read_event_rows(path, fmt):
+        summary.rows_read += 1
+        if isinstance(raw, RowError):
+            summary.reject(line, str(raw), kind="malformed row")
+            continue
+        try:
+            parsed.append(parse_event(line, raw))
+        except RowError as exc:
+            summary.reject(line, str(exc), kind="malformed row")
+    if on_total:
+        on_total(len(parsed))
+
+    registry = load_registry()
+    learner_ids = learner_ids_by_external_id(e.user for e in parsed)
+    valid: list[ParsedEvent] = []
+    for event in parsed:
+        problem = _check_domain(event, learner_ids, registry, now)
+        if problem:
+            summary.reject(event.line, problem[1], kind=problem[0])
+        else:
+            valid.append(event)
+    if dry_run:
+        seen = existing_event_keys(e.event_key for e in valid)
+        for event in valid:
+            if event.event_key in seen:
+                summary.duplicates += 1
+            else:
+                summary.pending += 1
+                seen.add(event.event_key)
+        if progress:
+            progress(len(parsed))
+        db.session.rollback()
+        return summary
+
+    if progress and len(valid) < len(parsed):
+        progress(len(parsed) - len(valid))
+    items = [
+        (e.line, AwardRequest(learner_ids[e.user], e.activity_type, e.event_key, e.occurred_at, e.metadata,
+                              e.description, e.points))
+        for e in valid
+    ]
+    award_in_batches(items, summary, batch_size=batch_size, now=now, progress=progress)
+    return summary

@@ -1,0 +1,95 @@
+"""A learner's notifications: list, unread count, mark read (§7, §9).
+
+Creation lives in :mod:`thrive.services.notifications.sending` (inside the award
+transaction, preference-aware); this module serves the learner pages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from thrive.db import write_transaction
+from thrive.extensions import db
+from thrive.models import Notification
+from thrive.services.errors import NotFound, ValidationError
+from thrive.timeutil import as_utc, utcnow
+
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    """One page of notifications, newest first. ``page`` starts at 1."""
+
+    items: list[Notification]
+    page: int
+    per_page: int
+    has_next: bool
+    unread: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def unread_count(learner_id: int) -> int:
+    """Number of the learner's unread notifications."""
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.learner_id == learner_id,
+                                                  Notification.read_at.is_(None))
+    ) or 0
+
+
+def list_notifications(learner_id: int, page: int = 1, per_page: int = PER_PAGE) -> NotificationPage:
+    """Page ``page`` (1-based) of the learner's notifications, newest first.
+
+    Raises ``ValidationError`` for a page below 1 or a page size outside 1–100.
+    """
+    if page < 1:
+        raise ValidationError("page must be 1 or more", code="invalid_page")
+    if not 1 <= per_page <= 100:
+        raise ValidationError("per_page must be between 1 and 100", code="invalid_page")
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.learner_id == learner_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    return NotificationPage(items=list(rows[:per_page]), page=page, per_page=per_page,
+                            has_next=len(rows) > per_page, unread=unread_count(learner_id))
+
+
+def mark_read(learner_id: int, notification_id: int, now: datetime | None = None) -> bool:
+    """Mark one of the learner's notifications read; True when it was unread.
+
+    Raises ``NotFound`` when the notification does not exist or belongs to
+    someone else (the two are indistinguishable on purpose).
+    """
+    now = as_utc(now) if now else utcnow()
+    with write_transaction() as session:
+        owner = session.scalar(select(Notification.learner_id).where(Notification.id == notification_id))
+        if owner is None or owner != learner_id:
+            raise NotFound("no such notification")
+        result = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.read_at.is_(None))
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+def mark_all_read(learner_id: int, now: datetime | None = None) -> int:
+    """Mark every unread notification of the learner read; returns how many changed."""
+    now = as_utc(now) if now else utcnow()
+    with write_transaction() as session:
+        result = session.execute(
+            update(Notification)
+            .where(Notification.learner_id == learner_id, Notification.read_at.is_(None))
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
