@@ -24,7 +24,7 @@ from thrive.models.circle_week import CircleWeek
 from thrive.services.errors import ValidationError
 from thrive.services.points.award import award
 from thrive.services.points.registry import load_registry
-from thrive.services.weekly import circles
+from thrive.services.weekly.circles import goal
 from thrive.services.weekly.circles import (
     assign_circles,
     circle_count,
@@ -36,6 +36,10 @@ from thrive.services.weekly.circles import (
     settle_circle_goals,
 )
 from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instant
+
+def _crash(*_args, **_kwargs):
+    raise RuntimeError("simulated crash after commit")
+
 
 TIERS = ["ember", "spark", "blaze", "beacon", "phoenix"]
 #: Total points ranges per tier of the default ladder (0 / 250 / 500 / 1,000 / 2,500).
@@ -551,13 +555,13 @@ def test_goal_bonus_is_configurable(app, make_learner):
         assert _bonus_entries() == [(a, 80, f"circle_goal:{circle_id}:{a}")]
 
 
-def test_settle_catches_up_when_post_commit_was_missed(app, make_learner):
+def test_settle_catches_up_when_post_commit_was_missed(app, make_learner, monkeypatch):
     week, circle_id, (a, b, c) = _goal_circle(app, make_learner)
     with app.app_context():
-        award(a, "special_event", event_key="big", points=100)
-        # the app context is still open: nothing settled yet (post-commit work runs after it)
+        with monkeypatch.context() as m:   # simulate a crash between the commit and the settlement step
+            m.setattr(goal, "settle_circle_goals", _crash)
+            award(a, "special_event", event_key="big", points=100)
         assert _bonus_entries() == []
-        circles.g.pop("thrive.circles.pending_goals", None)   # simulate a crash before settling
     with app.app_context():
         assert db.session.get(Circle, circle_id).goal_completed_at is not None
         assert _bonus_entries() == []
@@ -617,14 +621,15 @@ def test_cli_defaults_to_current_week_and_rejects_bad_weeks(app, runner):
         assert db.session.scalar(select(func.count()).select_from(CircleWeek)) == 1
 
 
-def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner):
+def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner, monkeypatch):
     """The scheduler's hourly job is the catch-up for circle goal bonuses interrupted after commit."""
     from thrive.jobs import hour_period, streaks_job
 
     week, circle_id, (a, b, c) = _goal_circle(app, make_learner)
     with app.app_context():
-        award(a, "special_event", event_key="big-hourly", points=100)
-        circles.g.pop("thrive.circles.pending_goals", None)   # crash before the post-commit step
+        with monkeypatch.context() as m:   # crash before the settlement step
+            m.setattr(goal, "settle_circle_goals", _crash)
+            award(a, "special_event", event_key="big-hourly", points=100)
     with app.app_context():
         assert _bonus_entries() == []
         counts = streaks_job(hour_period(utcnow()))
