@@ -74,8 +74,9 @@ def test_moderators_cannot_change_learners(app, client, auth, moderator_user, ma
 
 
 def test_admins_reach_every_page(app, as_admin):
+    with_args = {r.endpoint for r in app.url_map.iter_rules() if r.arguments}
     for endpoint, method, url in admin_routes(app):
-        if method != "GET" or "<" in url or re.search(r"/1(/|$)", url):
+        if method != "GET" or endpoint in with_args:
             continue
         response = as_admin.get(url)
         assert response.status_code == 200, (endpoint, response.status_code)
