@@ -30,8 +30,8 @@ def counts(app) -> tuple[int, int, int]:
 
 
 def upload(client, token, text: str, name: str = "awards.csv"):
-    return client.post("/admin/learners/bulk-award", data={"csrf_token": token, "file": (io.BytesIO(text.encode()), name)},
-                       content_type="multipart/form-data")
+    data = {"csrf_token": token, "file": (io.BytesIO(text.encode()), name)}
+    return client.post("/admin/learners/bulk-award", data=data, content_type="multipart/form-data")
 
 
 def run_for_real(client, token, text: str):
@@ -95,7 +95,8 @@ def test_a_corrected_file_awards_only_the_new_rows(app, as_admin, make_learner):
 
 def test_unusable_files_are_refused_with_a_message(app, as_admin, make_learner):
     token = admin_token(as_admin)
-    response = as_admin.post("/admin/learners/bulk-award", data={"csrf_token": token}, content_type="multipart/form-data")
+    response = as_admin.post("/admin/learners/bulk-award", data={"csrf_token": token},
+                             content_type="multipart/form-data")
     assert response.status_code == 400 and "Choose a CSV file." in response.get_data(as_text=True)
     response = upload(as_admin, token, "a,b\n1,2\n")
     assert response.status_code == 400 and "the header must have" in response.get_data(as_text=True)

@@ -96,7 +96,8 @@ def test_circle_rerun_validation_and_idempotence(app, as_admin):
 
 def test_run_job_now_through_the_job_service(app, as_admin):
     token = admin_token(as_admin)
-    response = as_admin.post("/admin/jobs/create_goals/run", data={"csrf_token": token, "create_goals-period": "2026-W10"})
+    response = as_admin.post("/admin/jobs/create_goals/run",
+                             data={"csrf_token": token, "create_goals-period": "2026-W10"})
     assert response.status_code == 200
     assert "create_goals [2026-W10]: succeeded" in response.get_data(as_text=True)
     response = as_admin.post("/admin/jobs/create_goals/run", data={"csrf_token": token, "create_goals-period": "soon"})
@@ -106,7 +107,8 @@ def test_run_job_now_through_the_job_service(app, as_admin):
         run = db.session.scalar(select(JobRun).where(JobRun.job == "create_goals"))
         assert (run.period, run.status) == ("2026-W10", "succeeded")
         db.session.remove()
-    assert [(e.action, e.target_id, e.after["status"]) for e in audits(app)] == [("job.run", "create_goals", "succeeded")]
+    assert [(e.action, e.target_id, e.after["status"]) for e in audits(app)] == [
+        ("job.run", "create_goals", "succeeded")]
     html = as_admin.get("/admin/jobs").get_data(as_text=True)
     assert "2026-W10" in html
 
