@@ -182,13 +182,17 @@ def _as_of(cutoff: datetime, kind: str, lowest: str) -> dict[str, int]:
     last = (select(pe.learner_id, func.max(pe.id).label("last_id"))
             .where(pe.kind == kind, pe.occurred_at < cutoff).group_by(pe.learner_id).subquery())
     rows = db.session.execute(
-        select(func.coalesce(pe.to_value, lowest), func.count())
+        select(pe.to_value, func.count())
         .select_from(Learner)
         .outerjoin(last, last.c.learner_id == Learner.id)
         .outerjoin(pe, pe.id == last.c.last_id)
         .where(_learner_filter(), Learner.created_at < cutoff)
-        .group_by(func.coalesce(pe.to_value, lowest))).all()
-    return {str(k): int(v) for k, v in rows}
+        .group_by(pe.to_value)).all()
+    out: dict[str, int] = {}
+    for value, count in rows:  # no event before the cutoff: still on the lowest tier / level 1
+        key = lowest if value is None else str(value)
+        out[key] = out.get(key, 0) + int(count)
+    return out
 
 
 def streak_survival() -> tuple[list[Share], int | None]:
