@@ -182,3 +182,13 @@ def test_moderators_read_learner_pages_without_forms(app, as_moderator, make_lea
 
 def test_unknown_learner_is_404(as_admin):
     assert as_admin.get("/admin/learners/999999").status_code == 404
+
+
+def test_search_serves_the_page_or_the_results_fragment(app, as_admin, make_learner):
+    make_learner("ada")
+    full = as_admin.get("/admin/learners?q=ada")
+    fragment = as_admin.get("/admin/learners?q=ada", headers={"HX-Request": "true"})
+    assert "<html" in full.get_data(as_text=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and body.lstrip().startswith('<div id="learner-results"') and ">ada</a>" in body
+    assert "HX-Request" in fragment.headers["Vary"]

@@ -12,6 +12,7 @@ from thrive.services.admin import bulk as bulk_service
 from thrive.services.admin import learners as service
 from thrive.services.errors import NotFound, ThriveError
 
+from ..htmx import page_or_fragment
 from . import bp
 from .forms import AdjustPointsForm, BulkAwardForm, StaffRoleForm
 from .nav import ADMINS, NAV, STAFF, NavItem, allow_moderators
@@ -45,7 +46,7 @@ def _learner_or_404(learner_id: int):
 @bp.route("/learners")
 def learners():
     q = (request.args.get("q") or "").strip()
-    return render_template("admin/learners.html", q=q, results=service.search(q))
+    return page_or_fragment("admin/learners.html", "learner_results", q=q, results=service.search(q))
 
 
 def _render_learner(learner, *, adjust_form=None, role_form=None, status: int = 200):
