@@ -105,3 +105,10 @@ def test_admin_navigation_lists_sections_by_role(as_admin, client):
     html = as_admin.get("/admin/").get_data(as_text=True)
     for label in ("Dashboard", "Learners", "Circles", "Jobs", "API keys", "Audit log"):
         assert f">{label}</a>" in html
+
+
+def test_moderators_land_on_their_first_section(client, auth, moderator_user):
+    response = auth.login("mod")
+    assert response.headers["Location"].endswith("/admin/")
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/learners")

@@ -4,18 +4,26 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, render_template
+from flask import Response, abort, redirect, render_template, url_for
+from flask_login import current_user
 
 from thrive.services.admin import dashboard as service
 
 from . import bp
-from .nav import ADMINS, NAV, NavItem
+from .nav import ADMINS, NAV, NavItem, allow_moderators, nav_for
 
 NAV.append(NavItem("admin.index", "Dashboard", ADMINS))
+allow_moderators("admin.index")  # the admin area's front door: moderators are sent on to their first section
 
 
 @bp.route("/")
 def index():
+    if current_user.staff_role != "admin":
+        first = next((item.endpoint for item in nav_for(current_user.staff_role) if item.endpoint != "admin.index"),
+                     None)
+        if first is None:
+            abort(403)
+        return redirect(url_for(first))
     return render_template("admin/dashboard.html", d=service.dashboard(), min_cell=service.MIN_CELL)
 
 
