@@ -63,7 +63,8 @@ def _int(value: int) -> literal_column:
 def _eligibility(week: str, settings: CircleSettings) -> list:
     start, end = _week_bounds(week)
     since = start - timedelta(days=settings.eligibility_days)
-    return [Learner.is_active_account.is_(True), LearnerState.last_award_at >= since,
+    # Staff are not learners unless flagged (§11): never placed in a circle.
+    return [Learner.is_active_account.is_(True), Learner.is_learner.is_(True), LearnerState.last_award_at >= since,
             LearnerState.last_award_at < end]
 
 

@@ -54,10 +54,11 @@ def _circle_award_hook(ctx: AwardContext) -> None:
         # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
         if session.scalar(select(CircleWeek.week).where(CircleWeek.week == week)) is None:
             return
-        active, prefs = session.execute(
-            select(Learner.is_active_account, Learner.notification_prefs).where(Learner.id == ctx.learner_id)
+        active, is_learner, prefs = session.execute(
+            select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
+            .where(Learner.id == ctx.learner_id)
         ).one()
-        if not active:
+        if not active or not is_learner:
             return
         try:
             settings = circle_settings()
