@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from thrive.extensions import db
 from thrive.models import Cheer, Follow, Learner, LearnerState, LedgerEntry, ProgressionEvent
-from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, FeedPage, feed_page
+from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, FeedPage, feed_page, not_hidden
 from thrive.services.errors import Conflict, NotFound, ThriveError, ValidationError
 from thrive.services.points.award import AwardContext, award, register_award_hook
 from thrive.services.points.registry import TierSnapshot, load_registry
@@ -170,7 +170,8 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
 
     Visible means: a ledger entry with points > 0, not capped, of a feed
     activity type, whose learner shares activities; or a tier-up of a learner
-    who shares tier upgrades and activities (§8.1, §8.4).
+    who shares tier upgrades and activities (§8.1, §8.4); and not hidden by a
+    moderator (§11).
     """
     if target_kind == "entry":
         row = db.session.execute(
@@ -178,6 +179,7 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
                 LedgerEntry.id == target_id, LedgerEntry.points > 0, LedgerEntry.capped.is_(False),
                 LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
                 Learner.share_activities.is_(True), Learner.is_active_account.is_(True),
+                not_hidden("entry", LedgerEntry.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
     elif target_kind == "tier_up":
@@ -186,6 +188,7 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
                 ProgressionEvent.id == target_id, ProgressionEvent.kind == "tier_up",
                 Learner.share_tier_upgrades.is_(True), Learner.share_activities.is_(True),
                 Learner.is_active_account.is_(True),
+                not_hidden("tier_up", ProgressionEvent.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
     else:
