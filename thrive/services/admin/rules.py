@@ -337,7 +337,7 @@ def dry_run(activity_type: str, proposed: dict[str, Any], *, days: int = DRY_RUN
                 .group_by(le.learner_id)):
                 prior_ever[lid] = int(n)
     rows = db.session.execute(
-        select(le.learner_id, le.local_date, le.week, le.points, le.capped, le.meta)
+        select(le.learner_id, le.local_date, le.week, le.points, le.capped, le["metadata"])
         .where(*window).order_by(le.learner_id, le.id)
     )
     events = points_sum = capped_n = rejected = 0
