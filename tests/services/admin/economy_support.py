@@ -8,12 +8,8 @@ from thrive.models import Learner
 
 
 def staff(make_learner, username: str = "boss", role: str = "admin") -> Learner:
-    """A staff account (committed) with ``role`` (``admin`` or ``moderator``)."""
-    learner = make_learner(username, is_admin=role == "admin")
-    if role != "admin" or hasattr(Learner, "staff_role"):
-        row = db.session.get(Learner, learner.id)
-        row.staff_role = role
-        db.session.commit()
+    """A staff account (committed) with ``role`` (``admin`` or ``moderator``); not a learner."""
+    learner = make_learner(username, staff_role=role)
     return db.session.get(Learner, learner.id)
 
 

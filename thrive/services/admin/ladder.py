@@ -225,6 +225,7 @@ def _grouped_counts(tiers: list[dict], levels: list[int]):
     new_level = _greater(_level_from_points(s.peak_points, levels), s.level)
     q = (select(s.tier_key, s.level, new_tier.label("new_tier"), new_level.label("new_level"), func.count())
          .select_from(LearnerState.__table__.join(Learner.__table__, Learner.id == s.learner_id))
+         .where(Learner.is_learner.is_(True))
          .group_by(s.tier_key, s.level, new_tier, new_level))
     return [(k, int(lv), int(nt), int(nl), int(c)) for k, lv, nt, nl, c in db.session.execute(q)]
 
@@ -232,7 +233,8 @@ def _grouped_counts(tiers: list[dict], levels: list[int]):
 def what_if(tiers: list[dict[str, Any]], levels: list[int]) -> WhatIf:
     """Counts per tier and level today vs under (``tiers``, ``levels``) — validated first (§5, §11).
 
-    One grouped SQL query over ``learner_states`` (``peak_points``: the highest
+    One grouped SQL query over the ``learner_states`` of learners (staff who are
+    not learners are left out, §11) (``peak_points``: the highest
     total ever reached, §5.1). A learner's proposed tier is the higher of the
     tier their peak reaches under the proposed ladder and their stored tier
     (tiers never drop, §1.2); likewise levels. Raises :class:`LadderErrors`.
