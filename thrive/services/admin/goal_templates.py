@@ -109,7 +109,7 @@ def validate_template(data: dict[str, Any], *, template_id: int | None = None) -
     if errors:
         raise TemplateErrors(errors)
     return {"key": key, "title": title, "description": description, "kind": kind,
-            "activity_types": sorted(set(types)) if types else None, "target": numbers["target"],
+            "activity_types": list(dict.fromkeys(types)) if types else None, "target": numbers["target"],
             "reward": numbers["reward"], "enabled": bool(data.get("enabled")), "position": numbers["position"]}
 
 
