@@ -11,8 +11,7 @@ from tests.services.admin.economy_support import audit_actions, staff
 from thrive.extensions import db
 from thrive.models import FeedReport, LearnerState, Notification
 from thrive.services.community import cheers as community
-from thrive.services.community import feed
-from thrive.services.community import moderation
+from thrive.services.community import feed, moderation
 from thrive.services.errors import Conflict, NotFound, ValidationError
 from thrive.services.weekly.circles import assign_circles, circle_panel
 from thrive.timeutil import platform_week, utcnow

@@ -331,3 +331,25 @@ def history(learner_id: int) -> History:
                                              .where(HiddenFeedItem.learner_id == learner_id))))
     return History(learner, actions, dict(Counter(r for r, _ in reports)),
                    sum(1 for _, at in reports if at is None), hidden_now)
+
+
+@dataclass(frozen=True)
+class HiddenItem:
+    """A hidden feed item of a learner, with its feed sentence (for the history page's "unhide")."""
+
+    target_kind: str
+    target_id: int
+    sentence: str
+    occurred_at: datetime | None
+    hidden_at: datetime
+
+
+def hidden_items(learner_id: int, limit: int = 200) -> list[HiddenItem]:
+    """The learner's hidden feed items, most recently hidden first (at most ``limit``)."""
+    rows = db.session.scalars(select(HiddenFeedItem).where(HiddenFeedItem.learner_id == learner_id)
+                              .order_by(HiddenFeedItem.hidden_at.desc(), HiddenFeedItem.id.desc()).limit(limit)).all()
+    sentences = _sentences({(r.target_kind, r.target_id) for r in rows})
+    out = [HiddenItem(r.target_kind, r.target_id, *sentences.get((r.target_kind, r.target_id), ("(removed)", None)),
+                      as_utc(r.hidden_at)) for r in rows]
+    db.session.commit()
+    return out
