@@ -81,7 +81,7 @@ class RuleForm(FlaskForm):
 
     activity_type = StringField("Activity type (key)", validators=[Length(max=64)])
     label = StringField("Label", validators=[InputRequired(message="Give the rule a label."), Length(max=120)])
-    category = SelectField("Category", choices=[("", "None")] + [(c, c.capitalize()) for c in CATEGORIES])
+    category = SelectField("Category", choices={"": "None", **{c: c.capitalize() for c in CATEGORIES}})
     base_points = IntegerField("Base points", validators=[InputRequired(message=NUMBER)])
     difficulty_points = StringField("Points by difficulty (name=points, comma-separated; optional)",
                                     validators=[Length(max=500)])
@@ -140,14 +140,14 @@ class LadderForm(FlaskForm):
     tiers = FieldList(FormField(TierRowForm), min_entries=1)
     levels = TextAreaField("Level thresholds (points for level 1, 2, 3…; comma- or line-separated)",
                            validators=[Length(max=20000)])
-    curve = SelectField("Curve", choices=[("linear", "Linear"), ("increasing", "Increasing"),
-                                          ("snowballing", "Snowballing")])
+    curve = SelectField("Curve", choices={"linear": "Linear", "increasing": "Increasing",
+                                          "snowballing": "Snowballing"})
     curve_count = IntegerField("Levels", default=23, validators=[Optional(), NumberRange(min=2, max=200)])
     curve_base = IntegerField("Base step (points)", default=50, validators=[Optional(), NumberRange(min=1)])
     curve_coefficient = FloatField("Coefficient", default=0.2, validators=[Optional(), NumberRange(min=0)])
     announce = RadioField("Promotions this change causes", default="celebrate",
-                          choices=[("celebrate", "Celebrate them (notification and celebration)"),
-                                   ("silent", "Apply them silently")])
+                          choices={"celebrate": "Celebrate them (notification and celebration)",
+                                   "silent": "Apply them silently"})
 
     def tier_rows(self) -> list[dict]:
         """Rows with any content (a blank spare row is ignored)."""
@@ -172,9 +172,9 @@ class GoalTemplateForm(FlaskForm):
     key = StringField("Key", validators=[Length(max=64)])
     title = StringField("Title", validators=[InputRequired(message="Give the goal a title."), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=2000)])
-    kind = SelectField("Kind", choices=[("activity_count", "Count activities"), ("streak_days", "Reach a streak"),
-                                        ("new_quiz_topics", "Quizzes on new topics")])
-    activity_types = SelectMultipleField("Activity types that count", choices=[], validate_choice=False)
+    kind = SelectField("Kind", choices={"activity_count": "Count activities", "streak_days": "Reach a streak",
+                                        "new_quiz_topics": "Quizzes on new topics"})
+    activity_types = SelectMultipleField("Activity types that count", choices={}, validate_choice=False)
     target = IntegerField("Target", validators=[InputRequired(message=NUMBER)])
     reward = IntegerField("Reward (points)", validators=[InputRequired(message=NUMBER)])
     position = IntegerField("Position in the list", default=0, validators=[Optional()])

@@ -16,7 +16,7 @@ NAV.append(NavItem("admin.goal_templates", "Goal templates", ADMINS))
 
 
 def _with_choices(form: GoalTemplateForm) -> GoalTemplateForm:
-    form.activity_types.choices = [(k, f"{r.label} ({k})") for k, r in sorted(load_registry().rules.items())]
+    form.activity_types.choices = {k: f"{r.label} ({k})" for k, r in sorted(load_registry().rules.items())}
     return form
 
 
