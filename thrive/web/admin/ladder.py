@@ -28,9 +28,9 @@ def _blank_form() -> LadderForm:
     return form
 
 
-def _render(form: LadderForm, *, what_if=None, errors=None, status: int = 200):
+def _render(form: LadderForm, *, what_if=None, errors=None, status: int = 200, curve_open: bool = False):
     return render_template("admin/ladder.html", form=form, what_if=what_if, errors=errors or [],
-                           current=service.current_ladder()), status
+                           current=service.current_ladder(), curve_open=curve_open), status
 
 
 def _parse(form: LadderForm):
@@ -78,11 +78,11 @@ def ladder_post():
             except service.LadderErrors as exc:
                 errors = apply_errors(form, {k.replace("curve.", "curve_").replace("curve_kind", "curve"): v
                                              for k, v in exc.errors.items()})
-                return _render(form, errors=errors, status=400)
+                return _render(form, errors=errors, status=400, curve_open=True)
             form.levels.data = ", ".join(str(v) for v in levels)
             form.levels.raw_data = [form.levels.data]
-            return _render(form)
-        return _render(form, status=400)
+            return _render(form, curve_open=True)
+        return _render(form, status=400, curve_open=True)
     rows, levels, _ = _parse(form)
     if rows is None:
         return _render(form, status=400)
