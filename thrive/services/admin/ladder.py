@@ -218,15 +218,19 @@ def _greater(a, b):
     return case((a > b, a), else_=b)
 
 
-def _grouped_counts(tiers: list[dict], levels: list[int]):
-    """One grouped query: (stored tier key, stored level, new tier index, new level) → learners."""
+def _grouped_query(tiers: list[dict], levels: list[int]):
+    """The one grouped query: (stored tier key, stored level, new tier index, new level) → learners."""
     s = LearnerState.__table__.c
     new_tier = _greater(_tier_from_points(s.peak_points, tiers), _stored_tier_index(s.tier_key, tiers))
     new_level = _greater(_level_from_points(s.peak_points, levels), s.level)
-    q = (select(s.tier_key, s.level, new_tier.label("new_tier"), new_level.label("new_level"), func.count())
-         .select_from(LearnerState.__table__.join(Learner.__table__, Learner.id == s.learner_id))
-         .where(Learner.is_learner.is_(True))
-         .group_by(s.tier_key, s.level, new_tier, new_level))
+    return (select(s.tier_key, s.level, new_tier.label("new_tier"), new_level.label("new_level"), func.count())
+            .select_from(LearnerState.__table__.join(Learner.__table__, Learner.id == s.learner_id))
+            .where(Learner.is_learner.is_(True))
+            .group_by(s.tier_key, s.level, new_tier, new_level))
+
+
+def _grouped_counts(tiers: list[dict], levels: list[int]):
+    q = _grouped_query(tiers, levels)
     return [(k, int(lv), int(nt), int(nl), int(c)) for k, lv, nt, nl, c in db.session.execute(q)]
 
 
