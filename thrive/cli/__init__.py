@@ -8,6 +8,7 @@ thrive_cli = AppGroup("thrive", help="Thrive operations: seeding, imports, verif
 
 from . import (  # noqa: E402 — the modules register on thrive_cli, defined above
     circles,  # noqa: E402,F401
+    config_data,  # noqa: E402,F401
     core,  # noqa: E402,F401
     demo,  # noqa: E402,F401
     imports,  # noqa: E402,F401

@@ -6,3 +6,5 @@ from .points import CATEGORIES, LedgerEntry, PointRule  # noqa: F401
 from .progression import Level, ProgressionEvent, Tier  # noqa: F401
 from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
+from .moderation import FeedReport, HiddenFeedItem, ModerationAction  # noqa: F401
+from .points import PointRuleVersion  # noqa: F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -45,6 +45,9 @@ class PointRule(db.Model):
     requires_description: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Current version number (§4.2): 1 as seeded, +1 on every saved admin change
+    #: (each saved version is kept whole in :class:`PointRuleVersion`).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
 
 class LedgerEntry(db.Model):
@@ -75,6 +78,8 @@ class LedgerEntry(db.Model):
     local_date: Mapped[date] = mapped_column(Date, nullable=False)
     week: Mapped[str] = mapped_column(String(8), nullable=False)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: The rule version that priced this entry (§4.2, §4.4); None for entries older than versioning.
+    rule_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     __table_args__ = (
@@ -83,3 +88,25 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_learner_occurred", "learner_id", "occurred_at"),
         Index("ix_ledger_occurred_id", "occurred_at", "id"),
     )
+
+
+class PointRuleVersion(db.Model):
+    """One saved version of a point rule (§4.2): the whole rule as it was, who saved it and when.
+
+    ``snapshot`` holds every :class:`PointRule` field (JSON); ``version`` counts
+    from 1 per activity type; ``author_id`` is the staff member (None for the
+    seeded version 1, written when the rule is first edited).
+    """
+
+    __tablename__ = "point_rule_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_type: Mapped[str] = mapped_column(
+        ForeignKey("point_rules.activity_type", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    snapshot: Mapped[dict] = mapped_column(JSON, nullable=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("activity_type", "version", name="uq_point_rule_versions_type_version"),)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from thrive.extensions import db
 from thrive.models import Cheer, Follow, Learner, LearnerState, LedgerEntry, ProgressionEvent
-from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, FeedPage, feed_page
+from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, FeedPage, feed_page, not_hidden
 from thrive.services.errors import Conflict, NotFound, ThriveError, ValidationError
 from thrive.services.points.award import AwardContext, award, register_award_hook
 from thrive.services.points.registry import TierSnapshot, load_registry
@@ -171,7 +171,8 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
 
     Visible means: a ledger entry with points > 0, not capped, of a feed
     activity type, whose learner shares activities; or a tier-up of a learner
-    who shares tier upgrades and activities (§8.1, §8.4).
+    who shares tier upgrades and activities (§8.1, §8.4); and not hidden by a
+    moderator (§11).
     """
     if target_kind == "entry":
         row = db.session.execute(
@@ -180,6 +181,7 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
                 LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
                 Learner.share_activities.is_(True), Learner.is_active_account.is_(True),
                 Learner.is_learner.is_(True),
+                not_hidden("entry", LedgerEntry.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
     elif target_kind == "tier_up":
@@ -188,6 +190,8 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
                 ProgressionEvent.id == target_id, ProgressionEvent.kind == "tier_up",
                 Learner.share_tier_upgrades.is_(True), Learner.share_activities.is_(True),
                 Learner.is_active_account.is_(True), Learner.is_learner.is_(True),
+                Learner.is_active_account.is_(True),
+                not_hidden("tier_up", ProgressionEvent.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
     else:

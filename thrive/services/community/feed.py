@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from thrive.extensions import db
-from thrive.models import Cheer, CircleMembership, Follow, Learner, LedgerEntry, ProgressionEvent
+from thrive.models import Cheer, CircleMembership, Follow, HiddenFeedItem, Learner, LedgerEntry, ProgressionEvent
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.timeutil import as_utc, platform_week, utcnow
@@ -264,6 +264,16 @@ def tier_predicate(tier: TierSnapshot) -> str:
 
 # --- queries -----------------------------------------------------------------
 
+def not_hidden(kind: str, id_column):
+    """SQL condition: the feed item (``kind`` "entry" or "tier_up", id in ``id_column``) is not hidden.
+
+    Moderators hide items (``services.community.moderation``); a hidden item is
+    left out of every feed, profile and circle panel and refuses cheers (its
+    points stay). Used by every query that shows feed items.
+    """
+    return ~exists().where(HiddenFeedItem.target_kind == kind, HiddenFeedItem.target_id == id_column)
+
+
 def _scope_filter(column, scope: Scope, viewer_id: int, learner_id: int | None):
     if scope == "following":
         return column.in_(select(Follow.followed_id).where(Follow.follower_id == viewer_id))
@@ -285,6 +295,7 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
             Learner.share_activities.is_(True),
             Learner.is_active_account.is_(True),
             Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
+            not_hidden("entry", LedgerEntry.id),  # moderation (§11)
         )
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(limit)
@@ -317,6 +328,7 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
             Learner.share_activities.is_(True),
             Learner.is_active_account.is_(True),
             Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
+            not_hidden("tier_up", ProgressionEvent.id),  # moderation (§11)
         )
         .order_by(ProgressionEvent.occurred_at.desc(), ProgressionEvent.id.desc())
         .limit(limit)

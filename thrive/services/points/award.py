@@ -432,6 +432,7 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime) ->
         learner_id=req.learner_id, activity_type=req.activity_type, category=rule.category, points=points,
         capped=capped, event_key=req.event_key, payload_hash=req.payload_hash, description=req.description,
         meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week,
+        rule_version=rule.version,  # the version that priced it, from the cached snapshot (§4.2)
     )
 
     def stored_result() -> dict[str, Any]:

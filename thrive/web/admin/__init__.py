@@ -44,4 +44,9 @@ from . import circles  # noqa: E402,F401
 from . import jobs  # noqa: E402,F401
 from . import api_keys  # noqa: E402,F401
 from . import audit  # noqa: E402,F401
+from . import rules  # noqa: E402,F401
+from . import ladder  # noqa: E402,F401
+from . import goal_templates  # noqa: E402,F401
+from . import moderation  # noqa: E402,F401
+from . import config_data  # noqa: E402,F401
 # isort: on

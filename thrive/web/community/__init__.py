@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("community", __name__)
 
 from . import views  # noqa: E402,F401
+from . import reports  # noqa: E402,F401  (feed reports, §11 moderation)

@@ -11,7 +11,7 @@ from sqlalchemy import (
 
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
-from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate
+from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate, not_hidden
 from thrive.services.errors import validate_week
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.services.progression.state import effective_streak
@@ -185,7 +185,8 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     entries = db.session.execute(
         select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
         .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start, LedgerEntry.points > 0,
-               LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)))
+               LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
+               not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(ACTIVITY_LIMIT)
     ).all() if sharing else []
