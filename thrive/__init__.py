@@ -75,7 +75,10 @@ def init_extensions(app: Flask) -> None:
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.
-HOOKED_SERVICES: list[str] = ["thrive.services.community.cheers", "thrive.services.weekly.goals", "thrive.services.weekly.circles"]
+HOOKED_SERVICES: list[str] = [
+    "thrive.services.community.cheers", "thrive.services.weekly.goals", "thrive.services.weekly.circles",
+    "thrive.services.quests.progress", "thrive.services.achievements.grants",
+]
 
 
 def init_services(app: Flask) -> None:

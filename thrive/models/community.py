@@ -22,6 +22,9 @@ NOTIFICATION_TYPES = (
     "side_quest_available",
     "circle_assigned",
     "weekly_recap",
+    # Side quests and achievements (§10): completions and badges earned.
+    "side_quest_completed",
+    "achievement_earned",
 )
 
 
