@@ -89,6 +89,8 @@ def init_services(app: Flask) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
+    import importlib
+
     from .web.api import bp as api_bp
     from .web.auth import bp as auth_bp
     from .web.home import bp as home_bp
@@ -108,6 +110,8 @@ def init_blueprints(app: Flask) -> None:
     from .web.circles import bp as circles_bp
     app.register_blueprint(circles_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(importlib.import_module("thrive.web.quests").bp)  # side quests (§10)
+    app.register_blueprint(importlib.import_module("thrive.web.achievements").bp)  # achievements (§10)
 
 
 def init_web(app: Flask) -> None:
