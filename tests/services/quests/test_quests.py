@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from thrive.extensions import db
 from thrive.models import Celebration, LearnerQuest, LedgerEntry, Notification
-from thrive.services.errors import Conflict, NotFound
+from thrive.services.errors import Conflict, NotFound, ValidationError
 from thrive.services.points.award import award
 from thrive.services.points.verify import verify
 from thrive.services.quests import catalog
@@ -66,7 +66,6 @@ def test_reward_defaults_by_difficulty_and_bad_input_is_refused(app_ctx):
     assert make_quest("qa", difficulty="beginner").reward == 50
     assert make_quest("qb", difficulty="intermediate").reward == 100
     assert make_quest("qc", difficulty="advanced").reward == 200
-    from thrive.services.errors import ValidationError
     with pytest.raises(ValidationError):
         make_quest("qd", activity_type="no_such_type")
     with pytest.raises(ValidationError):
@@ -204,7 +203,7 @@ def test_a_chain_unlocks_its_successor(app_ctx, make_learner):
     assert [c.quest.key for c in board.available] == ["second"]
     assert [c.quest.key for c in board.completed] == ["first"]
     start_quest(learner.id, second.id, now=at(minutes=2))
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         catalog.update_quest(first.id, {"prerequisite_id": second.id})  # a cycle
 
 
