@@ -78,11 +78,11 @@ def load_population(dsn: str, n: int, start: datetime, early: int, seed: int = 1
     recent: list[int] = []
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         created = start - timedelta(days=200)
-        with cur.copy("COPY learners (id, username, display_name, timezone, is_admin, is_active_account, "
+        with cur.copy("COPY learners (id, username, display_name, timezone, is_learner, is_active_account, "
                       "share_activities, share_tier_upgrades, share_profile, notification_prefs, created_at) "
                       "FROM STDIN") as copy:
             for i in range(1, n + 1):
-                copy.write_row((i, f"bench{i}", f"Bench Learner {i}", TIMEZONES[i % len(TIMEZONES)], False, True,
+                copy.write_row((i, f"bench{i}", f"Bench Learner {i}", TIMEZONES[i % len(TIMEZONES)], True, True,
                                 True, True, True, "{}", created))
         with cur.copy("COPY learner_states (learner_id, total_points, weekly_points, weekly_week, peak_points, "
                       "tier_key, level, current_streak, longest_streak, grace_days, last_award_at, "

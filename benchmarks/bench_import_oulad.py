@@ -157,10 +157,10 @@ def _bulk_learners(raw: RawDb, students) -> dict[int, int]:
     now = raw.ts(datetime.now(UTC))
     raw.begin()
     raw.executemany(raw.sql(
-        "INSERT INTO learners (username, display_name, timezone, external_id, is_admin, is_active_account, "
+        "INSERT INTO learners (username, display_name, timezone, external_id, is_learner, is_active_account, "
         "share_activities, share_tier_upgrades, share_profile, notification_prefs, created_at) "
         "VALUES (?, ?, 'UTC', ?, ?, ?, ?, ?, ?, '{}', ?)"),
-        [(f"oulad_{s}", f"Learner {s}", f"oulad:{s}", False, True, True, True, True, now) for s in students])
+        [(f"oulad_{s}", f"Learner {s}", f"oulad:{s}", True, True, True, True, True, now) for s in students])
     ids = {int(ext.split(":")[1]): lid for lid, ext in
            raw.execute("SELECT id, external_id FROM learners WHERE external_id LIKE ?", ("oulad:%",)).fetchall()}
     raw.executemany(raw.sql(

@@ -333,10 +333,10 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                 created = oldest + (first_day - oldest) * rng.random()
                 name = fake.name()
                 yield (lid, f"learner{lid:06d}", name[:100], f"learner{lid:06d}@example.org", password_hash,
-                       plan.tz, f"ext-{lid}", False, True, share[0], share[1], share[2], "{}", created)
+                       plan.tz, f"ext-{lid}", True, True, share[0], share[1], share[2], "{}", created)
 
         report.counts["learners"] = _copy_rows(
-            cur, "COPY learners (id, username, display_name, email, password_hash, timezone, external_id, is_admin, "
+            cur, "COPY learners (id, username, display_name, email, password_hash, timezone, external_id, is_learner, "
                  "is_active_account, share_activities, share_tier_upgrades, share_profile, notification_prefs, "
                  "created_at) FROM STDIN", learner_rows())
         report.counts["learner_topics"] = _copy_rows(

@@ -110,6 +110,8 @@ def init_blueprints(app: Flask) -> None:
     from .web.circles import bp as circles_bp
     app.register_blueprint(circles_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from .web.admin import bp as admin_bp
+    app.register_blueprint(admin_bp)
     app.register_blueprint(importlib.import_module("thrive.web.quests").bp)  # side quests (§10)
     app.register_blueprint(importlib.import_module("thrive.web.achievements").bp)  # achievements (§10)
 

@@ -37,8 +37,13 @@ def seed_command():
               help="Password (prompted when omitted).")
 @click.option("--display-name", default=None)
 @click.option("--email", default=None)
-def create_admin_command(username, password, display_name, email):
-    """Create an admin account (or promote an existing learner and reset the password)."""
+@click.option("--also-learner", is_flag=True, default=False,
+              help="Also take part as a learner (circles, daily visits, feeds); staff are not learners by default.")
+def create_admin_command(username, password, display_name, email, also_learner):
+    """Create an admin account (staff role "admin", §11) or promote an existing account and reset its password.
+
+    A new admin is not a learner unless ``--also-learner``; a promoted learner keeps taking part.
+    """
     from ..extensions import db
     from ..models import Learner
 
@@ -47,12 +52,14 @@ def create_admin_command(username, password, display_name, email):
         if existing:
             if len(password) < learners.MIN_PASSWORD_LENGTH:
                 fail(f"password must be at least {learners.MIN_PASSWORD_LENGTH} characters")
-            existing.is_admin = True
+            existing.staff_role = "admin"
+            existing.is_learner = existing.is_learner or also_learner
             existing.password_hash = learners.hash_password(password)
             db.session.commit()
             click.echo(f"Promoted {username} to admin.")
             return
-        learners.create_learner(username, display_name, password=password, email=email, is_admin=True)
+        learners.create_learner(username, display_name, password=password, email=email, staff_role="admin",
+                                is_learner=also_learner)
     except ThriveError as exc:
         fail(exc.message)
     click.echo(f"Created admin {username}.")

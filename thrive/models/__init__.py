@@ -7,3 +7,4 @@ from .points import CATEGORIES, LedgerEntry, PointRule  # noqa: F401
 from .progression import Level, ProgressionEvent, Tier  # noqa: F401
 from .quests import LearnerQuest, Quest  # noqa: F401
 from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
+from .audit import AuditEntry  # noqa: F401

@@ -5,14 +5,25 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import true as sa_true
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
 
+#: Staff roles stored in ``Learner.staff_role`` (§11).
+STAFF_ROLES = ("admin", "moderator")
+
 
 class Learner(UserMixin, db.Model):
-    """A person using Thrive (admins are learners with ``is_admin``).
+    """A person using Thrive: a learner, or staff (§11).
+
+    ``staff_role`` is None for learners, ``"admin"`` (everything) or
+    ``"moderator"`` (moderation and read-only learner pages) for staff.
+    ``is_learner`` is False for staff unless flagged: non-learners get no
+    circle, no daily visit, and are absent from discover, feeds and stats.
+    ``is_admin`` is kept as a property over ``staff_role`` (settable).
 
     ``timezone`` is an IANA name defining the learner's local day (§3).
     The three privacy switches of §8.4 default to on. ``external_id`` links the
@@ -29,7 +40,8 @@ class Learner(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
-    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    staff_role: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    is_learner: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=sa_true())
     is_active_account: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     share_activities: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     share_tier_upgrades: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
@@ -46,6 +58,28 @@ class Learner(UserMixin, db.Model):
     def topics(self) -> list[str]:
         """The learner's interests (topic names), sorted."""
         return [t.topic for t in self.topic_rows]
+
+    @hybrid_property
+    def is_admin(self) -> bool:
+        """True for staff with the ``admin`` role (query-able: ``Learner.is_admin``)."""
+        return self.staff_role == "admin"
+
+    @is_admin.inplace.setter
+    def _is_admin_setter(self, value: bool) -> None:
+        if value:
+            self.staff_role = "admin"
+        elif self.staff_role == "admin":
+            self.staff_role = None
+
+    @is_admin.inplace.expression
+    @classmethod
+    def _is_admin_expression(cls):
+        return cls.staff_role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        """True for admins and moderators (§11)."""
+        return self.staff_role is not None
 
     @property
     def is_active(self) -> bool:  # Flask-Login

@@ -79,6 +79,8 @@ def init_app(app: Flask) -> None:
         """First page view of the learner's local day awards ``daily_login`` (§4.2)."""
         if request.path.startswith(("/api/", "/static/")) or not current_user.is_authenticated:
             return
+        if not current_user.is_learner:  # staff are not learners unless flagged (§11)
+            return
         today = local_date(utcnow(), current_user.timezone).isoformat()
         if session.get("daily_login") == today:
             return

@@ -23,10 +23,11 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(name: str) -> tuple[ApiKey, str]:
+def create_api_key(name: str, *, commit: bool = True) -> tuple[ApiKey, str]:
     """Create a key named ``name``; return (row, plaintext key ``thr_<prefix>_<secret>``).
 
     The plaintext is shown once and never stored. Raises ``ValidationError`` for an empty name.
+    ``commit=False`` only flushes (the caller's transaction — e.g. an audited admin action — commits).
     """
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -36,7 +37,10 @@ def create_api_key(name: str) -> tuple[ApiKey, str]:
     plaintext = f"{KEY_PREFIX}_{prefix}_{secret}"
     row = ApiKey(name=name, prefix=prefix, key_hash=_hash(plaintext))
     db.session.add(row)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return row, plaintext
 
 
@@ -95,8 +99,8 @@ def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
     return info
 
 
-def revoke_api_key(key_id_or_prefix: str | int) -> ApiKey:
-    """Revoke a key by id or prefix; raises ``NotFound``."""
+def revoke_api_key(key_id_or_prefix: str | int, *, commit: bool = True) -> ApiKey:
+    """Revoke a key by id or prefix; raises ``NotFound``. ``commit=False`` only flushes (caller commits)."""
     q = select(ApiKey)
     if isinstance(key_id_or_prefix, int) or str(key_id_or_prefix).isdigit():
         q = q.where(ApiKey.id == int(key_id_or_prefix))
@@ -107,7 +111,7 @@ def revoke_api_key(key_id_or_prefix: str | int) -> ApiKey:
         raise NotFound(f"no API key {key_id_or_prefix!r}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        db.session.commit()
+        db.session.commit() if commit else db.session.flush()
     with _verified_lock:
         _verified.clear()
     return row

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
+from thrive.models.learner import STAFF_ROLES
 from thrive.services.errors import Conflict, UnknownLearner, ValidationError
 from thrive.timeutil import is_valid_timezone, platform_timezone_name
 
@@ -81,6 +82,8 @@ def create_learner(
     topics: Iterable[str] | None = None,
     external_id: str | None = None,
     is_admin: bool = False,
+    staff_role: str | None = None,
+    is_learner: bool | None = None,
     share_activities: bool = True,
     share_tier_upgrades: bool = True,
     share_profile: bool = True,
@@ -88,7 +91,9 @@ def create_learner(
 ) -> Learner:
     """Create a learner with an empty derived-state row.
 
-    ``timezone`` defaults to the platform's (§3). Raises ``ValidationError`` for
+    ``timezone`` defaults to the platform's (§3). ``staff_role`` is None, "admin"
+    or "moderator" (``is_admin=True`` is shorthand for "admin"); ``is_learner``
+    defaults to True for learners and False for staff (§11). Raises ``ValidationError`` for
     bad fields and ``Conflict`` when the username or external id is taken.
     """
     display_name = (display_name or username).strip()
@@ -100,9 +105,14 @@ def create_learner(
         raise Conflict(f"username {username!r} is taken", code="username_taken")
     if external_id and db.session.scalar(select(Learner.id).where(Learner.external_id == external_id)):
         raise Conflict(f"external id {external_id!r} is taken", code="external_id_taken")
+    staff_role = staff_role or ("admin" if is_admin else None)
+    if staff_role is not None and staff_role not in STAFF_ROLES:
+        raise ValidationError(f"unknown staff role {staff_role!r}", code="invalid_staff_role")
     learner = Learner(
         username=username, display_name=display_name, email=email or None, timezone=timezone,
-        external_id=external_id, is_admin=is_admin, password_hash=hash_password(password) if password else None,
+        external_id=external_id, staff_role=staff_role,
+        is_learner=(staff_role is None) if is_learner is None else is_learner,
+        password_hash=hash_password(password) if password else None,
         share_activities=share_activities, share_tier_upgrades=share_tier_upgrades, share_profile=share_profile,
         notification_prefs={},
     )

@@ -288,6 +288,7 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
             LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
             Learner.share_activities.is_(True),
             Learner.is_active_account.is_(True),
+            Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
             ~select(LearnerAchievement.id).where(  # a private or revoked badge never shows (§10)
                 LearnerAchievement.ledger_entry_id == LedgerEntry.id,
                 or_(LearnerAchievement.visibility == "private", LearnerAchievement.revoked_at.is_not(None)),
@@ -323,6 +324,7 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
             Learner.share_tier_upgrades.is_(True),
             Learner.share_activities.is_(True),
             Learner.is_active_account.is_(True),
+            Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
         )
         .order_by(ProgressionEvent.occurred_at.desc(), ProgressionEvent.id.desc())
         .limit(limit)

@@ -214,7 +214,7 @@ def _create_people(rng: random.Random, fakers: dict[str, Faker], count: int, fir
                    today: date) -> list[_Person]:
     platform_tz = platform_timezone_name()
     people: list[_Person] = []
-    create_learner(ADMIN_USERNAME, "Thrive Admin", password=ADMIN_PASSWORD, is_admin=True,
+    create_learner(ADMIN_USERNAME, "Thrive Admin", password=ADMIN_PASSWORD, staff_role="admin", is_learner=False,
                            timezone=platform_tz, share_profile=False, share_activities=False, commit=False)
     demo = create_learner(DEMO_USERNAME, "Demo Learner", password=DEMO_PASSWORD, timezone=platform_tz,
                           topics=["Python", "Data Analysis", "Prompt Engineering"], commit=False)

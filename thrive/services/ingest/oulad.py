@@ -316,7 +316,7 @@ def ensure_learners(topics_by_student: dict[int, set[str]]) -> tuple[dict[int, i
                 taken.add(username.lower())
                 rows.append(dict(
                     username=username, display_name=display_name_for(student), email=None, password_hash=None,
-                    timezone=tz, external_id=f"{EXTERNAL_ID_PREFIX}{student}", is_admin=False,
+                    timezone=tz, external_id=f"{EXTERNAL_ID_PREFIX}{student}", is_learner=True,
                     is_active_account=True, share_activities=True, share_tier_upgrades=True, share_profile=True,
                     notification_prefs={}, created_at=utcnow(),
                 ))

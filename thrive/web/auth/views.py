@@ -15,14 +15,19 @@ from . import bp
 from .forms import LoginForm, RegisterForm
 
 
-def safe_next(target: str | None) -> str:
-    """``target`` when it is a local path on this site, else the home page (no open redirects)."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """``target`` when it is a local path on this site, else ``default`` or the home page (no open redirects)."""
     if target:
         parts = urlsplit(target)
         if (not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
                 and "\\" not in target):
             return target
-    return url_for("home.index")
+    return default or url_for("home.index")
+
+
+def landing_for(learner) -> str:
+    """Where signing in lands without ``next``: staff who are not learners go to the admin area (§11)."""
+    return url_for("admin.index") if learner.staff_role and not learner.is_learner else url_for("home.index")
 
 
 def _login_limit() -> str:
@@ -33,7 +38,7 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), landing_for(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         learner = learners.authenticate(form.username.data.strip(), form.password.data)
@@ -42,7 +47,7 @@ def login():
         else:
             session.clear()
             login_user(learner, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), landing_for(learner)))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 

@@ -8,7 +8,7 @@ Panels owned by other areas (circle, weekly goals) come from
 """
 from __future__ import annotations
 
-from flask import make_response
+from flask import make_response, redirect, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
@@ -45,6 +45,8 @@ def _status_response(now):
 @bp.route("/")
 @login_required
 def index():
+    if current_user.staff_role and not current_user.is_learner:  # staff land in the admin area (§11)
+        return redirect(url_for("admin.index"))
     return _status_response(utcnow())
 
 
