@@ -263,15 +263,18 @@ def test_revocation_needs_a_reason_and_is_never_regranted(app_ctx, make_learner)
     ach = make("first-quiz", {"kind": "counter", "counter": "quizzes_completed", "target": 1})
     give(learner.id)
     with pytest.raises(ValidationError):
-        revoke(learner.id, ach.id, actor_id=staff.id, reason="  ")
-    change = revoke(learner.id, ach.id, actor_id=staff.id, reason="awarded by a bug", now=at(1))
+        revoke(learner.id, ach.id, actor=staff, reason="  ")
+    change = revoke(learner.id, ach.id, actor=staff, reason="awarded by a bug", now=at(1))
     assert change["after"]["reason"] == "awarded by a bug"
     row = held(learner.id)["first-quiz"]
     assert row.revoked_at is not None and row.revoked_by == staff.id
+    from thrive.models import AuditEntry
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "achievement.revoke")).all()
+    assert entry.actor_id == staff.id and entry.after["reason"] == "awarded by a bug"
     assert backfill().granted == 0
     assert earned_for_api(learner.id) == [] and profile_badges(learner.id) == []
     with pytest.raises(NotFound):
-        revoke(learner.id, ach.id, actor_id=staff.id, reason="again")
+        revoke(learner.id, ach.id, actor=staff, reason="again")
 
 
 def test_featured_and_private_badges(app_ctx, make_learner):

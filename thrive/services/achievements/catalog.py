@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from flask import current_app
@@ -161,7 +161,16 @@ def validate(values: dict) -> dict:
     return clean
 
 
-def create_achievement(values: dict, *, now: datetime | None = None) -> AchievementDef:
+def _audit(session, actor, action: str, achievement_id: int, before, after) -> None:
+    """Write the staff action to the audit log in the same transaction (§11); nothing without an actor."""
+    if actor is not None:
+        from thrive.services.admin.audit import record
+
+        record(actor, action, "achievement", achievement_id, asdict(before) if before else None,
+               asdict(after) if after else None, session=session)
+
+
+def create_achievement(values: dict, *, now: datetime | None = None, actor=None) -> AchievementDef:
     """Create an active achievement; raises ``ValidationError`` (``key_taken``, field errors).
 
     Learners who already meet it get it from the backfill (``grant-achievements``), not here.
@@ -175,12 +184,13 @@ def create_achievement(values: dict, *, now: datetime | None = None) -> Achievem
         session.add(row)
         session.flush()
         result = snapshot(row)
+        _audit(session, actor, "achievement.create", row.id, None, result)
     invalidate()
     return result
 
 
-def update_achievement(achievement_id: int, values: dict, *,
-                       now: datetime | None = None) -> tuple[AchievementDef, AchievementDef]:
+def update_achievement(achievement_id: int, values: dict, *, now: datetime | None = None,
+                       actor=None) -> tuple[AchievementDef, AchievementDef]:
     """Edit an achievement; return ``(before, after)``. Badges already granted stay granted."""
     now = as_utc(now) if now else utcnow()
     before = get_achievement(achievement_id)
@@ -197,12 +207,13 @@ def update_achievement(achievement_id: int, values: dict, *,
         row.updated_at = now
         session.flush()
         after = snapshot(row)
+        _audit(session, actor, "achievement.update", achievement_id, before, after)
     invalidate()
     return before, after
 
 
-def set_status(achievement_id: int, status: str, *,
-               now: datetime | None = None) -> tuple[AchievementDef, AchievementDef]:
+def set_status(achievement_id: int, status: str, *, now: datetime | None = None,
+               actor=None) -> tuple[AchievementDef, AchievementDef]:
     """Retire (``retired``: no longer granted; holders keep it) or reactivate (``active``)."""
     if status not in ("active", "retired"):
         raise ValidationError("status must be active or retired")
@@ -213,6 +224,8 @@ def set_status(achievement_id: int, status: str, *,
         row.status, row.updated_at = status, now
         session.flush()
         after = snapshot(row)
+        _audit(session, actor, f"achievement.{'retire' if status == 'retired' else 'activate'}", achievement_id,
+               before, after)
     invalidate()
     return before, after
 

@@ -184,10 +184,12 @@ def _held_row(session: Session, learner_id: int, achievement_id: int) -> Learner
     return row
 
 
-def revoke(learner_id: int, achievement_id: int, *, actor_id: int, reason: str,
-           now: datetime | None = None) -> dict:
-    """Revoke a badge (staff only; the caller audits it). Returns the row's ``{before, after}`` as dicts.
+def revoke(learner_id: int, achievement_id: int, *, actor, reason: str, now: datetime | None = None) -> dict:
+    """Revoke a badge (staff only), audited in the same transaction. Returns the row's ``{before, after}``.
 
+    ``actor`` is the staff member (a :class:`~thrive.models.Learner`), written
+    with the reason to the audit log (action ``achievement.revoke``, target
+    ``learner_achievement`` ``<learner>:<achievement>``).
     ``reason`` is required (1–500 characters). The row stays (revoked), so the
     badge is never granted again automatically; points already awarded stay
     in the ledger (an admin adjustment corrects them if needed, §4.4).
@@ -204,10 +206,14 @@ def revoke(learner_id: int, achievement_id: int, *, actor_id: int, reason: str,
         lock_learner(session, learner_id)
         row = _held_row(session, learner_id, achievement_id)
         before = {"granted_at": as_utc(row.granted_at).isoformat(), "revoked_at": None}
-        row.revoked_at, row.revoked_reason, row.revoked_by = now, reason, actor_id
+        row.revoked_at, row.revoked_reason, row.revoked_by = now, reason, actor.id
         if row.visibility == "featured":
             row.visibility = "shown"
         after = {"granted_at": before["granted_at"], "revoked_at": now.isoformat(), "reason": reason}
+        from thrive.services.admin.audit import record
+
+        record(actor, "achievement.revoke", "learner_achievement", f"{learner_id}:{achievement_id}", before, after,
+               session=session)
     return {"before": before, "after": after}
 
 

@@ -64,7 +64,7 @@ def rarities(now: datetime | None = None) -> dict[int, Rarity | None]:
     """Rarity of every achievement at ``now`` (UTC): achievement id → :class:`Rarity` (or None). Two queries."""
     now = as_utc(now) if now else utcnow()
     since = active_window_start(now)
-    is_active = (Learner.is_active_account.is_(True), Learner.is_admin.is_(False), LearnerState.last_award_at >= since)
+    is_active = (Learner.is_active_account.is_(True), Learner.is_learner.is_(True), LearnerState.last_award_at >= since)
     total = db.session.scalar(
         select(func.count()).select_from(LearnerState).join(Learner, Learner.id == LearnerState.learner_id)
         .where(*is_active)) or 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from flask import current_app
@@ -197,8 +197,20 @@ def validate(values: dict, *, quest_id: int | None = None) -> dict:
     return clean
 
 
-def create_quest(values: dict, *, now: datetime | None = None) -> QuestDef:
-    """Create a draft quest from ``values`` (see :func:`validate`); raises ``ValidationError`` (``key_taken``…)."""
+def _audit(session, actor, action: str, quest_id: int, before: QuestDef | None, after: QuestDef | None) -> None:
+    """Write the staff action to the audit log in the same transaction (§11); nothing without an actor."""
+    if actor is not None:
+        from thrive.services.admin.audit import record
+
+        record(actor, action, "quest", quest_id, asdict(before) if before else None,
+               asdict(after) if after else None, session=session)
+
+
+def create_quest(values: dict, *, now: datetime | None = None, actor=None) -> QuestDef:
+    """Create a draft quest from ``values`` (see :func:`validate`); raises ``ValidationError`` (``key_taken``…).
+
+    ``actor`` (a staff :class:`~thrive.models.Learner`) is written to the audit log with the change.
+    """
     now = as_utc(now) if now else utcnow()
     clean = validate(values)
     with write_transaction() as session:
@@ -208,11 +220,13 @@ def create_quest(values: dict, *, now: datetime | None = None) -> QuestDef:
         session.add(row)
         session.flush()
         result = snapshot(row)
+        _audit(session, actor, "quest.create", row.id, None, result)
     invalidate()
     return result
 
 
-def update_quest(quest_id: int, values: dict, *, now: datetime | None = None) -> tuple[QuestDef, QuestDef]:
+def update_quest(quest_id: int, values: dict, *, now: datetime | None = None,
+                 actor=None) -> tuple[QuestDef, QuestDef]:
     """Edit a quest; returns ``(before, after)``. Runs already started keep their target (copied at start)."""
     now = as_utc(now) if now else utcnow()
     before = get_quest(quest_id)
@@ -228,11 +242,13 @@ def update_quest(quest_id: int, values: dict, *, now: datetime | None = None) ->
         row.updated_at = now
         session.flush()
         after = snapshot(row)
+        _audit(session, actor, "quest.update", quest_id, before, after)
     invalidate()
     return before, after
 
 
-def set_status(quest_id: int, status: str, *, now: datetime | None = None) -> tuple[QuestDef, QuestDef]:
+def set_status(quest_id: int, status: str, *, now: datetime | None = None,
+               actor=None) -> tuple[QuestDef, QuestDef]:
     """Publish (``published``) or retire (``retired``) a quest, or take it back to ``draft``.
 
     Returns ``(before, after)``. Publishing the first time sets ``published_at``
@@ -254,6 +270,7 @@ def set_status(quest_id: int, status: str, *, now: datetime | None = None) -> tu
         row.updated_at = now
         session.flush()
         after = snapshot(row)
+        _audit(session, actor, f"quest.{status}", quest_id, before, after)
     invalidate()
     if status == "published" and before.status != "published":
         notify_published(after, now=now)

@@ -221,7 +221,7 @@ def notify_published(quest: QuestDef, *, now: datetime | None = None, active_day
     q = (
         select(Learner.id, Learner.notification_prefs)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(Learner.is_active_account.is_(True), Learner.is_admin.is_(False),
+        .where(Learner.is_active_account.is_(True), Learner.is_learner.is_(True),
                LearnerState.tier_key.in_(tiers), LearnerState.last_award_at >= now - timedelta(days=active_days))
         .order_by(Learner.id)
     )
