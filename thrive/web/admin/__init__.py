@@ -44,4 +44,6 @@ from . import circles  # noqa: E402,F401
 from . import jobs  # noqa: E402,F401
 from . import api_keys  # noqa: E402,F401
 from . import audit  # noqa: E402,F401
+from . import quests  # noqa: E402,F401
+from . import achievements  # noqa: E402,F401
 # isort: on
