@@ -80,6 +80,8 @@ HOOKED_SERVICES: list[str] = [
     "thrive.services.community.cheers",
     "thrive.services.weekly.goals",
     "thrive.services.weekly.circles.goal",
+    "thrive.services.quests.progress",
+    "thrive.services.achievements.grants",
 ]
 
 
@@ -91,6 +93,8 @@ def init_services(app: Flask) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
+    import importlib
+
     from .web.api import bp as api_bp
     from .web.auth import bp as auth_bp
     from .web.home import bp as home_bp
@@ -112,6 +116,8 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from .web.admin import bp as admin_bp
     app.register_blueprint(admin_bp)
+    app.register_blueprint(importlib.import_module("thrive.web.quests").bp)  # side quests (§10)
+    app.register_blueprint(importlib.import_module("thrive.web.achievements").bp)  # achievements (§10)
 
 
 def init_web(app: Flask) -> None:

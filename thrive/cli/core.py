@@ -12,6 +12,7 @@ from thrive.services.errors import ThriveError
 from thrive.services.points import registry
 from thrive.services.points.award import award
 from thrive.services.points.verify import verify
+from thrive.services.quests.seeding import seed_quests_and_achievements
 
 from . import thrive_cli
 
@@ -26,6 +27,7 @@ def fail(message: str, code: int = 1) -> None:
 def seed_command():
     """Insert default rules, tiers, levels and goal templates (idempotent, keeps admin edits)."""
     counts = registry.seed_defaults()
+    counts.update(seed_quests_and_achievements())  # §10: default side quests and achievements
     click.echo("Seeded: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
 
 

@@ -23,6 +23,9 @@ NOTIFICATION_TYPES = (
     "circle_assigned",
     "weekly_recap",
     "points_adjusted",  # a staff adjustment with a message to the learner (§11)
+    # Side quests and achievements (§10): completions and badges earned.
+    "side_quest_completed",
+    "achievement_earned",
 )
 
 

@@ -28,6 +28,8 @@ NOTIFICATION_LABELS: dict[str, str] = {
     "circle_assigned": "Your Thrive Circle for the new week",
     "weekly_recap": "Your personal weekly recap",
     "points_adjusted": "A message from Thrive staff about your points",
+    "side_quest_completed": "Completing a side quest",
+    "achievement_earned": "Earning an achievement",
 }
 
 

@@ -44,7 +44,16 @@ from typing import Literal
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from thrive.extensions import db
-from thrive.models import Cheer, CircleMembership, Follow, HiddenFeedItem, Learner, LedgerEntry, ProgressionEvent
+from thrive.models import (
+    Cheer,
+    CircleMembership,
+    Follow,
+    HiddenFeedItem,
+    Learner,
+    LearnerAchievement,
+    LedgerEntry,
+    ProgressionEvent,
+)
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.timeutil import as_utc, platform_week, utcnow
@@ -253,6 +262,10 @@ def phrase_for(activity_type: str) -> Phrase:
 
 def entry_predicate(activity_type: str, meta: dict | None) -> str:
     """The sentence after the name for one activity ("completed a quiz on DDD"); never an amount."""
+    if activity_type == "achievement_earned":  # "Aisha earned Week Warrior" (§10)
+        badge = _topic({"topic": (meta or {}).get("name")})
+        if badge:
+            return f"earned {badge}"
     phrase = phrase_for(activity_type)
     topic = _topic(meta) if phrase.topic else None
     return f"{phrase.one} on {topic}" if topic else phrase.one
@@ -296,6 +309,10 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
             Learner.is_active_account.is_(True),
             Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
             not_hidden("entry", LedgerEntry.id),  # moderation (§11)
+            ~select(LearnerAchievement.id).where(  # a private or revoked badge never shows (§10)
+                LearnerAchievement.ledger_entry_id == LedgerEntry.id,
+                or_(LearnerAchievement.visibility == "private", LearnerAchievement.revoked_at.is_not(None)),
+            ).exists(),
         )
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(limit)

@@ -15,7 +15,8 @@ So that a fresh clone shows a living app without any download, this builds:
   feedback, events, battles, scavenger hunts, weekly challenges — each
   learner following a persona (regular, steady, casual, newcomer, lapsed) at
   plausible local hours of their own time zone;
-- a few cheers on recent feed items (through ``community.cheer``).
+- a few cheers on recent feed items (through ``community.cheer``);
+- side quests and achievements in every state (``services.quests.demo``).
 
 Everything is derived from one ``random.Random(seed)`` and Faker instances
 seeded from it, relative to ``now``: the same seed and ``now`` give the same
@@ -39,6 +40,7 @@ from thrive.services.accounts.learners import USERNAME_RE, create_learner
 from thrive.services.errors import Conflict, ThriveError, ValidationError
 from thrive.services.ingest.event_files import ImportSummary, award_in_batches
 from thrive.services.points.award import AwardRequest, daily_login_key
+from thrive.services.quests import demo as quest_demo
 from thrive.timeutil import as_utc, local_date, platform_timezone_name, utcnow, zone
 
 DEFAULT_LEARNERS = 300
@@ -431,6 +433,7 @@ def build_demo(
         raise
     summary.learners = learners
     summary.follows = _follow_all(rng, people, now)
+    quest_demo.before_awards(people, _instant(first_day, platform_timezone_name(), 0, 0), now, seed, DEMO_USERNAME)
     requests = _plan_awards(rng, people, first_day, now)
     if on_total:
         on_total(len(requests))
@@ -438,4 +441,5 @@ def build_demo(
                      progress=progress)
     summary.awards.rows_read = len(requests)
     summary.cheers = _cheer_some(rng, people, now, wanted=max(10, learners // 2))
+    quest_demo.after_awards(people, now, DEMO_USERNAME)  # achievements backfilled from the ledger (§10)
     return summary

@@ -7,6 +7,9 @@ Dynamic, never a fixed list. Built from three sources, in this order:
    what is left to do;
 2. **the streak** — a learner with a running streak and no streak-counting
    award today is reminded that any activity keeps it alive (§5.3);
+2b. **side quests** — the quest in progress closest to completion, else one
+   the learner can start now, linked to ``/quests`` (§10); nothing when no
+   published quest is open to them (never a quest that does not exist);
 3. **what the learner has not done lately** — the learner's own ledger,
    grouped by activity type: actions never done or not done for the longest
    time come first, with a boost for actions whose category earned nothing in
@@ -53,7 +56,8 @@ class Action:
 
 #: Activity types a learner can choose to do, as suggestions. System-awarded
 #: types (daily_login, streak_bonus, weekly_goal_completed, achievements,
-#: special events, admin adjustments, onboarding) are never suggested.
+#: special events, admin adjustments, onboarding) are never suggested; side
+#: quests are suggested only as the real quests that exist (:func:`_quest_recommendations`).
 ACTIONS: dict[str, Action] = {
     "quiz_completed": Action("Complete a quiz", "completed a quiz", "🧠"),
     "project_created": Action("Start a new project", "started a project", "🛠️"),
@@ -62,7 +66,6 @@ ACTIONS: dict[str, Action] = {
     "comment_posted": Action("Comment on someone's work", "commented", "💬"),
     "feedback_given": Action("Give feedback on a project", "given feedback", "🤝"),
     "reaction_given": Action("Cheer someone in the community feed", "cheered anyone", "👏", "/community"),
-    "side_quest_completed": Action("Finish a side quest", "finished a side quest", "🗺️"),
     "battle_participated": Action("Join a battle", "joined a battle", "⚔️"),
     "event_attended": Action("Attend a live event", "attended an event", "📅"),
     "scavenger_hunt_completed": Action("Try a scavenger hunt", "done a scavenger hunt", "🔎"),
@@ -75,8 +78,8 @@ ACTIONS: dict[str, Action] = {
 class Recommendation:
     """One suggested action.
 
-    ``key`` is stable (``goal:<id>``, ``streak``, ``try:<activity type>``);
-    ``reason`` is ``"goal"``, ``"streak"`` or ``"lately"``; ``activity_type``
+    ``key`` is stable (``goal:<id>``, ``streak``, ``quest:<id>``, ``try:<activity type>``);
+    ``reason`` is ``"goal"``, ``"streak"``, ``"quest"`` or ``"lately"``; ``activity_type``
     is set for single-activity suggestions; ``link`` may be None (the action
     happens on the learning platform).
     """
@@ -209,6 +212,30 @@ def _goal_recommendations(goals, usage, registry, streak_now: int, active_today:
     return out
 
 
+def _quest_recommendations(learner, now: datetime) -> list[Recommendation]:
+    """At most one side quest suggestion: finish the closest one in progress, else start an available one (§10)."""
+    from thrive.services.quests.board import quest_board
+    from thrive.services.quests.catalog import published
+
+    if not published().by_id:
+        return []
+    board = quest_board(learner, now)
+    if board.in_progress:
+        card = max(board.in_progress, key=lambda c: (c.progress / max(c.target, 1), -c.quest.id))
+        left = max(card.target - card.progress, 0)
+        return [Recommendation(
+            key=f"quest:{card.quest.id}", title=f"Finish the side quest “{card.quest.title}”",
+            detail=f"{left} more to go. Worth +{card.quest.reward:,} points.", icon="🗺️", reason="quest",
+            link="/quests", activity_type=card.quest.activity_type)]
+    if board.available:
+        card = board.available[0]
+        return [Recommendation(
+            key=f"quest:{card.quest.id}", title=f"Start the side quest “{card.quest.title}”",
+            detail=card.quest.description or f"Worth +{card.quest.reward:,} points.", icon="🗺️", reason="quest",
+            link="/quests")]
+    return []
+
+
 def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     """Recommended actions for ``learner`` (a :class:`~thrive.models.Learner`) at ``now`` (UTC instant).
 
@@ -237,6 +264,8 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
         result.append(Recommendation(
             key="streak", title=f"Keep your {streak_now}-day streak alive",
             detail="Any activity today counts.", icon="🔥", reason="streak"))
+
+    result += _quest_recommendations(learner, now)
 
     recent = _recent_categories(learner.id, today - timedelta(days=RECENT_DAYS - 1), now)
     suggested = {r.activity_type for r in result if r.activity_type}

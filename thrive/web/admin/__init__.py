@@ -49,4 +49,6 @@ from . import ladder  # noqa: E402,F401
 from . import goal_templates  # noqa: E402,F401
 from . import moderation  # noqa: E402,F401
 from . import config_data  # noqa: E402,F401
+from . import quests  # noqa: E402,F401
+from . import achievements  # noqa: E402,F401
 # isort: on

@@ -42,6 +42,8 @@ SCHEMAS = {  # nested schemas before the schemas that nest them
     "LevelProgress": schemas.LevelProgressSchema,
     "Lifetime": schemas.LifetimeSchema,
     "WeeklyGoal": schemas.WeeklyGoalSchema,
+    "EarnedAchievement": schemas.EarnedAchievementSchema,
+    "ActiveQuest": schemas.ActiveQuestSchema,
     "UserStatus": schemas.UserStatusSchema,
     "LedgerEntry": schemas.LedgerEntrySchema,
     "LedgerPage": schemas.LedgerPageSchema,

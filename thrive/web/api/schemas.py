@@ -220,6 +220,32 @@ class WeeklyGoalSchema(Schema):
     completed_at = UtcDateTime(format="iso", allow_none=True, required=True)
 
 
+class EarnedAchievementSchema(Schema):
+    """An achievement the learner holds (§10); revoked ones are absent."""
+
+    key = fields.String(required=True, metadata=_doc("The achievement's key.", example="first-quiz"))
+    name = fields.String(required=True)
+    granted_at = UtcDateTime(format="iso", required=True,
+                             metadata=_doc("UTC instant the criteria became true (backfilled ones included)."))
+    visibility = fields.String(required=True, metadata=_doc(
+        "shown, featured or private. Private: the learner keeps it off their profile; show it only to them."))
+
+
+class ActiveQuestSchema(Schema):
+    """A side quest the learner has started and not completed yet, in its current period (§10)."""
+
+    key = fields.String(required=True)
+    title = fields.String(required=True)
+    activity_type = fields.String(required=True, metadata=_doc("What counts toward it."))
+    topic = fields.String(allow_none=True, required=True, metadata=_doc("Only awards with this metadata.topic count."))
+    progress = fields.Integer(required=True, metadata=_doc("Matching activities since the start."))
+    target = fields.Integer(required=True)
+    reward = fields.Integer(required=True, metadata=_doc("Points awarded on completion."))
+    started_at = UtcDateTime(format="iso", required=True)
+    ends_at = UtcDateTime(format="iso", allow_none=True, required=True,
+                          metadata=_doc("End of the quest's window, or null when open-ended."))
+
+
 class UserStatusSchema(Schema):
     """``GET /api/v1/users/<external_id>``: the learner's own progression (§5, §13)."""
 
@@ -240,6 +266,10 @@ class UserStatusSchema(Schema):
     lifetime = fields.Nested(LifetimeSchema, required=True)
     weekly_goals = fields.List(fields.Nested(WeeklyGoalSchema), required=True,
                                metadata=_doc("This week's goals (empty until the weekly job creates them)."))
+    achievements = fields.List(fields.Nested(EarnedAchievementSchema), required=True,
+                               metadata=_doc("Achievements held, oldest first."))
+    quests = fields.List(fields.Nested(ActiveQuestSchema), required=True,
+                         metadata=_doc("Side quests in progress, with progress and target."))
 
 
 class LedgerEntrySchema(Schema):

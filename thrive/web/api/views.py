@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import InternalServerError
 
 from thrive.services.accounts import learners
+from thrive.services.achievements.reading import earned_for_api
 from thrive.services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
 from thrive.services.points.award import AwardRequest, AwardResult, award, award_many
 from thrive.services.progression import state as progression
+from thrive.services.quests.board import active_quests
 
 from ...db import write_transaction
 from ...timeutil import platform_week, utcnow
@@ -307,8 +309,10 @@ def get_user(external_id: str):
       description: >
         Total and weekly points, tier (never decreasing) with progress to the
         next, level with progress, current and longest streak as of the
-        learner's local today, banked grace days, lifetime counters and this
-        week's goals. Only the learner's own figures: Thrive has no ranks.
+        learner's local today, banked grace days, lifetime counters, this
+        week's goals, the achievements held (keys with dates) and the side
+        quests in progress (progress and target). Only the learner's own
+        figures: Thrive has no ranks.
       tags: [users]
       parameters:
         - ExternalId
@@ -343,6 +347,12 @@ def get_user(external_id: str):
             "progress": goal.progress, "reward": goal.reward, "completed": goal.completed_at is not None,
             "completed_at": goal.completed_at,
         } for goal in goals],
+        "achievements": earned_for_api(learner.id),
+        "quests": [{
+            "key": c.quest.key, "title": c.quest.title, "activity_type": c.quest.activity_type,
+            "topic": c.quest.topic_filter, "progress": c.progress, "target": c.target, "reward": c.quest.reward,
+            "started_at": c.started_at, "ends_at": c.quest.available_until,
+        } for c in active_quests(learner.id, now)],
     })
     return jsonify(body)
 

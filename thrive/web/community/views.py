@@ -23,6 +23,7 @@ from datetime import datetime
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from thrive.services.achievements.reading import profile_badges
 from thrive.services.community import cheers as community
 from thrive.services.community import discover as discover_service
 from thrive.services.community import feed as feed_service
@@ -185,7 +186,8 @@ def cheer():
 def profile(username: str):
     """A learner's public profile (§7); private or unknown → 404 (§8.4). Fragment: its activity."""
     prof = community.public_profile(username, current_user.id, before=request.args.get("before") or None)
-    return page_or_fragment("profile/show.html", "profile_activity", profile=prof, here=_here())
+    badges = profile_badges(prof.learner_id)  # §10: public badges only (never private or revoked)
+    return page_or_fragment("profile/show.html", "profile_activity", profile=prof, here=_here(), badges=badges)
 
 
 def _follow_response(username: str, name: str, following: bool, message: str):
