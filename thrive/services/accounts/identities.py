@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from thrive.db import write_transaction
 from thrive.extensions import db
@@ -122,6 +123,13 @@ def profile_from_claims(claims: Mapping, mapping: ClaimMapping) -> PlatformProfi
     return PlatformProfile(external_id=external_id, ignored=tuple(ignored), **values)
 
 
+def _locked(session, learner_id: int) -> Learner | None:
+    """The learner row locked for this transaction (not its joined state row: PostgreSQL refuses
+    ``FOR UPDATE`` on the nullable side of an outer join)."""
+    return session.scalar(select(Learner).where(Learner.id == learner_id).options(lazyload(Learner.state))
+                          .with_for_update())
+
+
 def _username_taken(session, username: str, except_id: int | None = None) -> bool:
     query = select(Learner.id).where(func.lower(Learner.username) == username.lower())
     if except_id is not None:
@@ -216,7 +224,7 @@ def link_identity(learner_id: int, claims: Mapping, mapping: ClaimMapping) -> tu
     profile = profile_from_claims(claims, mapping)
     try:
         with write_transaction() as session:
-            learner = session.get(Learner, learner_id, with_for_update=True)
+            learner = _locked(session, learner_id)
             if learner is None:
                 raise NotFound("no such learner")
             owner = session.scalar(select(Learner.id).where(Learner.external_id == profile.external_id))
@@ -247,7 +255,7 @@ def unlink_identity(learner_id: int, *, local_accounts: bool, new_password: str 
         raise Conflict("sign-in through the learning platform is the only way in on this site",
                        code="platform_only")
     with write_transaction() as session:
-        learner = session.get(Learner, learner_id, with_for_update=True)
+        learner = _locked(session, learner_id)
         if learner is None:
             raise NotFound("no such learner")
         if not learner.external_id:

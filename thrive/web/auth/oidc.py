@@ -119,7 +119,7 @@ def init_app(app: Flask) -> None:
         client_kwargs={"scope": app.config["THRIVE_OIDC_SCOPES"], "code_challenge_method": "S256",
                        "default_timeout": app.config["THRIVE_OIDC_TIMEOUT"]},
     )
-    app.extensions[FORM_ACTION_ORIGINS] = {_origin(issuer)}
+    app.extensions[FORM_ACTION_ORIGINS] = frozenset({_origin(issuer)})
 
 
 @bp.record_once
@@ -146,11 +146,10 @@ def provider_metadata() -> dict:
     if str(metadata.get("issuer", "")).rstrip("/") != expected:
         metadata.pop("_loaded_at", None)  # fetch again next time
         raise ValueError(f"the provider's issuer {metadata.get('issuer')!r} is not {expected!r}")
-    origins = current_app.extensions.setdefault(FORM_ACTION_ORIGINS, set())
-    for key in ("authorization_endpoint", "end_session_endpoint"):
-        origin = _origin(metadata.get(key))
-        if origin:
-            origins.add(origin)
+    origins = current_app.extensions.get(FORM_ACTION_ORIGINS, frozenset())
+    found = {_origin(metadata.get(key)) for key in ("authorization_endpoint", "end_session_endpoint")} - {None}
+    if not found <= origins:  # replaced whole, never mutated: responses may be reading it in other threads
+        current_app.extensions[FORM_ACTION_ORIGINS] = frozenset(origins | found)
     return metadata
 
 
