@@ -11,5 +11,6 @@ from . import (
     core,  # noqa: E402,F401
     demo,  # noqa: E402,F401
     imports,  # noqa: E402,F401
+    sign_in,  # noqa: E402,F401
     weekly,  # noqa: E402,F401
 )
