@@ -14,7 +14,7 @@ import pytest
 
 from tests.oidc_support import PLATFORM, PROVIDER_WARNINGS, oidc_settings, running_provider
 
-from .conftest import screenshot
+from .conftest import axe_violations, format_violations, screenshot
 
 pytestmark = [pytest.mark.browser, *PROVIDER_WARNINGS]
 
@@ -63,6 +63,11 @@ def test_an_api_learner_signs_in_with_the_platform_and_out_again(app, page, live
     assert re.search(r"Total points\s*45\b", stats), stats  # 40 reported by the platform + 5 for today's visit
     assert "Grace Hopper" in page.content()
     screenshot(page, f"{backend}-oidc-home")
+    page.goto("/settings")
+    page.get_by_role("heading", name=f"Sign-in with {PLATFORM}").wait_for()
+    assert "Your account has no password" in page.content()  # unlinking would ask for one
+    violations = axe_violations(page)
+    assert violations == [], format_violations("settings (linked)", violations)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"^http://localhost:\d+/oauth2/end_session\?"))
@@ -81,5 +86,7 @@ def test_denying_consent_ends_on_a_clear_page(page, live_server, provider, backe
     page.wait_for_url(re.compile(rf"^{re.escape(live_server)}/login/oidc/callback\?"))
     page.get_by_role("heading", name="Sign-in cancelled", level=1).wait_for()
     screenshot(page, f"{backend}-oidc-denied")
+    violations = axe_violations(page)
+    assert violations == [], format_violations("sign-in problem page", violations)
     page.goto("/")
     page.wait_for_url(re.compile(r"/login"))  # nobody signed in
