@@ -4,5 +4,5 @@ from .community import Celebration, Cheer, Notification  # noqa: F401
 from .learner import Follow, Learner, LearnerState, LearnerTopic  # noqa: F401
 from .points import CATEGORIES, LedgerEntry, PointRule  # noqa: F401
 from .progression import Level, ProgressionEvent, Tier  # noqa: F401
-from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
 from .sign_in_link import SignInLink  # noqa: F401
+from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
