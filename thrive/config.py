@@ -82,6 +82,32 @@ class Config:
     # --- admin area (§11) ---
     # How long the admin dashboard's aggregates are cached in-process (seconds; 0 = never cached).
     THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS = _int_env("THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS", 60)
+    # --- Sign-in from the learning platform (§0, §7, §13; issue 13; README "Signing in") ---
+    # OpenID Connect: on when THRIVE_OIDC_ISSUER is set (discovery at <issuer>/.well-known/openid-configuration).
+    THRIVE_OIDC_ISSUER = os.environ.get("THRIVE_OIDC_ISSUER") or None
+    THRIVE_OIDC_CLIENT_ID = os.environ.get("THRIVE_OIDC_CLIENT_ID") or None
+    THRIVE_OIDC_CLIENT_SECRET = os.environ.get("THRIVE_OIDC_CLIENT_SECRET") or None
+    THRIVE_OIDC_SCOPES = os.environ.get("THRIVE_OIDC_SCOPES", "openid profile email")
+    # Which claim holds the platform's user id (= the external id of PUT /api/v1/users/<external_id>),
+    # and the claims of the profile fields the platform owns (refreshed at each sign-in; "" = not taken).
+    THRIVE_OIDC_EXTERNAL_ID_CLAIM = os.environ.get("THRIVE_OIDC_EXTERNAL_ID_CLAIM", "sub")
+    THRIVE_OIDC_USERNAME_CLAIM = os.environ.get("THRIVE_OIDC_USERNAME_CLAIM", "preferred_username")
+    THRIVE_OIDC_DISPLAY_NAME_CLAIM = os.environ.get("THRIVE_OIDC_DISPLAY_NAME_CLAIM", "name")
+    THRIVE_OIDC_EMAIL_CLAIM = os.environ.get("THRIVE_OIDC_EMAIL_CLAIM", "email")
+    THRIVE_OIDC_TIMEZONE_CLAIM = os.environ.get("THRIVE_OIDC_TIMEZONE_CLAIM", "zoneinfo")
+    # The button reads "Sign in with <THRIVE_OIDC_PLATFORM_NAME>".
+    THRIVE_OIDC_PLATFORM_NAME = os.environ.get("THRIVE_OIDC_PLATFORM_NAME", "your learning platform")
+    # Seconds to wait for the provider (discovery, token and key requests).
+    THRIVE_OIDC_TIMEOUT = _int_env("THRIVE_OIDC_TIMEOUT", 10)
+    # 0 closes local registration and password sign-in (the platform is the only door).
+    THRIVE_LOCAL_ACCOUNTS = os.environ.get("THRIVE_LOCAL_ACCOUNTS", "1") != "0"
+    # One-time sign-in links (POST /api/v1/users/<external_id>/sign-in-links): lifetime in seconds, and the
+    # public base URL the links start with (default: the host the API request came to).
+    THRIVE_SIGN_IN_LINK_SECONDS = _int_env("THRIVE_SIGN_IN_LINK_SECONDS", 300)
+    THRIVE_PUBLIC_URL = os.environ.get("THRIVE_PUBLIC_URL") or None
+    # Embedding: space-separated CSP frame-ancestors sources (e.g. "https://learn.example.org"); empty = 'none'.
+    # When set, session and remember cookies become SameSite=None; Secure (they must reach a framed page).
+    THRIVE_FRAME_ANCESTORS = os.environ.get("THRIVE_FRAME_ANCESTORS", "")
 
 
 class DevConfig(Config):

@@ -13,5 +13,6 @@ from . import (  # noqa: E402 — the modules register on thrive_cli, defined ab
     core,  # noqa: E402,F401
     demo,  # noqa: E402,F401
     imports,  # noqa: E402,F401
+    sign_in,  # noqa: E402,F401
     weekly,  # noqa: E402,F401
 )

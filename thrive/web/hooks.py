@@ -20,6 +20,23 @@ CSP = (
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+#: ``app.extensions`` key: extra origins allowed in ``form-action`` (the OpenID provider's, set by
+#: thrive/web/auth/oidc.py: signing out and linking post forms that redirect to the provider).
+FORM_ACTION_ORIGINS = "thrive_form_action_origins"
+
+
+def content_security_policy(app: Flask) -> str:
+    """:data:`CSP` adjusted for this app: ``THRIVE_FRAME_ANCESTORS`` (embedding, issue 13) and provider origins."""
+    policy = CSP
+    origins = app.extensions.get(FORM_ACTION_ORIGINS)
+    if origins:
+        policy = policy.replace("form-action 'self'", "form-action 'self' " + " ".join(sorted(origins)))
+    ancestors = app.config.get("THRIVE_FRAME_ANCESTORS")
+    if ancestors:
+        policy = policy.replace("frame-ancestors 'none'", "frame-ancestors " + ancestors)
+    return policy
+
+
 #: Cookie remembering the learner's explicit theme choice (set by static/js/thrive.js).
 THEME_COOKIE = "thrive_theme"
 THEMES = ("light", "dark")
@@ -99,9 +116,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not app.config.get("THRIVE_FRAME_ANCESTORS"):  # embedding allowed: frame-ancestors decides
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")

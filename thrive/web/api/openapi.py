@@ -47,16 +47,19 @@ SCHEMAS = {  # nested schemas before the schemas that nest them
     "UserStatus": schemas.UserStatusSchema,
     "LedgerEntry": schemas.LedgerEntrySchema,
     "LedgerPage": schemas.LedgerPageSchema,
+    "SignInLinkRequest": schemas.SignInLinkRequestSchema,
+    "SignInLink": schemas.SignInLinkSchema,
 }
 
 #: Component response name → (description, example error codes).
 ERROR_RESPONSES = {
     "BadRequest": ("Malformed JSON, a missing field, a bad type or value, or an unknown activity type.",
                    "malformed_json, missing_field, invalid_request, unknown_activity_type, invalid_occurred_at, "
-                   "invalid_cursor"),
+                   "invalid_cursor, invalid_next"),
     "Unauthorized": ("No API key, or an unknown or revoked one.", "unauthorized"),
     "NotFound": ("Unknown user (external id).", "unknown_user"),
-    "Conflict": ("The username is taken by another learner.", "username_taken"),
+    "Conflict": ("The username is taken by another learner, or the learner is deactivated.",
+                 "username_taken, learner_deactivated"),
     "PayloadTooLarge": ("The body exceeds the request size limit, or a batch holds too many events.",
                         "payload_too_large, batch_too_large"),
     "Unprocessable": ("The event key was used before with another user, activity type or payload; the activity "

@@ -294,3 +294,28 @@ class LedgerPageSchema(Schema):
     events = fields.List(fields.Nested(LedgerEntrySchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True, metadata=_doc("null on the last page."))
     next = fields.String(allow_none=True, required=True, metadata=_doc("URL of the next page, or null."))
+
+
+# --- sign-in links (issue 13) ----------------------------------------------------------------------------------
+
+
+class SignInLinkRequestSchema(Schema):
+    """``POST /api/v1/users/<external_id>/sign-in-links`` body (optional): where the link lands."""
+
+    class Meta:
+        unknown = RAISE
+
+    next = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=512),
+                         metadata=_doc("A Thrive page path to land on after signing in (default: the home page). "
+                                       "Only paths of Thrive's own pages are accepted.", example="/journey"))
+
+
+class SignInLinkSchema(Schema):
+    """A new one-time sign-in link."""
+
+    url = fields.String(required=True, metadata=_doc(
+        "Send the learner's browser here (a redirect). It signs the learner in once and lands on next.",
+        example="https://thrive.example.org/sign-in/3q2-7wEvhK0pA4qX8n1dQyZ1b7lH0CqS2l5aV9mX4tI"))
+    expires_at = UtcDateTime(format="iso", required=True, metadata=_doc(
+        "When the link stops working (UTC), THRIVE_SIGN_IN_LINK_SECONDS after it was issued (default 300).",
+        example="2026-03-02T14:10:00+00:00"))

@@ -41,3 +41,20 @@ class RegisterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(n, n.replace("_", " ")) for n in timezone_names()]
+
+
+class LinkForm(FlaskForm):
+    """Start linking the platform account (CSRF only)."""
+
+    submit = SubmitField("Link")
+
+
+class UnlinkForm(FlaskForm):
+    """Unlink the platform account; a password is asked for when the account has none (issue 13)."""
+
+    password = PasswordField("New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat password",
+                            validators=[EqualTo("password", message="Passwords do not match.")],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Unlink")

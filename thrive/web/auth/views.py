@@ -1,4 +1,4 @@
-"""Register, sign in, sign out."""
+"""Register, sign in, sign out (local accounts; ``THRIVE_LOCAL_ACCOUNTS=0`` closes them, issue 13)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -11,7 +11,7 @@ from thrive.services.errors import ThriveError
 
 from ...extensions import limiter
 from ...timeutil import platform_timezone_name
-from . import bp
+from . import bp, oidc
 from .forms import LoginForm, RegisterForm
 
 
@@ -39,6 +39,10 @@ def _login_limit() -> str:
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), landing_for(current_user)))
+    if not current_app.config["THRIVE_LOCAL_ACCOUNTS"]:
+        if request.method == "POST":
+            return oidc.problem("local_off")
+        return render_template("auth/login.html", form=None)
     form = LoginForm()
     if form.validate_on_submit():
         learner = learners.authenticate(form.username.data.strip(), form.password.data)
@@ -56,6 +60,8 @@ def login():
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
+    if not current_app.config["THRIVE_LOCAL_ACCOUNTS"]:
+        return oidc.problem("local_off")
     form = RegisterForm()
     if request.method == "GET":
         form.timezone.data = platform_timezone_name()
@@ -80,7 +86,9 @@ def register():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Sign out; after an OpenID Connect sign-in, continue to the provider's end-session endpoint."""
+    provider_logout = oidc.end_session_url(session.get(oidc.ID_TOKEN_KEY))
     logout_user()
     session.clear()
     flash("You are signed out. See you soon!", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(provider_logout or url_for("auth.login"))
