@@ -15,7 +15,11 @@ from werkzeug.routing import Rule
 from tests.conftest import csrf_token_from
 
 #: Endpoints anyone may reach without signing in.
-PUBLIC = {"static", "auth.login", "auth.register", "api.openapi_document"}
+PUBLIC = {
+    "static", "auth.login", "auth.register", "api.openapi_document",
+    # the doors in from the learning platform (issue 13): they sign people in, so they cannot require it
+    "auth.oidc_login", "auth.oidc_callback", "auth.sign_in_link",
+}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 #: What the CSRF error handler tells a browser (thrive/web/hooks.py).
 CSRF_REFUSAL = "Your form expired"
