@@ -82,6 +82,7 @@ def test_session_cookie_flags(client, make_learner, auth):
 
 
 def test_password_is_hashed_with_scrypt(app, make_learner):
+    app.config["THRIVE_PASSWORD_HASH_METHOD"] = None   # the production default, not the suite's cheap hash
     learner = make_learner("hashme", password="password123")
     assert learner.password_hash.startswith("scrypt:")
     assert "password123" not in learner.password_hash
