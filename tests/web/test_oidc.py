@@ -208,6 +208,15 @@ def _csrf(client) -> str:
                            if signed_in_id(client) is None else client.get("/settings").get_data(as_text=True))
 
 
+def test_abandoned_attempts_do_not_pile_up_in_the_session_cookie(client, provider):
+    first = parse_qs(urlsplit(start(client)).query)["state"][0]
+    for _ in range(9):
+        start(client)
+    with client.session_transaction() as session:
+        pending = [key for key in session if key.startswith("_state_platform_")]
+    assert len(pending) == 3 and f"_state_platform_{first}" not in pending
+
+
 def test_the_sign_in_page_offers_the_platform_button(client):
     html = client.get("/login?next=/journey").get_data(as_text=True)
     assert f"Sign in with {PLATFORM}" in html and 'href="/login/oidc?next=/journey"' in html

@@ -171,9 +171,22 @@ def problem(code: str):
                            message=text.format(platform=name), oidc=enabled()), status
 
 
+#: Sign-in attempts kept pending per browser (several tabs); older ones are dropped so the cookie stays small.
+MAX_PENDING = 3
+
+
+def _drop_old_attempts() -> None:
+    prefix = f"_state_{CLIENT_NAME}_"
+    pending = sorted((value.get("exp", 0), key) for key, value in session.items()
+                     if key.startswith(prefix) and isinstance(value, dict))
+    for _exp, key in pending[:max(0, len(pending) - (MAX_PENDING - 1))]:
+        session.pop(key, None)
+
+
 def _start(intent: str, next_path: str, learner_id: int | None = None):
     """Redirect to the provider's authorization endpoint; what to do on return is kept with the state."""
     oauth_client = client()
+    _drop_old_attempts()
     redirect_uri = url_for("auth.oidc_callback", _external=True)
     try:
         provider_metadata()
