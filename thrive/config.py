@@ -79,6 +79,10 @@ class Config:
     # API batch limit (§13)
     THRIVE_API_BATCH_MAX = 1000
 
+    # --- admin area (§11) ---
+    # How long the admin dashboard's aggregates are cached in-process (seconds; 0 = never cached).
+    THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS = _int_env("THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS", 60)
+
 
 class DevConfig(Config):
     DEBUG = False
@@ -92,6 +96,7 @@ class TestConfig(Config):
     THRIVE_REGISTRY_CACHE_SECONDS = 0
     # Cheap hashing keeps the suite fast; production keeps scrypt (tests/services/accounts/test_passwords.py).
     THRIVE_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS = 0  # admin dashboard: always fresh in tests
 
 
 class ProductionConfig(Config):

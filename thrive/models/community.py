@@ -22,6 +22,7 @@ NOTIFICATION_TYPES = (
     "side_quest_available",
     "circle_assigned",
     "weekly_recap",
+    "points_adjusted",  # a staff adjustment with a message to the learner (§11)
 )
 
 

@@ -27,6 +27,7 @@ def test_demo_builds_a_living_community(app, runner):
         admin = authenticate("admin", "thrive-admin")
         learner = authenticate("demo", "thrive-demo")
         assert admin is not None and admin.is_admin
+        assert admin.staff_role == "admin" and not admin.is_learner  # staff are not learners (§11)
         assert learner is not None and not learner.is_admin
         people = db.session.scalars(select(Learner)).all()
         assert len(people) == 42

@@ -27,6 +27,7 @@ NOTIFICATION_LABELS: dict[str, str] = {
     "side_quest_available": "A new side quest is available",
     "circle_assigned": "Your Thrive Circle for the new week",
     "weekly_recap": "Your personal weekly recap",
+    "points_adjusted": "A message from Thrive staff about your points",
 }
 
 

@@ -86,13 +86,14 @@ def _compute_stats(now: datetime) -> CommunityStats:
         select(
             func.coalesce(func.sum(LearnerState.weekly_points).filter(LearnerState.weekly_week == week), 0),
             func.count(LearnerState.learner_id),
-        ).where(LearnerState.last_award_at >= start)
+        ).join(Learner, Learner.id == LearnerState.learner_id)
+        .where(LearnerState.last_award_at >= start, Learner.is_learner.is_(True))  # staff excluded (§11)
     ).one()
     tier_ups = db.session.scalar(
         select(func.count(ProgressionEvent.id))
         .join(Learner, Learner.id == ProgressionEvent.learner_id)
         .where(ProgressionEvent.kind == "tier_up", ProgressionEvent.occurred_at >= start,
-               Learner.share_tier_upgrades.is_(True))
+               Learner.share_tier_upgrades.is_(True), Learner.is_learner.is_(True))
     ) or 0
     active = int(active)
     shown = int(points) if active >= MIN_AGGREGATE_LEARNERS else None
@@ -179,6 +180,7 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
                 LedgerEntry.id == target_id, LedgerEntry.points > 0, LedgerEntry.capped.is_(False),
                 LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
                 Learner.share_activities.is_(True), Learner.is_active_account.is_(True),
+                Learner.is_learner.is_(True),
                 not_hidden("entry", LedgerEntry.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
@@ -187,6 +189,7 @@ def cheer_target(target_kind: str, target_id: int) -> Learner:
             select(Learner).join(ProgressionEvent, ProgressionEvent.learner_id == Learner.id).where(
                 ProgressionEvent.id == target_id, ProgressionEvent.kind == "tier_up",
                 Learner.share_tier_upgrades.is_(True), Learner.share_activities.is_(True),
+                Learner.is_active_account.is_(True), Learner.is_learner.is_(True),
                 Learner.is_active_account.is_(True),
                 not_hidden("tier_up", ProgressionEvent.id),  # a hidden item refuses cheers (§11 moderation)
             )

@@ -71,7 +71,8 @@ def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least
     q = (
         select(Learner.id, Learner.username, Learner.display_name, LearnerState.tier_key, LearnerState.level)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(Learner.share_profile.is_(True), Learner.is_active_account.is_(True), Learner.id != viewer_id)
+        .where(Learner.share_profile.is_(True), Learner.is_active_account.is_(True), Learner.id != viewer_id,
+               Learner.is_learner.is_(True))  # staff are not learners unless flagged (§11)
     )
     bounds = []
     if at_least is not None:

@@ -294,6 +294,7 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
             LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
             Learner.share_activities.is_(True),
             Learner.is_active_account.is_(True),
+            Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
             not_hidden("entry", LedgerEntry.id),  # moderation (§11)
         )
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
@@ -326,6 +327,7 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
             Learner.share_tier_upgrades.is_(True),
             Learner.share_activities.is_(True),
             Learner.is_active_account.is_(True),
+            Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
             not_hidden("tier_up", ProgressionEvent.id),  # moderation (§11)
         )
         .order_by(ProgressionEvent.occurred_at.desc(), ProgressionEvent.id.desc())

@@ -291,7 +291,8 @@ def _int(value: int) -> literal_column:
 def _eligibility(week: str, settings: CircleSettings) -> list:
     start, end = _week_bounds(week)
     since = start - timedelta(days=settings.eligibility_days)
-    return [Learner.is_active_account.is_(True), LearnerState.last_award_at >= since,
+    # Staff are not learners unless flagged (§11): never placed in a circle.
+    return [Learner.is_active_account.is_(True), Learner.is_learner.is_(True), LearnerState.last_award_at >= since,
             LearnerState.last_award_at < end]
 
 
@@ -546,10 +547,11 @@ def _circle_award_hook(ctx: AwardContext) -> None:
         # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
         if session.scalar(select(CircleWeek.week).where(CircleWeek.week == week)) is None:
             return
-        active, prefs = session.execute(
-            select(Learner.is_active_account, Learner.notification_prefs).where(Learner.id == ctx.learner_id)
+        active, is_learner, prefs = session.execute(
+            select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
+            .where(Learner.id == ctx.learner_id)
         ).one()
-        if not active:
+        if not active or not is_learner:
             return
         try:
             settings = circle_settings()

@@ -106,7 +106,8 @@ def _insert_goals(session: Session, select_stmt) -> int:
 
 
 def _eligible_filter(since: datetime):
-    return and_(Learner.is_active_account.is_(True), LearnerState.last_award_at >= since)
+    return and_(Learner.is_active_account.is_(True), Learner.is_learner.is_(True),  # staff excluded (§11)
+                LearnerState.last_award_at >= since)
 
 
 def create_weekly_goals(week: str, *, now: datetime | None = None) -> dict[str, Any]:

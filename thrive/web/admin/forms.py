@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 MAX_ADJUSTMENT = 1_000_000
@@ -33,12 +34,11 @@ class AdjustPointsForm(FlaskForm):
 class BulkAwardForm(FlaskForm):
     file = FileField("CSV file (username or external_id, activity_type, points, reason)", validators=[
         FileRequired(message="Choose a CSV file."), FileAllowed(["csv", "txt"], "Upload a .csv file.")])
-    mode = HiddenField(default="dry_run")
 
 
 class StaffRoleForm(FlaskForm):
-    role = SelectField("Staff role", choices=[("", "None (learner)"), ("moderator", "Moderator"), ("admin", "Admin")],
-                       validate_choice=True)
+    role = SelectField("Staff role", validate_choice=True, choices=[
+        SelectChoice("", "None (learner)"), SelectChoice("moderator", "Moderator"), SelectChoice("admin", "Admin")])
     is_learner = BooleanField("Also takes part as a learner (circles, daily visits, feeds)")
 
 

@@ -1,26 +1,156 @@
-"""Admin → learners (§11): search, a learner's page; adjustments, bulk awards, status and staff roles."""
+"""Admin → learners (§11): search, a learner's page; adjustments, bulk awards, status and staff roles.
+
+Moderators may read (search and learner pages); every change is admins-only
+(the blueprint guard enforces it: only the GET endpoints are allowed to moderators).
+"""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from thrive.extensions import db
-from thrive.models import Learner
+from thrive.services.admin import bulk as bulk_service
+from thrive.services.admin import learners as service
+from thrive.services.errors import NotFound, ThriveError
 
+from ..htmx import page_or_fragment
 from . import bp
-from .nav import NAV, STAFF, NavItem, allow_moderators
+from .forms import AdjustPointsForm, BulkAwardForm, StaffRoleForm
+from .nav import ADMINS, NAV, STAFF, NavItem, allow_moderators
 
 NAV.append(NavItem("admin.learners", "Learners", STAFF))
+NAV.append(NavItem("admin.bulk_award", "Bulk award", ADMINS))
 allow_moderators("admin.learners", "admin.learner")
+
+#: Row error codes of a bulk file, phrased for people.
+BULK_ERRORS = {
+    "unknown_learner": "No account with that username or external id.",
+    "not_a_learner": "A staff account that is not a learner.",
+    "unknown_activity_type": "Unknown activity type.",
+    "activity_disabled": "That activity type is disabled.",
+    "invalid_points": "Points must be a whole number (required for this activity type).",
+    "custom_points_not_allowed": "This activity type has a fixed amount: leave points empty.",
+    "points_out_of_range": "Points out of the rule's range.",
+    "reason_required": "A reason is required.",
+    "reason_too_long": "The reason is longer than 500 characters.",
+    "award_refused": "The award was refused.",
+}
+
+
+def _learner_or_404(learner_id: int):
+    try:
+        return service.get_learner(learner_id)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/learners")
 def learners():
-    return render_template("admin/learners.html", q=request.args.get("q", ""), results=[])
+    q = (request.args.get("q") or "").strip()
+    return page_or_fragment("admin/learners.html", "learner_results", q=q, results=service.search(q))
+
+
+def _render_learner(learner, *, adjust_form=None, role_form=None, status: int = 200):
+    from thrive.services.points.registry import load_registry
+    from thrive.services.progression.state import status_for
+
+    page, lines = service.ledger_page(learner.id, request.args.get("page", 1, type=int) or 1)
+    if adjust_form is None:
+        adjust_form = AdjustPointsForm(formdata=None)
+    if role_form is None:
+        role_form = StaffRoleForm(formdata=None, role=learner.staff_role or "", is_learner=learner.is_learner)
+    return render_template(
+        "admin/learner.html", learner=learner, status=status_for(learner.state, learner.timezone),
+        registry=load_registry(), page=page, lines=lines, circles=service.circle_history(learner.id),
+        goals=service.goals(learner.id), adjust_form=adjust_form, role_form=role_form,
+        adjustment_key=request.form.get("event_key") or service.new_adjustment_key(),
+        can_edit=current_user.staff_role == "admin",
+    ), status
 
 
 @bp.route("/learners/<int:learner_id>")
 def learner(learner_id: int):
-    row = db.session.get(Learner, learner_id)
-    if row is None:
-        abort(404)
-    return render_template("admin/learner.html", learner=row)
+    return _render_learner(_learner_or_404(learner_id))
+
+
+@bp.route("/learners/<int:learner_id>/adjust", methods=["POST"])
+def learner_adjust(learner_id: int):
+    learner = _learner_or_404(learner_id)
+    form = AdjustPointsForm()
+    if form.validate_on_submit():
+        try:
+            result = service.adjust_points(current_user, learner.id, form.points.data, form.reason.data,
+                                           message=form.message.data, event_key=request.form.get("event_key"))
+        except ThriveError as exc:
+            (form.reason.errors if exc.code == "reason_required" else form.points.errors).append(exc.message)
+        else:
+            if result.duplicate:
+                flash("That adjustment was already applied; nothing changed.", "info")
+            else:
+                flash(f"Adjusted {learner.username} by {result.points_awarded:+,} points "
+                      f"(total now {result.total_points:,}).", "success")
+            return redirect(url_for("admin.learner", learner_id=learner.id), 303)
+    return _render_learner(learner, adjust_form=form, status=400)
+
+
+@bp.route("/learners/<int:learner_id>/deactivate", methods=["POST"])
+def learner_deactivate(learner_id: int):
+    return _set_active(learner_id, False)
+
+
+@bp.route("/learners/<int:learner_id>/reactivate", methods=["POST"])
+def learner_reactivate(learner_id: int):
+    return _set_active(learner_id, True)
+
+
+def _set_active(learner_id: int, active: bool):
+    learner = _learner_or_404(learner_id)
+    try:
+        service.set_active(current_user, learner.id, active)
+    except ThriveError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{learner.username} is {'reactivated' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.learner", learner_id=learner.id), 303)
+
+
+@bp.route("/learners/<int:learner_id>/staff-role", methods=["POST"])
+def learner_staff_role(learner_id: int):
+    learner = _learner_or_404(learner_id)
+    form = StaffRoleForm()
+    if form.validate_on_submit():
+        try:
+            service.set_staff_role(current_user, learner.id, form.role.data or None, bool(form.is_learner.data))
+        except ThriveError as exc:
+            form.role.errors.append(exc.message)
+        else:
+            flash(f"Staff role of {learner.username} saved.", "success")
+            return redirect(url_for("admin.learner", learner_id=learner.id), 303)
+    return _render_learner(learner, role_form=form, status=400)
+
+
+@bp.route("/learners/bulk-award", methods=["GET", "POST"])
+def bulk_award():
+    """GET: the upload form. POST with a file: the dry run (writes nothing), which carries the file's
+    text into a "run for real" form. POST with ``content`` and ``mode=run``: the real run."""
+    form = BulkAwardForm()
+    report, content, filename, status = None, None, None, 200
+    if request.method == "POST":
+        if request.form.get("mode") == "run" and request.form.get("content") is not None:
+            content, filename = request.form["content"], (request.form.get("filename") or "upload.csv")[:200]
+            data, dry_run = content.encode("utf-8"), False
+        elif form.validate_on_submit():
+            upload = form.file.data
+            data, dry_run, filename = upload.read(), True, (upload.filename or "upload.csv")[:200]
+        else:
+            data = None
+            status = 400
+        if data is not None:
+            try:
+                report = bulk_service.run(current_user, data, dry_run=dry_run, filename=filename)
+                if dry_run:
+                    content = data.decode("utf-8-sig")
+            except ThriveError as exc:
+                form.file.errors.append(exc.message)
+                status = 400
+    return render_template("admin/bulk_award.html", form=form, report=report, errors=BULK_ERRORS,
+                           content=content, filename=filename), status
