@@ -18,10 +18,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("point_rules") as batch_op:
-        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
-    with op.batch_alter_table("ledger_entries") as batch_op:
-        batch_op.add_column(sa.Column("rule_version", sa.Integer(), nullable=True))
+    # Plain ALTER TABLE (no batch "move and copy": a SQLite rebuild reflects the learners table and
+    # would trip over its expression index); SQLite ≥ 3.35 adds and drops columns natively.
+    op.add_column("point_rules", sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    op.add_column("ledger_entries", sa.Column("rule_version", sa.Integer(), nullable=True))
     op.create_table(
         "point_rule_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -97,7 +97,5 @@ def downgrade():
     op.drop_index("ix_feed_reports_open", table_name="feed_reports")
     op.drop_table("feed_reports")
     op.drop_table("point_rule_versions")
-    with op.batch_alter_table("ledger_entries") as batch_op:
-        batch_op.drop_column("rule_version")
-    with op.batch_alter_table("point_rules") as batch_op:
-        batch_op.drop_column("version")
+    op.drop_column("ledger_entries", "rule_version")
+    op.drop_column("point_rules", "version")

@@ -372,7 +372,7 @@ def apply_ladder(session, tiers: list[dict], levels: list[int], *, celebrate: bo
     lifted = (new_tier_idx > _stored_tier_index(s.tier_key, tiers)) | (new_level > s.level)
     rows = session.execute(
         select(s.learner_id, s.tier_key, s.level, new_tier_idx, new_level, Learner.notification_prefs)
-        .join(Learner.__table__, Learner.id == s.learner_id).where(lifted)
+        .join(Learner.__table__, Learner.id == s.learner_id).where(lifted, Learner.is_learner.is_(True))
         .with_for_update(of=LearnerState.__table__)
     ).all()
     tier_keys = [t["key"] for t in tiers]
