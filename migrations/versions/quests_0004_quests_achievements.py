@@ -4,9 +4,8 @@ Revision ID: quests_0004
 Revises: 0003_feed_indexes
 Create Date: 2026-12-02 07:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "quests_0004"
 down_revision = "0003_feed_indexes"

@@ -1,6 +1,7 @@
 """Thrive's models, one module per aggregate. Importing this package registers them all."""
 from .achievements import Achievement, LearnerAchievement  # noqa: F401
 from .api_key import ApiKey  # noqa: F401
+from .audit import AuditEntry  # noqa: F401
 from .community import Celebration, Cheer, Notification  # noqa: F401
 from .learner import Follow, Learner, LearnerState, LearnerTopic  # noqa: F401
 from .points import CATEGORIES, LedgerEntry, PointRule  # noqa: F401
