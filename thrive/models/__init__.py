@@ -5,6 +5,10 @@ from .learner import Follow, Learner, LearnerState, LearnerTopic  # noqa: F401
 from .points import CATEGORIES, LedgerEntry, PointRule  # noqa: F401
 from .progression import Level, ProgressionEvent, Tier  # noqa: F401
 from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
-from .audit import AuditEntry  # noqa: F401
-from .moderation import FeedReport, HiddenFeedItem, ModerationAction  # noqa: F401
-from .points import PointRuleVersion  # noqa: F401
+
+# isort: split
+from .audit import AuditEntry  # noqa: F401  (admin area, §11)
+
+# isort: split
+from .moderation import FeedReport, HiddenFeedItem, ModerationAction  # noqa: F401  (feed moderation, §11)
+from .points import PointRuleVersion  # noqa: F401  (point rule versions, §4.2)

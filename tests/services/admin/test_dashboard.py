@@ -116,3 +116,16 @@ def test_the_dashboard_is_cached_for_the_configured_time(app, app_ctx, community
         assert dashboard.dashboard().current.active == 8
     finally:
         dashboard.invalidate()
+
+
+def test_distribution_a_week_ago_counts_learners_by_their_last_tier_up_before_then(app, app_ctx, make_learner):
+    old = utcnow() - timedelta(days=10)
+    people = [make_learner(f"p{i:02d}") for i in range(12)]
+    for person in people[:6]:
+        give(app, person.id, "special_event", points=300, at=old)  # Spark 10 days ago
+    for person in people[6:]:
+        give(app, person.id, "quiz_completed", at=old)  # Ember 10 days ago …
+        give(app, person.id, "special_event", points=300)  # … Spark today
+    d = dashboard.compute()
+    tiers = {s.key: (s.learners, s.previous) for s in d.tiers}
+    assert tiers["spark"] == (12, 6) and tiers["ember"] == (None, 6)

@@ -24,18 +24,23 @@ from thrive.models.circle_week import CircleWeek
 from thrive.services.errors import ValidationError
 from thrive.services.points.award import award
 from thrive.services.points.registry import load_registry
-from thrive.services.weekly import circles
 from thrive.services.weekly.circles import (
     assign_circles,
     circle_count,
     circle_name,
     circle_sizes,
+    goal,
     list_circles,
     plan_groups,
     seq_label,
     settle_circle_goals,
 )
 from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instant
+
+
+def _crash(*_args, **_kwargs):
+    raise RuntimeError("simulated crash after commit")
+
 
 TIERS = ["ember", "spark", "blaze", "beacon", "phoenix"]
 #: Total points ranges per tier of the default ladder (0 / 250 / 500 / 1,000 / 2,500).
@@ -50,7 +55,8 @@ _names = itertools.count(1)
 
 def add_population(tiers: dict[str, int], week: str = WEEK, *, days_before: float = 3, seed: int = 1,
                    **learner_fields) -> list[int]:
-    """Insert learners with derived state: ``tiers`` maps tier key → count; last award ``days_before`` the week start."""
+    """Insert learners with derived state: ``tiers`` maps tier key → count; last award ``days_before`` the
+    week start."""
     rng = random.Random(seed)
     at = week_start_instant(week) - timedelta(days=days_before)
     learners = []
@@ -113,7 +119,7 @@ def check_assignment(week: str, eligible: list[int], tiers: dict[str, int], targ
     plans = plan_groups([(t, tiers.get(t, 0)) for t in TIERS], target, minimum)
     group_of = {tier: plan.tier_key for plan in plans for tier in plan.member_tiers}
     registry = load_registry()
-    for circle_id, members in by_circle.items():
+    for members in by_circle.values():
         circle_tier = members[0][3]
         for r in members:
             # one tier per circle, except the documented merges of small tiers
@@ -551,13 +557,13 @@ def test_goal_bonus_is_configurable(app, make_learner):
         assert _bonus_entries() == [(a, 80, f"circle_goal:{circle_id}:{a}")]
 
 
-def test_settle_catches_up_when_post_commit_was_missed(app, make_learner):
+def test_settle_catches_up_when_post_commit_was_missed(app, make_learner, monkeypatch):
     week, circle_id, (a, b, c) = _goal_circle(app, make_learner)
     with app.app_context():
-        award(a, "special_event", event_key="big", points=100)
-        # the app context is still open: nothing settled yet (post-commit work runs after it)
+        with monkeypatch.context() as m:   # simulate a crash between the commit and the settlement step
+            m.setattr(goal, "settle_circle_goals", _crash)
+            award(a, "special_event", event_key="big", points=100)
         assert _bonus_entries() == []
-        circles.g.pop("thrive.circles.pending_goals", None)   # simulate a crash before settling
     with app.app_context():
         assert db.session.get(Circle, circle_id).goal_completed_at is not None
         assert _bonus_entries() == []
@@ -617,14 +623,14 @@ def test_cli_defaults_to_current_week_and_rejects_bad_weeks(app, runner):
         assert db.session.scalar(select(func.count()).select_from(CircleWeek)) == 1
 
 
-def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner):
+def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner, monkeypatch):
     """The scheduler's hourly job is the catch-up for circle goal bonuses interrupted after commit."""
     from thrive.jobs import hour_period, streaks_job
 
     week, circle_id, (a, b, c) = _goal_circle(app, make_learner)
-    with app.app_context():
+    with app.app_context(), monkeypatch.context() as m:   # crash before the settlement step
+        m.setattr(goal, "settle_circle_goals", _crash)
         award(a, "special_event", event_key="big-hourly", points=100)
-        circles.g.pop("thrive.circles.pending_goals", None)   # crash before the post-commit step
     with app.app_context():
         assert _bonus_entries() == []
         counts = streaks_job(hour_period(utcnow()))

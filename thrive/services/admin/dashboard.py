@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry, ProgressionEvent, WeeklyGoal
@@ -177,7 +177,8 @@ def tier_levels(now: datetime) -> tuple[list[Share], list[Share]]:
 
 
 def _as_of(cutoff: datetime, kind: str, lowest: str) -> dict[str, int]:
-    """Learners (created before ``cutoff``) by the value of their last ``kind`` event before it."""
+    """Learners who existed before ``cutoff`` (created, or with an award, before it — imports create
+    accounts with older activity) by the value of their last ``kind`` event before it."""
     pe = ProgressionEvent
     last = (select(pe.learner_id, func.max(pe.id).label("last_id"))
             .where(pe.kind == kind, pe.occurred_at < cutoff).group_by(pe.learner_id).subquery())
@@ -186,7 +187,8 @@ def _as_of(cutoff: datetime, kind: str, lowest: str) -> dict[str, int]:
         .select_from(Learner)
         .outerjoin(last, last.c.learner_id == Learner.id)
         .outerjoin(pe, pe.id == last.c.last_id)
-        .where(_learner_filter(), Learner.created_at < cutoff)
+        .where(_learner_filter(), or_(Learner.created_at < cutoff, exists().where(
+            LedgerEntry.learner_id == Learner.id, LedgerEntry.occurred_at < cutoff)))
         .group_by(pe.to_value)).all()
     out: dict[str, int] = {}
     for value, count in rows:  # no event before the cutoff: still on the lowest tier / level 1

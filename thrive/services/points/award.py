@@ -520,7 +520,12 @@ def award(
     req = _build_request(learner_id, activity_type, event_key, occurred_at, metadata, description, points, now)
     try:
         with write_transaction() as session:
-            return _award_locked(session, req, 0, now)
+            try:
+                result = _award_locked(session, req, 0, now)
+            finally:
+                due_goals = _take_due_goals(session)
+        _settle_due_goals(due_goals)
+        return result
     except IntegrityError:
         # A concurrent transaction wrote the same event key first (PostgreSQL).
         existing = db.session.scalar(select(LedgerEntry).where(LedgerEntry.event_key == req.event_key))
@@ -528,6 +533,26 @@ def award(
         if existing is None:
             raise
         return _check_existing(existing, req)
+
+
+def _take_due_goals(session: Session) -> list[int]:
+    """Circle goals the open award transaction reached (collected by the circle hook, §6.1)."""
+    from thrive.services.weekly.circles.goal import take_due_goals  # weekly builds on points
+
+    return take_due_goals(session)
+
+
+def _settle_due_goals(circle_ids: list[int]) -> None:
+    """The explicit settlement step after an award transaction committed: pay circle goals it reached (§6.1).
+
+    Every path that commits awards (``award``, ``award_many``; hence the API, CLI, importers and jobs) runs it,
+    so no caller depends on a web teardown or a session event. Nested awards (the bonuses themselves) settle
+    what they in turn make due the same way.
+    """
+    if circle_ids:
+        from thrive.services.weekly.circles.goal import settle_due_goals
+
+        settle_due_goals(circle_ids)
 
 
 def daily_login_key(learner_id: int, day) -> str:
@@ -574,13 +599,17 @@ def award_many(items: list[AwardRequest], *, now: datetime | None = None) -> lis
     results: list[AwardResult | Exception] = []
     try:
         with write_transaction() as session:
-            for item in items:
-                try:
-                    req = _build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
-                                         item.metadata, item.description, item.points, now)
-                    results.append(_award_locked(session, req, 0, now))
-                except ThriveError as exc:
-                    results.append(exc)
+            try:
+                for item in items:
+                    try:
+                        req = _build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
+                                             item.metadata, item.description, item.points, now)
+                        results.append(_award_locked(session, req, 0, now))
+                    except ThriveError as exc:
+                        results.append(exc)
+            finally:
+                due_goals = _take_due_goals(session)
+        _settle_due_goals(due_goals)
         return results
     except IntegrityError:
         out: list[AwardResult | Exception] = []

@@ -1,0 +1,241 @@
+"""The circle goal (§6.1): the award hook that moves membership points and marks goals,
+and the explicit settlement that pays every contributor once."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    String,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from thrive.db import write_transaction
+from thrive.extensions import db
+from thrive.models import Circle, CircleMembership, Learner, LedgerEntry
+from thrive.models.circle_week import CircleWeek
+from thrive.services.errors import ThriveError, ValidationError, validate_week
+from thrive.services.notifications import sending as notifications
+from thrive.services.points.award import AwardContext, award, register_award_hook
+from thrive.timeutil import as_utc, platform_week, utcnow
+
+from .assignment import _pg_lock, _place_learner, _week_bounds
+from .settings import GOAL_ACTIVITY, circle_settings
+
+log = logging.getLogger(__name__)
+
+# ------------------------------------------------------------ award hook ---
+
+@register_award_hook
+def _circle_award_hook(ctx: AwardContext) -> None:
+    """Inside every award: membership points, mid-week joiners, circle goal marking (§6.1)."""
+    entry = ctx.entry
+    if entry.activity_type == GOAL_ACTIVITY and entry.points > 0:
+        _goal_award_notice(ctx)
+    if entry.points <= 0 or entry.capped:
+        return
+    week = entry.week
+    if week != platform_week(utcnow()):
+        return  # a back-dated award into a closed week: that week's history is final
+    session = ctx.session
+    row = _membership(session, ctx.learner_id, week)
+    if row is None:
+        # Wait for a running assignment of this week (it may be placing this learner) …
+        _pg_lock(session, f"week:{week}", shared=True)
+        row = _membership(session, ctx.learner_id, week)
+    if row is None:
+        # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
+        if session.scalar(select(CircleWeek.week).where(CircleWeek.week == week)) is None:
+            return
+        active, is_learner, prefs = session.execute(
+            select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
+            .where(Learner.id == ctx.learner_id)
+        ).one()
+        if not active or not is_learner:
+            return
+        try:
+            settings = circle_settings()
+        except ValidationError:
+            log.exception("circle settings are invalid; learner %s not placed mid-week", ctx.learner_id)
+            return  # a configuration mistake must not make awards fail
+        state = ctx.state
+        points = state.weekly_points if state.weekly_week == week else entry.points
+        circle_id = _place_learner(session, ctx.learner_id, state.tier_key, week, points, utcnow(),
+                                   settings, ctx.registry, prefs)
+        _check_goal(session, circle_id, new_contributor=points > 0)
+        return
+    membership_id, circle_id, old_points = row
+    session.execute(update(CircleMembership).where(CircleMembership.id == membership_id)
+                    .values(points=CircleMembership.points + entry.points))
+    _check_goal(session, circle_id, new_contributor=old_points <= 0)
+
+
+def _membership(session: Session, learner_id: int, week: str):
+    cm = CircleMembership
+    return session.execute(
+        select(cm.id, cm.circle_id, cm.points).where(cm.learner_id == learner_id, cm.week == week)
+    ).first()
+
+
+def _check_goal(session: Session, circle_id: int, *, new_contributor: bool) -> None:
+    """Mark the circle's goal reached once (row lock + conditional UPDATE); queue settling."""
+    circle = session.execute(
+        select(Circle.goal_target, Circle.goal_completed_at).where(Circle.id == circle_id).with_for_update()
+    ).one()
+    if circle.goal_completed_at is not None:
+        if new_contributor:
+            _queue_settle(session, circle_id)  # joined the effort after the goal was reached
+        return
+    total = session.scalar(select(func.coalesce(func.sum(CircleMembership.points), 0))
+                           .where(CircleMembership.circle_id == circle_id))
+    if circle.goal_target > 0 and total >= circle.goal_target:
+        done = session.execute(update(Circle).where(Circle.id == circle_id, Circle.goal_completed_at.is_(None))
+                               .values(goal_completed_at=utcnow()))
+        if done.rowcount:
+            _queue_settle(session, circle_id)
+
+
+def _goal_award_notice(ctx: AwardContext) -> None:
+    """The notification and celebration of a ``circle_goal_completed`` award, in its transaction (§9)."""
+    meta = ctx.entry.meta or {}
+    circle_id = meta.get("circle_id")
+    if circle_id is None:
+        return
+    name = meta.get("circle_name") or "Your Thrive Circle"
+    key = f"circle_goal:{circle_id}:{ctx.learner_id}"
+    title = f"{name} reached its circle goal together! 🎉"
+    body = f"Everyone's showing up paid off: +{ctx.entry.points} points for taking part."
+    data = {"circle_id": circle_id, "week": meta.get("week"), "points": ctx.entry.points}
+    prefs = ctx.session.scalar(select(Learner.notification_prefs).where(Learner.id == ctx.learner_id))
+    notifications.notify(ctx.session, ctx.learner_id, "circle_goal_completed", title, prefs=prefs, body=body,
+                         link="/", data=data, dedupe_key=key)
+    notifications.celebrate(ctx.session, ctx.learner_id, "circle_goal", title, body=body, data=data,
+                            dedupe_key=key)
+
+
+# ------------------------------------------------- settling circle goals ---
+
+#: ``Session.info`` key under which the award hook collects circles whose goal the open transaction reached.
+DUE_GOALS_KEY = "thrive.circles.due_goals"
+
+
+def _queue_settle(session: Session, circle_id: int) -> None:
+    session.info.setdefault(DUE_GOALS_KEY, set()).add(circle_id)
+
+
+def take_due_goals(session: Session) -> list[int]:
+    """Circle ids whose goal the current transaction on ``session`` reached (or newly contributed to), and forget them.
+
+    Called by the code path that commits awards (``award()``, ``award_many()``) inside its transaction;
+    after the commit it passes them to :func:`settle_due_goals`. On a rollback they are simply dropped.
+    """
+    return sorted(session.info.pop(DUE_GOALS_KEY, ()))
+
+
+def settle_due_goals(circle_ids: list[int]) -> dict:
+    """Pay the contributors of ``circle_ids`` once their goal-reaching transaction has committed (§6.1).
+
+    This is the explicit settlement step of every award path — service, batch, job, CLI — independent of
+    any web blueprint. Returns the :func:`settle_circle_goals` counts (zeros for an empty list). A failure
+    is logged and left to the hourly catch-up (``settle_circle_goals`` by week), so an award that already
+    committed never reports an error because of it.
+    """
+    if not circle_ids:
+        return {"circles": 0, "marked": 0, "awarded": 0, "points": 0}
+    try:
+        return settle_circle_goals(circle_ids=circle_ids)
+    except Exception:  # noqa: BLE001 — the award committed; the hourly job settles what is left
+        log.exception("settling circle goals %s failed; the hourly job will catch up", circle_ids)
+        return {"circles": 0, "marked": 0, "awarded": 0, "points": 0}
+
+
+def settle_circle_goals(week: str | None = None, *, circle_ids: Iterable[int] | None = None,
+                        now: datetime | None = None) -> dict:
+    """Award ``circle_goal_completed`` to every contributing member of circles whose goal was reached (§6.1).
+
+    Args:
+        week: platform ISO week to settle (default: the current one) when
+            ``circle_ids`` is not given; circles of that week whose members'
+            points reached the target but are not yet marked are marked first
+            (catch-up for the scheduler and CLI).
+        circle_ids: settle exactly these circles (post-commit path).
+        now: current UTC instant; defaults to the clock.
+
+    A contributor is a member with points > 0 that week. Each gets
+    ``THRIVE_CIRCLE_GOAL_BONUS`` points through ``award()`` with event key
+    ``circle_goal:<circle id>:<learner id>``, dated when the goal was reached
+    — so it happens exactly once, whoever settles first; the award hook adds
+    the notification and celebration in the same transaction.
+
+    Returns ``{"circles", "marked", "awarded", "points"}``. Raises
+    ValidationError for a malformed week. One member's failure is logged
+    and does not stop the others (a later settle retries).
+    """
+    now = as_utc(now) if now else utcnow()
+    settings = circle_settings()
+    marked: list[int] = []
+    if circle_ids is None:
+        week = validate_week(week or platform_week(now))
+        with write_transaction() as session:
+            marked = _mark_reached_goals(session, week, now)
+        where = [Circle.week == week]
+    else:
+        ids = list(circle_ids)
+        if not ids:
+            return {"circles": 0, "marked": 0, "awarded": 0, "points": 0}
+        where = [Circle.id.in_(ids)]
+    cm = CircleMembership
+    key = literal("circle_goal:") + cast(Circle.id, String) + literal(":") + cast(cm.learner_id, String)
+    todo = db.session.execute(
+        select(cm.learner_id, Circle.id, Circle.name, Circle.week, Circle.goal_completed_at)
+        .join(Circle, Circle.id == cm.circle_id)
+        .where(*where, Circle.goal_completed_at.is_not(None), cm.points > 0)
+        .where(~exists().where(LedgerEntry.event_key == key))
+        .order_by(Circle.id, cm.learner_id)
+    ).all()
+    circles = db.session.scalar(select(func.count(Circle.id)).where(*where, Circle.goal_completed_at.is_not(None)))
+    db.session.commit()
+    awarded = points = 0
+    for learner_id, circle_id, name, circle_week, completed_at in todo:
+        try:
+            result = award(
+                learner_id, GOAL_ACTIVITY, event_key=f"circle_goal:{circle_id}:{learner_id}",
+                occurred_at=as_utc(completed_at), points=settings.goal_bonus,
+                metadata={"circle_id": circle_id, "circle_name": name, "week": circle_week},
+                description=f"{name} reached its weekly circle goal", now=max(now, as_utc(completed_at)),
+            )
+        except ThriveError as exc:
+            log.warning("circle goal bonus for learner %s in circle %s failed: %s", learner_id, circle_id, exc)
+            continue
+        if not result.duplicate:
+            awarded += 1
+            points += result.points_awarded
+    return {"circles": circles or 0, "marked": len(marked), "awarded": awarded, "points": points}
+
+
+def _mark_reached_goals(session: Session, week: str, now: datetime) -> list[int]:
+    """Mark circles of ``week`` whose members' points reached the target (returns their ids)."""
+    cm = CircleMembership
+    reached = session.scalars(
+        select(Circle.id).join(cm, cm.circle_id == Circle.id)
+        .where(Circle.week == week, Circle.goal_completed_at.is_(None), Circle.goal_target > 0)
+        .group_by(Circle.id, Circle.goal_target)
+        .having(func.sum(cm.points) >= Circle.goal_target)
+    ).all()
+    _, end = _week_bounds(week)
+    at = min(now, end - timedelta(microseconds=1))
+    marked = []
+    for circle_id in reached:
+        done = session.execute(update(Circle).where(Circle.id == circle_id, Circle.goal_completed_at.is_(None))
+                               .values(goal_completed_at=at))
+        if done.rowcount:
+            marked.append(circle_id)
+    return marked
+

@@ -1,0 +1,206 @@
+"""The circle read model (§6.1, §7): circle lists for CLI/admin and the learner's circle panel."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    func,
+    select,
+)
+
+from thrive.extensions import db
+from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
+from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate, not_hidden
+from thrive.services.errors import validate_week
+from thrive.services.points.registry import TierSnapshot, load_registry
+from thrive.services.progression.state import effective_streak
+from thrive.timeutil import as_utc, local_date, platform_week, shift_week, utcnow, week_start_instant
+
+from .assignment import _week_bounds
+from .settings import DEFAULT_GOAL_BONUS, goal_bonus_or_default
+
+# --------------------------------------------------------------- reading ---
+
+@dataclass(frozen=True)
+class CircleSummary:
+    """One circle of a week for lists (CLI, admin): no per-member points."""
+
+    id: int
+    name: str
+    tier: TierSnapshot
+    members: int
+    goal_target: int
+    points_together: int
+    goal_completed: bool
+
+
+def list_circles(week: str) -> list[CircleSummary]:
+    """The circles of platform ISO ``week`` in ladder then name order. Raises ValidationError for a bad week."""
+    week = validate_week(week)
+    registry = load_registry()
+    cm = CircleMembership
+    rows = db.session.execute(
+        select(Circle.id, Circle.name, Circle.tier_key, Circle.seq, Circle.goal_target, Circle.goal_completed_at,
+               func.count(cm.id), func.coalesce(func.sum(cm.points), 0))
+        .outerjoin(cm, cm.circle_id == Circle.id)
+        .where(Circle.week == week)
+        .group_by(Circle.id, Circle.name, Circle.tier_key, Circle.seq, Circle.goal_target, Circle.goal_completed_at)
+    ).all()
+    rows.sort(key=lambda r: (registry.tier_index(r[2]), r[3]))
+    return [CircleSummary(r[0], r[1], registry.tier(r[2]), r[6], r[4], int(r[7]), r[5] is not None) for r in rows]
+
+
+@dataclass(frozen=True)
+class CircleMember:
+    """A member as others see them (§6.1, §8.4): never their points.
+
+    ``display_name`` is "A learner" when they do not share their profile
+    (``avatar_name`` is then None: a neutral avatar). ``streak`` in days.
+    """
+
+    display_name: str
+    avatar_name: str | None
+    tier: TierSnapshot
+    streak: int
+    is_you: bool
+
+
+@dataclass(frozen=True)
+class CircleActivity:
+    """One shared activity of a circle member, without any amount (§8.1).
+
+    ``text`` is the community feed's sentence after the name ("completed a quiz on DDD").
+    """
+
+    who: str
+    is_you: bool
+    text: str
+    occurred_at: datetime
+    ago: str
+
+
+@dataclass(frozen=True)
+class CirclePanel:
+    """What "Your Thrive Circle" shows of the learner's circle this week (§6.1).
+
+    ``points_together`` is the aggregate of all members' points this week;
+    ``goal_percent`` 0–100. ``resets_at`` is the next week start (UTC instant),
+    ``remaining_seconds`` the time until then.
+    """
+
+    circle_id: int
+    name: str
+    week: str
+    tier: TierSnapshot
+    members: list[CircleMember]
+    activities: list[CircleActivity]
+    points_together: int
+    goal_target: int
+    goal_percent: int
+    goal_completed: bool
+    resets_at: datetime
+    remaining_seconds: int
+    goal_bonus: int = field(default=DEFAULT_GOAL_BONUS)
+
+
+ANONYMOUS = ANONYMOUS_NAME
+ACTIVITY_LIMIT = 8
+
+
+def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
+    """(current platform week, next week's start as a UTC instant, seconds until then)."""
+    now = as_utc(now) if now else utcnow()
+    week = platform_week(now)
+    resets_at = week_start_instant(shift_week(week, 1))
+    return week, resets_at, max(int((resets_at - now).total_seconds()), 0)
+
+
+def format_remaining(seconds: int) -> str:
+    """A countdown as words: ``"2 days 3 h"``, ``"5 h 12 min"``, ``"12 min"``, ``"less than a minute"``."""
+    days, rest = divmod(max(int(seconds), 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return "less than a minute"
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | None:
+    """The learner's circle this week for the home panel, or None when they have no circle yet.
+
+    Members are ordered by the name shown (case-insensitive), never by points;
+    activity lists this week's awards of members who share activities (the
+    viewer's own always, as "You") by the community feed's rules — points > 0,
+    not capped, not a hidden type (daily visits, cheers, admin corrections) —
+    newest first, as the feed's sentences, without amounts (§1.3, §8.1, §8.4).
+    """
+    now = as_utc(now) if now else utcnow()
+    week, resets_at, remaining = week_reset(now)
+    cm = CircleMembership
+    circle = db.session.execute(
+        select(Circle).join(cm, cm.circle_id == Circle.id).where(cm.learner_id == learner_id, cm.week == week)
+    ).scalar_one_or_none()
+    if circle is None:
+        return None
+    registry = load_registry()
+    rows = db.session.execute(
+        select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
+               LearnerState)
+        .join(cm, cm.learner_id == Learner.id)
+        .join(LearnerState, LearnerState.learner_id == Learner.id)
+        .where(cm.circle_id == circle.id)
+    ).all()
+    members, names, sharing = [], {}, []
+    for lid, display_name, share_profile, share_activities, tz, state in rows:
+        is_you = lid == learner_id
+        shown = display_name if (share_profile or is_you) else ANONYMOUS
+        names[lid] = "You" if is_you else shown
+        if share_activities or is_you:
+            sharing.append(lid)
+        streak = effective_streak(state, local_date(now, tz)).current
+        members.append(CircleMember(shown, shown if (share_profile or is_you) else None,
+                                    registry.tier(state.tier_key), streak, is_you))
+    members.sort(key=lambda m: (m.display_name.casefold(), not m.is_you))
+    points_together = int(db.session.scalar(
+        select(func.coalesce(func.sum(cm.points), 0)).where(cm.circle_id == circle.id)) or 0)
+
+    start, _ = _week_bounds(week)
+    entries = db.session.execute(
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
+        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start, LedgerEntry.points > 0,
+               LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
+               not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
+        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
+        .limit(ACTIVITY_LIMIT)
+    ).all() if sharing else []
+    activities = [
+        CircleActivity(names[lid], lid == learner_id, entry_predicate(activity_type, meta), as_utc(occurred_at),
+                       _ago(now - as_utc(occurred_at)))
+        for lid, activity_type, meta, occurred_at in entries
+    ]
+    target = circle.goal_target
+    percent = 100 if target <= 0 else min(100, points_together * 100 // target)
+    return CirclePanel(
+        circle_id=circle.id, name=circle.name, week=week, tier=registry.tier(circle.tier_key), members=members,
+        activities=activities, points_together=points_together, goal_target=target, goal_percent=percent,
+        goal_completed=circle.goal_completed_at is not None, resets_at=resets_at, remaining_seconds=remaining,
+        goal_bonus=goal_bonus_or_default(),
+    )
+
