@@ -4,4 +4,6 @@ from flask import Blueprint
 bp = Blueprint("community", __name__)
 
 from . import views  # noqa: E402,F401
+
+# isort: split
 from . import reports  # noqa: E402,F401  (feed reports, §11 moderation)
