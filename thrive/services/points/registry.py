@@ -44,6 +44,8 @@ class RuleSnapshot:
     max_points: int | None
     allow_negative: bool
     requires_description: bool
+    #: Where on the learning platform the activity is done (admin-set, shown by onboarding; None = not set).
+    where_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def load_registry() -> Registry:
             r.activity_type, r.label, r.category, r.base_points, dict(r.difficulty_points or {}) or None,
             r.perfect_bonus_percent, r.max_per_day, r.max_per_week, r.max_ever, r.enabled,
             r.allow_custom_points, r.min_points, r.max_points, r.allow_negative, r.requires_description,
+            r.where_url,
         )
         for r in db.session.scalars(select(PointRule))
     }

@@ -30,30 +30,13 @@ from thrive.services.community import follows
 from thrive.services.errors import Conflict, ValidationError
 from thrive.services.points.registry import load_registry
 
-from ...timeutil import as_utc, utcnow
+from ...timeutil import as_utc
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast
 from . import bp
 
 PAGE_TEMPLATE = "community/index.html"
 PAGE_BLOCKS = ("stats_panel", "feed_panel", "discover_panel")
-
-
-@bp.app_template_filter("time_ago")
-def time_ago(instant: datetime, now: datetime | None = None) -> str:
-    """A friendly relative time ("5 minutes ago", "yesterday") for a UTC instant."""
-    now = now or utcnow()
-    seconds = max(int((now - as_utc(instant)).total_seconds()), 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        n = seconds // 60
-        return f"{n} minute{'s' if n != 1 else ''} ago"
-    if seconds < 86400:
-        n = seconds // 3600
-        return f"{n} hour{'s' if n != 1 else ''} ago"
-    days = seconds // 86400
-    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 @bp.app_template_filter("utc_iso")
