@@ -79,25 +79,25 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
         body = (ngettext("%(num)s grace day left.", "%(num)s grace days left.", left) if left
                 else gettext("None left — they come back with every 7-day streak."))
         return title, body, progress
-    if t == "weekly_goal_completed":
+    if t == "weekly_goal_completed" and data:
         goal = look["goals"].get(data.get("goal_id"))
         title = gettext("Weekly goal complete: %(goal)s", goal=goal) if goal else gettext("Weekly goal complete")
         body = ngettext("+%(num)s point. Nicely done!", "+%(num)s points. Nicely done!", int(data.get("reward") or 0)) \
             if data.get("reward") else None
         return title, body, url_for("goals.panel")
-    if t == "circle_goal_completed":
+    if t == "circle_goal_completed" and data:
         name = look["circles"].get(data.get("circle_id")) or gettext("Your Thrive Circle")
         body = ngettext("Everyone's showing up paid off: +%(num)s point for taking part.",
                         "Everyone's showing up paid off: +%(num)s points for taking part.",
                         int(data.get("points") or 0)) if data.get("points") else None
         return gettext("%(circle)s reached its goal together!", circle=name), body, url_for("circles.panel")
-    if t == "circle_assigned":
+    if t == "circle_assigned" and data:
         name = look["circles"].get(data.get("circle_id"))
         title = (gettext("Meet your Thrive Circle: %(circle)s", circle=name) if name
                  else gettext("Meet your Thrive Circle"))
         body = gettext("Say hello to the learners at a similar stage to you this week.")
         return title, body, url_for("circles.panel")
-    if t == "new_follower":
+    if t == "new_follower" and n.data is not None:
         person = look["people"].get(data.get("follower"))
         if person and person[1]:
             return (gettext("%(name)s started following you", name=person[0]), None,
