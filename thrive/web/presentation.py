@@ -12,7 +12,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from flask import send_from_directory
+
     from . import actions, phrases
+
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page says: no 404 on every page (issue 11)."""
+        return send_from_directory(app.static_folder, "img/favicon.ico", max_age=86400)
+
     from .journey import chart
     from .notifications import text
 
