@@ -79,6 +79,13 @@ class Config:
     # API batch limit (§13)
     THRIVE_API_BATCH_MAX = 1000
 
+    # --- Learner experience (issue 11) ---
+    # Circle goals: the median of the circle's last N weekly totals × this percent (§6.1: a stretch).
+    THRIVE_CIRCLE_GOAL_WEEKS = _int_env("THRIVE_CIRCLE_GOAL_WEEKS", 4)
+    THRIVE_CIRCLE_GOAL_STRETCH_PERCENT = _int_env("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 110)
+    # "history" (above) or "per_member" (members × THRIVE_CIRCLE_GOAL_PER_MEMBER, predictable: used by tests).
+    THRIVE_CIRCLE_GOAL_SIZING = os.environ.get("THRIVE_CIRCLE_GOAL_SIZING", "history")
+
 
 class DevConfig(Config):
     DEBUG = False
@@ -92,6 +99,8 @@ class TestConfig(Config):
     THRIVE_REGISTRY_CACHE_SECONDS = 0
     # Cheap hashing keeps the suite fast; production keeps scrypt (tests/services/accounts/test_passwords.py).
     THRIVE_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    # Circle mechanics tests expect members × goal per member; sizing from history has its own tests.
+    THRIVE_CIRCLE_GOAL_SIZING = "per_member"
 
 
 class ProductionConfig(Config):
