@@ -186,8 +186,22 @@
     });
   }
 
+  /* ---- Time zone detected in the browser on sign-up (issue 11) ------------------ */
+  function detectTimezone() {
+    var zone = null;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!zone) return;
+    document.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
+      if (select.value && select.value !== "UTC") return;  // the learner already chose
+      for (var i = 0; i < select.options.length; i++) {
+        if (select.options[i].value === zone) { select.value = zone; return; }
+      }
+    });
+  }
+
   function start() {
     initTheme();
+    detectTimezone();
     document.body.addEventListener("thrive:points", onPoints);
     document.addEventListener("thrive:theme", function () {
       document.querySelectorAll("canvas[data-chart]").forEach(buildChart);

@@ -130,3 +130,19 @@ def group_sentence(group) -> str:
         return ngettext("%(num)s person in your circle %(action)s", "%(num)s people in your circle %(action)s",
                         group.people, action=what)
     return ngettext("%(num)s person %(action)s", "%(num)s people %(action)s", group.people, action=what)
+
+
+def community_message(stats) -> str:
+    """A warm, non-comparative line for the community stats panel (§7), from its counts and week."""
+    if stats.active_learners == 0:
+        return gettext("A quiet start to the week — your first step could spark the whole community.")
+    if stats.active_learners == 1:
+        return gettext("One learner has already shown up this week. Join them!")
+    if stats.tier_ups:
+        return gettext("New tiers reached this week — cheer on the people in the feed!")
+    lines = (
+        lambda: gettext("Every bit of participation counts. Keep showing up!"),
+        lambda: gettext("Learning is better together — say hi in the feed."),
+        lambda: gettext("Small steps, every day, add up. You're part of something."),
+    )
+    return lines[int(stats.week[-2:]) % len(lines)]()

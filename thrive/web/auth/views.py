@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from thrive.services.accounts import learners
@@ -66,7 +67,7 @@ def register():
         else:
             session.clear()
             login_user(learner)
-            flash("Welcome to Thrive! Your journey starts now.", "success")
+            flash(gettext("Welcome to Thrive! Your journey starts now."), "success")
             return redirect(url_for("home.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
@@ -77,5 +78,5 @@ def register():
 def logout():
     logout_user()
     session.clear()
-    flash("You are signed out. See you soon!", "info")
+    flash(gettext("You are signed out. See you soon!"), "info")
     return redirect(url_for("auth.login"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from thrive.services.community import cheers as community
@@ -144,11 +145,12 @@ def cheer():
     target_id = _int_field("id")
     try:
         result = community.cheer(current_user.id, kind, target_id)
-        points, cheers, message = result.points_awarded, result.cheers, f"You cheered {result.recipient_name} on!"
+        points, cheers, message = (result.points_awarded, result.cheers,
+                                  gettext("You cheered %(name)s on!", name=result.recipient_name))
     except Conflict as exc:
         if exc.code != "already_cheered":
             raise
-        points, cheers, message = 0, None, "You already cheered this."
+        points, cheers, message = 0, None, gettext("You already cheered this.")
     if is_htmx():
         if cheers is None:
             cheers = community.cheer_count(kind, target_id)
@@ -156,8 +158,10 @@ def cheer():
                 "dom_id": f"feed-{kind.replace('_', '-')}-{target_id}"}
         response = make_response(render_template("community/_cheer_response.html", item=item,
                                                  here=_back(url_for("community.index"))))
-        return with_points_toast(response, points, "cheer")
-    flash(message + (f" +{points} points" if points else ""), "success")
+        return with_points_toast(response, points, gettext("cheer"))
+    if points:
+        message += " " + ngettext("+%(num)s point", "+%(num)s points", points)
+    flash(message, "success")
     return redirect(_back(url_for("community.index")))
 
 
@@ -185,7 +189,8 @@ def follow(username: str):
     """Follow a learner who shares their profile (§8.3)."""
     target = community.visible_learner(username, current_user.id)
     follows.follow(current_user.id, target.id)
-    return _follow_response(target.username, target.display_name, True, f"You now follow {target.display_name}.")
+    return _follow_response(target.username, target.display_name, True,
+                            gettext("You now follow %(name)s.", name=target.display_name))
 
 
 @bp.route("/u/<username>/unfollow", methods=["POST"])
@@ -195,7 +200,7 @@ def unfollow(username: str):
     target = community.visible_learner(username, current_user.id)
     follows.unfollow(current_user.id, target.id)
     return _follow_response(target.username, target.display_name, False,
-                            f"You no longer follow {target.display_name}.")
+                            gettext("You no longer follow %(name)s.", name=target.display_name))
 
 
 @bp.route("/community/following/<int:learner_id>/unfollow", methods=["POST"])
@@ -206,7 +211,7 @@ def unfollow_id(learner_id: int):
         abort(404)
     if is_htmx():
         return render_template("profile/_unfollowed.html")
-    flash("You no longer follow them.", "success")
+    flash(gettext("You no longer follow them."), "success")
     return redirect(_back(url_for("community.following_list", username=current_user.username)))
 
 
