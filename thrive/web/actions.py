@@ -11,26 +11,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext, ngettext
 
 from thrive.services.points.registry import load_registry
 
 #: activity type → (imperative title, "You haven't …" phrase, icon).
 ACTION_TEXT = {
-    "quiz_completed": (lazy_gettext("Complete a quiz"), lazy_gettext("completed a quiz"), "🧠"),
-    "project_created": (lazy_gettext("Start a new project"), lazy_gettext("started a project"), "🛠️"),
-    "project_updated": (lazy_gettext("Improve one of your projects"), lazy_gettext("updated a project"), "✏️"),
-    "project_published": (lazy_gettext("Publish a project"), lazy_gettext("published a project"), "🚀"),
-    "comment_posted": (lazy_gettext("Comment on someone's work"), lazy_gettext("commented"), "💬"),
-    "feedback_given": (lazy_gettext("Give feedback on a project"), lazy_gettext("given feedback"), "🤝"),
-    "reaction_given": (lazy_gettext("Cheer someone in the community feed"), lazy_gettext("cheered anyone"), "👏"),
-    "side_quest_completed": (lazy_gettext("Finish a side quest"), lazy_gettext("finished a side quest"), "🗺️"),
-    "battle_participated": (lazy_gettext("Join a battle"), lazy_gettext("joined a battle"), "⚔️"),
-    "event_attended": (lazy_gettext("Attend a live event"), lazy_gettext("attended an event"), "📅"),
-    "scavenger_hunt_completed": (lazy_gettext("Try a scavenger hunt"), lazy_gettext("done a scavenger hunt"), "🔎"),
-    "weekly_challenge_completed": (lazy_gettext("Take on the weekly challenge"),
-                                   lazy_gettext("done a weekly challenge"), "🏆"),
-    "profile_completed": (lazy_gettext("Complete your profile"), lazy_gettext("completed your profile"), "🪪"),
+    "quiz_completed": (
+        lazy_gettext("Complete a quiz"),
+        lazy_pgettext("you haven't", "completed a quiz"), "🧠"),
+    "project_created": (
+        lazy_gettext("Start a new project"),
+        lazy_pgettext("you haven't", "started a project"), "🛠️"),
+    "project_updated": (
+        lazy_gettext("Improve one of your projects"),
+        lazy_pgettext("you haven't", "updated a project"), "✏️"),
+    "project_published": (
+        lazy_gettext("Publish a project"),
+        lazy_pgettext("you haven't", "published a project"), "🚀"),
+    "comment_posted": (
+        lazy_gettext("Comment on someone's work"),
+        lazy_pgettext("you haven't", "commented"), "💬"),
+    "feedback_given": (
+        lazy_gettext("Give feedback on a project"),
+        lazy_pgettext("you haven't", "given feedback"), "🤝"),
+    "reaction_given": (
+        lazy_gettext("Cheer someone in the community feed"),
+        lazy_pgettext("you haven't", "cheered anyone"), "👏"),
+    "side_quest_completed": (
+        lazy_gettext("Finish a side quest"),
+        lazy_pgettext("you haven't", "finished a side quest"), "🗺️"),
+    "battle_participated": (
+        lazy_gettext("Join a battle"),
+        lazy_pgettext("you haven't", "joined a battle"), "⚔️"),
+    "event_attended": (
+        lazy_gettext("Attend a live event"),
+        lazy_pgettext("you haven't", "attended an event"), "📅"),
+    "scavenger_hunt_completed": (
+        lazy_gettext("Try a scavenger hunt"),
+        lazy_pgettext("you haven't", "done a scavenger hunt"), "🔎"),
+    "weekly_challenge_completed": (
+        lazy_gettext("Take on the weekly challenge"),
+        lazy_pgettext("you haven't", "done a weekly challenge"), "🏆"),
+    "profile_completed": (
+        lazy_gettext("Complete your profile"),
+        lazy_pgettext("you haven't", "completed your profile"), "🪪"),
 }
 
 #: Imperative titles of activities that are never suggested but are explained on "How points work".
@@ -136,7 +161,7 @@ def recommendation_view(r) -> ActionView:
         link = action_link(r.activity_type) if r.activity_type else goals_link
         return ActionView(r.key, title, " ".join(p for p in (left, hint, _reward(r.reward)) if p),
                           action_icon(r.activity_type), link)
-    text = ACTION_TEXT.get(r.activity_type, (None, lazy_gettext("done that"), "🎯"))
+    text = ACTION_TEXT.get(r.activity_type, (None, lazy_pgettext("you haven't", "done that"), "🎯"))
     if r.days_since is None:
         why = gettext("You haven't %(done)s yet.", done=text[1])
     else:

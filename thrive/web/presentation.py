@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         actor_name=phrases.actor_name, item_predicate=phrases.item_predicate,
-        group_sentence=phrases.group_sentence, community_message=phrases.community_message, activity_predicate=phrases.activity_predicate,
+        group_sentence=phrases.group_sentence,
+        community_message=phrases.community_message, activity_predicate=phrases.activity_predicate,
         recommendation_view=actions.recommendation_view, action_title=actions.action_title,
         action_link=actions.action_link,
         activity_label=actions.activity_label, action_icon=actions.action_icon, category_label=actions.category_label,

@@ -22,6 +22,22 @@ PRIVACY_FIELDS = {
 }
 
 
+#: §9 notification types as the settings page words them (translated; the service's English labels are a fallback).
+NOTIFICATION_FIELD_LABELS = {
+    "tier_up": _l("Reaching a new tier"),
+    "level_up": _l("Reaching a new level"),
+    "weekly_goal_completed": _l("Completing a weekly goal"),
+    "circle_goal_completed": _l("Your Thrive Circle reaching its shared goal"),
+    "streak_milestone": _l("Streak milestones (7, 30 and 100 days)"),
+    "streak_at_risk": _l("A reminder when your streak is at risk"),
+    "grace_day_used": _l("A grace day covering a missed day"),
+    "new_follower": _l("Someone new follows you"),
+    "side_quest_available": _l("A new side quest is available"),
+    "circle_assigned": _l("Your Thrive Circle for the new week"),
+    "weekly_recap": _l("Your personal weekly recap"),
+}
+
+
 def notify_field_name(notification_type: str) -> str:
     return f"notify_{notification_type}"
 
@@ -31,7 +47,7 @@ class SettingsForm(FlaskForm):
                                                            Length(max=100)],
                                render_kw={"autocomplete": "name", "maxlength": 100})
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
-    locale = SelectField(_l("Language"), choices=[("", _l("Automatic"))] + list(LANGUAGES.items()))
+    locale = SelectField(_l("Language"))
     topics = StringField(_l("Interests (topics, separated by commas)"), validators=[Length(max=2000)],
                          render_kw={"placeholder": _l("Prompt Engineering, Python, Design")})
     share_activities = BooleanField(PRIVACY_FIELDS["share_activities"][0])
@@ -42,6 +58,7 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices(self.timezone.data)
+        self.locale.choices = [("", _l("Automatic"))] + list(LANGUAGES.items())
 
     def notification_fields(self):
         """(type, field) pairs in §9 order."""
@@ -49,4 +66,5 @@ class SettingsForm(FlaskForm):
 
 
 for _type in NOTIFICATION_TYPES:
-    setattr(SettingsForm, notify_field_name(_type), BooleanField(_l(NOTIFICATION_LABELS[_type])))
+    _label = NOTIFICATION_FIELD_LABELS.get(_type, NOTIFICATION_LABELS[_type])
+    setattr(SettingsForm, notify_field_name(_type), BooleanField(_label))
