@@ -29,8 +29,8 @@ into fixed buckets that new activity never re-partitions:
 - a tier-up joins ``tier_up:<tier key>:<platform date>``;
 - any other activity joins ``<activity type>:<platform date>``.
 
-A bucket of two or more items is a :class:`FeedGroup` (its position is its
-newest item); the page and the "load more" cursor are counted in *units*
+A bucket of :data:`MIN_GROUP` (3) or more items — two for a circle goal — is a
+:class:`FeedGroup` (its position is its newest item); the page and the "load more" cursor are counted in *units*
 (items and groups), and a unit is shown whole on one page — so "load more"
 never repeats or splits a group. Each item stays inside its group (and can be
 cheered there). At most :data:`MAX_WINDOW_ITEMS` newest items per source are
@@ -61,6 +61,8 @@ FEED_DAYS = 7
 PROFILE_DAYS = 30
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
+#: Smallest bucket shown as a group (a circle goal groups from two): two similar items read fine apart.
+MIN_GROUP = 3
 #: Most items read per source (entries, tier-ups) to group a feed window.
 MAX_WINDOW_ITEMS = 5000
 ANONYMOUS_NAME = "A learner"
@@ -372,8 +374,8 @@ def group_items(items: Iterable[FeedItem], circle_ids: set[int] | frozenset = fr
         buckets.setdefault(item.group_key or f"{item.kind}:{item.id}", []).append(item)
     units: list[FeedItem | FeedGroup] = []
     for key, run in buckets.items():
-        if len(run) == 1:
-            units.append(run[0])
+        if len(run) < (2 if key.startswith("circle_goal:") else MIN_GROUP):
+            units.extend(run)
             continue
         actors = {i.actor.id: i.actor for i in run}
         kind = ("circle_goal" if key.startswith("circle_goal:")
