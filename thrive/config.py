@@ -82,7 +82,7 @@ class Config:
     # --- Learner experience (issue 11) ---
     # Circle goals: the median of the circle's last N weekly totals × this percent (§6.1: a stretch).
     THRIVE_CIRCLE_GOAL_WEEKS = _int_env("THRIVE_CIRCLE_GOAL_WEEKS", 4)
-    THRIVE_CIRCLE_GOAL_STRETCH_PERCENT = _int_env("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 110)
+    THRIVE_CIRCLE_GOAL_STRETCH_PERCENT = _int_env("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 100)
     # "history" (above) or "per_member" (members × THRIVE_CIRCLE_GOAL_PER_MEMBER, predictable: used by tests).
     THRIVE_CIRCLE_GOAL_SIZING = os.environ.get("THRIVE_CIRCLE_GOAL_SIZING", "history")
 

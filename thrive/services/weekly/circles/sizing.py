@@ -2,9 +2,10 @@
 
 For each circle of a week, its members' combined points in each of the
 previous ``THRIVE_CIRCLE_GOAL_WEEKS`` (4) platform weeks are summed; the goal is
-``THRIVE_CIRCLE_GOAL_STRETCH_PERCENT`` (110) percent of the *median* of those
-weekly sums — so a circle that keeps its usual pace reaches it in a typical
-week, not by Wednesday. Weeks in which no member earned anything are skipped
+``THRIVE_CIRCLE_GOAL_STRETCH_PERCENT`` (100) percent of the *median* of those
+weekly sums, rounded up to 10 — the circle's typical week, so it is reached in
+about half of weeks (a stretch), not by Wednesday. Raise the percent for a harder goal.
+Weeks in which no member earned anything are skipped
 (new learners); a circle with no history at all falls back to
 ``members × THRIVE_CIRCLE_GOAL_PER_MEMBER``. Circle bonuses and admin
 corrections do not count towards the history (they are not "showing up").
@@ -38,7 +39,7 @@ def goal_weeks() -> int:
 
 
 def stretch_percent() -> int:
-    return max(int(current_app.config.get("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 110)), 1)
+    return max(int(current_app.config.get("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 100)), 1)
 
 
 def goal_from_history(weekly_sums: list[int], members: int, per_member: int, stretch: int) -> int:
