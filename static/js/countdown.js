@@ -3,9 +3,15 @@
  * Any <time data-countdown datetime="…Z"> shows the time left until its
  * datetime in the page's language (<html lang>), as the server renders it with
  * Babel: the largest whole unit ("2 days", "5 hours", "12 minutes"), through
- * Intl.NumberFormat — no hand-written words. The server-rendered text stays as is
- * without JavaScript; elements swapped in by HTMX polling are picked up on the
- * next tick because each tick queries the document. CSP-  var lang = document.documentElement.lang || "en";
+ * Intl.NumberFormat — no hand-written words. The server-rendered text stays as
+ * is without JavaScript; elements swapped in by HTMX polling are picked up on
+ * the next tick because each tick queries the document. CSP-safe: a static
+ * file, no eval, no inline handlers.
+ */
+(function () {
+  "use strict";
+
+  var lang = document.documentElement.lang || "en";
   var formats = {};
   function unit(name, n) {
     if (!formats[name]) {
@@ -19,10 +25,6 @@
     if (seconds >= 86400) return unit("day", Math.round(seconds / 86400));
     if (seconds >= 3600) return unit("hour", Math.round(seconds / 3600));
     return unit("minute", Math.round(seconds / 60));
-  }
-
-eturn minutes + " min";
-    return seconds > 0 ? "less than a minute" : "a moment";
   }
 
   function tick() {
