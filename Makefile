@@ -44,6 +44,7 @@ setup: deps vendor thrive/translations/es/LC_MESSAGES/messages.mo
 db: setup
 	$(FLASK) db upgrade heads
 	$(FLASK) thrive seed
+	@echo "Building the demo community on first run (learners, follows, weeks of activity; a progress bar follows)…"
 	$(FLASK) thrive demo --if-empty
 
 ## make run: set everything up, then serve http://$(HOST):$(PORT) with the scheduler beside it
