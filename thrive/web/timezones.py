@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.resources
 from functools import cache
 
+from thrive.timeutil import is_valid_timezone
+
 REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/",
            "Pacific/")
 
@@ -36,6 +38,6 @@ def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
     common = [z for z in COMMON if z == "UTC" or z in zones]
     rest = [z for z in zones if z not in common]
     names = common + rest
-    if current and current not in names:
+    if current and current not in names and is_valid_timezone(current):  # an alias a learner already has
         names.insert(0, current)
     return [(n, n.replace("_", " ")) for n in names]

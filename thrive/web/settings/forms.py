@@ -47,7 +47,8 @@ class SettingsForm(FlaskForm):
                                                            Length(max=100)],
                                render_kw={"autocomplete": "name", "maxlength": 100})
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
-    locale = SelectField(_l("Language"))
+    # validate_choice off: a post without the field means "automatic"; set_locale() rejects other values.
+    locale = SelectField(_l("Language"), validate_choice=False)
     topics = StringField(_l("Interests (topics, separated by commas)"), validators=[Length(max=2000)],
                          render_kw={"placeholder": _l("Prompt Engineering, Python, Design")})
     share_activities = BooleanField(PRIVACY_FIELDS["share_activities"][0])

@@ -66,7 +66,7 @@ def save():
             notification_prefs={t: bool(form[notify_field_name(t)].data) for t in NOTIFICATION_TYPES},
         )
         saved = update_settings(current_user.id, settings)
-        set_locale(current_user.id, form.locale.data)
+        set_locale(current_user.id, form.locale.data if form.locale.data in ("en", "es") else None)
         refreshed = db.session.get(Learner, current_user.id)
         db.session.refresh(refreshed)
         check_profile(refreshed)  # Thrive awards profile_completed once the profile is complete (issue 11)
