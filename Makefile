@@ -24,13 +24,27 @@ static/vendor/.copied: node_modules/.package-lock.json scripts/copy_vendor.py
 	$(PY) scripts/copy_vendor.py
 	touch $@
 
+## Translations (issue 11): extract marked strings, merge them into each catalogue, compile the .mo files.
+BABEL := $(VENV)/bin/pybabel
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_pgettext:1c,2
+thrive/translations/es/LC_MESSAGES/messages.mo: thrive/translations/es/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BABEL) compile -q -d thrive/translations
+
+.PHONY: translations
+translations: deps
+	$(BABEL) extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --project Thrive \
+	  --copyright-holder Thrive -o thrive/translations/messages.pot .
+	$(BABEL) update -q -i thrive/translations/messages.pot -d thrive/translations --no-fuzzy-matching --width 120
+	$(BABEL) compile -q -d thrive/translations
+
 deps: $(VENV)/.installed
 vendor: deps static/vendor/.copied
-setup: deps vendor
+setup: deps vendor thrive/translations/es/LC_MESSAGES/messages.mo
 
 db: setup
 	$(FLASK) db upgrade heads
 	$(FLASK) thrive seed
+	@echo "Building the demo community on first run (learners, follows, weeks of activity; a progress bar follows)…"
 	$(FLASK) thrive demo --if-empty
 
 ## make run: set everything up, then serve http://$(HOST):$(PORT) with the scheduler beside it
@@ -54,4 +68,4 @@ bench: setup
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache
+	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache thrive/translations/*/LC_MESSAGES/*.mo

@@ -121,9 +121,11 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
-    from .web import hooks
+    from .web import hooks, i18n, presentation
 
     hooks.init_app(app)
+    i18n.init_app(app)
+    presentation.init_app(app)
 
 
 def init_cli(app: Flask) -> None:

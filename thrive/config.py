@@ -108,6 +108,12 @@ class Config:
     # Embedding: space-separated CSP frame-ancestors sources (e.g. "https://learn.example.org"); empty = 'none'.
     # When set, session and remember cookies become SameSite=None; Secure (they must reach a framed page).
     THRIVE_FRAME_ANCESTORS = os.environ.get("THRIVE_FRAME_ANCESTORS", "")
+    # --- Learner experience (issue 11) ---
+    # Circle goals: the median of the circle's last N weekly totals × this percent (§6.1: a stretch).
+    THRIVE_CIRCLE_GOAL_WEEKS = _int_env("THRIVE_CIRCLE_GOAL_WEEKS", 4)
+    THRIVE_CIRCLE_GOAL_STRETCH_PERCENT = _int_env("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 100)
+    # "history" (above) or "per_member" (members × THRIVE_CIRCLE_GOAL_PER_MEMBER, predictable: used by tests).
+    THRIVE_CIRCLE_GOAL_SIZING = os.environ.get("THRIVE_CIRCLE_GOAL_SIZING", "history")
 
 
 class DevConfig(Config):
@@ -123,6 +129,8 @@ class TestConfig(Config):
     # Cheap hashing keeps the suite fast; production keeps scrypt (tests/services/accounts/test_passwords.py).
     THRIVE_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS = 0  # admin dashboard: always fresh in tests
+    # Circle mechanics tests expect members × goal per member; sizing from history has its own tests.
+    THRIVE_CIRCLE_GOAL_SIZING = "per_member"
 
 
 class ProductionConfig(Config):

@@ -75,20 +75,18 @@
   }
 
   /* ---- Celebrations -------------------------------------------------------- */
-  var confettiFire = null;
-
-  function fireConfetti() {
+  // The canvas lives inside the <dialog>: a modal dialog is in the top layer, above everything
+  // else including its ::backdrop, so confetti drawn on a body-level canvas would sit under the backdrop.
+  function fireConfetti(dialog) {
     if ((reducedMotion && reducedMotion.matches) || typeof window.confetti !== "function") return;
-    if (!confettiFire) {
-      var canvas = document.createElement("canvas");
-      canvas.className = "confetti-canvas";
-      canvas.setAttribute("aria-hidden", "true");
-      document.body.appendChild(canvas);
-      // Our own canvas and no worker: the CSP allows no blob: workers.
-      confettiFire = window.confetti.create(canvas, { resize: true, useWorker: false, disableForReducedMotion: true });
-    }
-    confettiFire({ particleCount: 140, spread: 75, origin: { y: 0.6 } });
-    window.setTimeout(function () { confettiFire({ particleCount: 80, spread: 110, origin: { y: 0.5 } }); }, 350);
+    var canvas = document.createElement("canvas");
+    canvas.className = "confetti-canvas";
+    canvas.setAttribute("aria-hidden", "true");
+    dialog.appendChild(canvas);
+    // Our own canvas and no worker: the CSP allows no blob: workers.
+    var fire = window.confetti.create(canvas, { resize: true, useWorker: false, disableForReducedMotion: true });
+    fire({ particleCount: 140, spread: 75, origin: { y: 0.6 } });
+    window.setTimeout(function () { fire({ particleCount: 80, spread: 110, origin: { y: 0.5 } }); }, 350);
   }
 
   function openCelebration(dialog) {
@@ -114,7 +112,7 @@
     dialog.addEventListener("click", function (event) {
       if (event.target === dialog) dialog.close();
     });
-    fireConfetti();
+    fireConfetti(dialog);
   }
 
   /* ---- Charts ----------------------------------------------------------------- */
@@ -188,8 +186,22 @@
     });
   }
 
+  /* ---- Time zone detected in the browser on sign-up (issue 11) ------------------ */
+  function detectTimezone() {
+    var zone = null;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!zone) return;
+    document.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
+      if (select.value && select.value !== "UTC") return;  // the learner already chose
+      for (var i = 0; i < select.options.length; i++) {
+        if (select.options[i].value === zone) { select.value = zone; return; }
+      }
+    });
+  }
+
   function start() {
     initTheme();
+    detectTimezone();
     document.body.addEventListener("thrive:points", onPoints);
     document.addEventListener("thrive:theme", function () {
       document.querySelectorAll("canvas[data-chart]").forEach(buildChart);

@@ -34,7 +34,7 @@ def test_cheer_feed_items_shows_points_toast_with_diminishing_returns(page, comm
     project = _item(page, "entry", community.sam_project)
     project.get_by_role("button", name="Cheer").click()
     expect(project.get_by_role("button", name="Cheered")).to_be_disabled()
-    expect(toasts.filter(has_text="+1 points")).to_have_count(1)
+    expect(toasts.filter(has_text="+1 point")).to_have_count(1)
     # … and a third one nothing: no toast, but the cheer counts
     phoenix = _item(page, "tier-up", community.sam_phoenix)
     expect(phoenix).to_contain_text("Sam Carter reached Phoenix!")

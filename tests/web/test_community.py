@@ -109,8 +109,11 @@ def test_feed_sentences_and_grouping_rendered(app, client, viewer, make_learner)
 
 def test_load_more_works_with_and_without_javascript(app, client, viewer, make_learner):
     a, b = make_learner(), make_learner()
+    # issue 11: the feed groups over the whole window (one unit per activity type and day), so 25 units
+    # need 25 buckets: five activity types on five days, one item each
+    kinds = ["comment_posted", "project_updated", "quiz_completed", "project_created", "feedback_given"]
     for i in range(25):
-        give(app, (a if i % 2 else b).id, "comment_posted" if i % 3 else "project_updated", at=ago(minutes=60 - i))
+        give(app, (a if i % 2 else b).id, kinds[i % 5], at=ago(days=i // 5, minutes=30 + i))
     first = text(client.get("/community"))
     match = re.search(r'href="(/community/feed\?before=[^"]+)"', first)
     assert match and 'id="feed-more"' in first

@@ -67,7 +67,8 @@ def test_fragments(client, learner):
     assert "<html" not in body and body.lstrip().startswith('<div id="journey">') and 'id="ledger"' in body
     assert "data-chart-json='" in body and "<script" not in body  # htmx drops scripts: data rides in an attribute
     assert "HX-Request" in whole.headers["Vary"]
-    ledger = client.get("/journey?days=7&page=1", headers={"HX-Request": "true", "HX-Target": "ledger"})
+    # issue 7: no branching on DOM ids — the ledger fragment has its own URL
+    ledger = client.get("/journey/ledger?days=7&page=1", headers={"HX-Request": "true"})
     body = ledger.get_data(as_text=True)
     assert body.lstrip().startswith('<section id="ledger"') and "data-chart-json" not in body
 
@@ -79,7 +80,7 @@ def test_ledger_paging(app, client, learner):
         db.session.remove()
     first = client.get("/journey?days=all").get_data(as_text=True)
     assert 'href="/journey?days=all&amp;page=2"' in first
-    second = client.get("/journey?days=all&page=2", headers={"HX-Request": "true", "HX-Target": "ledger"})
+    second = client.get("/journey/ledger?days=all&page=2", headers={"HX-Request": "true"})
     body = second.get_data(as_text=True)
     assert "Page 2" in body and 'href="/journey?days=all&amp;page=1"' in body
     assert body.count("<tr>") == 1 + (34 - 25)  # header row + the rest of 34 entries

@@ -38,7 +38,8 @@ def test_profile_shows_tier_level_streak_activity_and_follow_button(app, client,
     body = text(page)
     assert "<h1 id=\"profile-name\">Sarah</h1>" in body and "@sarah" in body
     assert "Spark" in body and re.search(r"<dt>Level</dt><dd>5</dd>", body)  # 320 points
-    assert re.search(r"<dt>Streak</dt><dd><span aria-hidden=\"true\">🔥</span> 2 <small>days</small>", body)
+    # plurals through ngettext (issue 11): "2 days" is one translatable unit now
+    assert re.search(r"<dt>Streak</dt><dd><span aria-hidden=\"true\">🔥</span> 2 days</dd>", body)
     assert "completed a quiz on DDD" in body and "reached Spark!" in body
     assert "DDD · Python" in body
     assert 'aria-label="Follow Sarah"' in body

@@ -31,6 +31,7 @@ def demo_command(learners, weeks, seed, if_empty):
         click.echo("Learners exist already; demo community not created (--if-empty).")
         return
     started = time.perf_counter()
+    click.echo(f"Creating {learners:,} learners and their follows…", err=True)
     try:
         with progress_bar("Building the demo community") as bar:
             summary = demo.build_demo(learners=learners, weeks=weeks, seed=seed, on_total=bar.start,

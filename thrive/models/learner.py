@@ -47,6 +47,8 @@ class Learner(UserMixin, db.Model):
     share_tier_upgrades: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     share_profile: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notification_prefs: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    #: UI language ("en", "es"); None follows the browser's Accept-Language (§7).
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     state: Mapped[LearnerState] = relationship(back_populates="learner", uselist=False, lazy="joined")

@@ -44,6 +44,8 @@ class PointRule(db.Model):
     allow_negative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     requires_description: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Where on the learning platform the activity is done (admin-set; shown by onboarding, §7).
+    where_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     #: Current version number (§4.2): 1 as seeded, +1 on every saved admin change
     #: (each saved version is kept whole in :class:`PointRuleVersion`).

@@ -12,18 +12,41 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def page_or_fragment(template: str, block: str, **context):
-    """Render ``block`` of ``template`` alone for HTMX requests, else the whole page.
+def page_or_fragment(template: str, block: str, *, fragment_template: str | None = None, extra: str = "",
+                     **context):
+    """THE helper for one URL serving a page and its HTMX fragment (STYLE.md): every view uses it.
 
-    Adds ``Vary: HX-Request`` since one URL serves both.
+    For an HTMX request (not boosted) renders ``block`` alone — from
+    ``fragment_template`` when the block lives in an included partial, else
+    from ``template`` — followed by ``extra`` (out-of-band swaps); otherwise
+    the whole page ``template``. Always adds ``Vary: HX-Request``. Views never
+    branch on DOM ids (``HX-Target``): a fragment has its own URL.
     """
     if is_htmx():
-        body = render_block(template, block, **context)
+        body = render_block(fragment_template or template, block, **context) + extra
     else:
         body = render_template(template, **context)
     response = make_response(body)
     response.vary.add("HX-Request")
     return response
+
+
+def page_arg(source=None, name: str = "page") -> int:
+    """The 1-based page number from ``source`` (request args or form; default ``request.args``).
+
+    The one way page parameters are parsed: missing → 1; not a whole number or
+    below 1 → ``ValidationError`` (a clear 400, never a 500).
+    """
+    from thrive.services.errors import ValidationError
+
+    raw = (request.args if source is None else source).get(name, "1") or "1"
+    try:
+        page = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{name} must be a whole number", code="invalid_page") from None
+    if page < 1:
+        raise ValidationError(f"{name} must be 1 or more", code="invalid_page")
+    return page
 
 
 def with_points_toast(response, points: int, label: str | None = None):

@@ -128,14 +128,24 @@ def test_ledger_history_is_own_newest_first_and_paged(busy):
         ledger_page(busy.id, None, TODAY, 0)
 
 
+def _message(nudge) -> str:
+    """The nudge as the learner reads it (worded by the web layer, issue 7: services return data)."""
+    from flask import current_app
+
+    from thrive.web.actions import nudge_message
+
+    with current_app.test_request_context():
+        return nudge_message(nudge)
+
+
 def test_nudge_points_to_the_quietest_actionable_category(app_ctx):
     nudge = nudge_for({"learning": 100, "creation": 40, "community": 5, "participation": 60, "challenge": 20,
                        "consistency": 0}, "30")
     assert nudge.category == "community" and nudge.points == 5
-    assert "Community is your quietest category in the last 30 days (5 points)" in nudge.message
+    assert "Community is your quietest category in the last 30 days (5 points)" in _message(nudge)
     zero = nudge_for({"learning": 100}, "7")
     assert zero.category == "creation" and zero.points == 0  # ties: §4.2 order; consistency never chosen
-    assert zero.message.startswith("You haven't earned any creation points in the last 7 days.")
+    assert _message(zero).startswith("You haven't earned any creation points in the last 7 days.")
 
 
 def test_unknown_window_is_rejected(app_ctx):

@@ -16,6 +16,16 @@ NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # a Thursday; ISO week 2026-W11
 YESTERDAY = NOW - timedelta(days=1)
 
 
+def _w(rec):
+    """A recommendation as the learner reads it (worded by the web layer, issue 7: services return data)."""
+    from flask import current_app
+
+    from thrive.web.actions import recommendation_view
+
+    with current_app.test_request_context():
+        return recommendation_view(rec)
+
+
 def _fresh(learner_id: int) -> Learner:
     db.session.expire_all()
     return db.session.get(Learner, learner_id)
@@ -30,7 +40,7 @@ def test_new_learner_gets_varied_never_done_suggestions(app_ctx, make_learner):
     recs = recommend(_fresh(learner.id), NOW)
     assert 1 <= len(recs) <= MAX_FRESH
     assert all(r.reason == "lately" and r.key == f"try:{r.activity_type}" for r in recs)
-    assert all(r.detail.startswith("You haven't ") and "yet." in r.detail for r in recs)
+    assert all(_w(r).detail.startswith("You haven't ") and "yet." in _w(r).detail for r in recs)
     registry = load_registry()
     categories = [registry.rules[r.activity_type].category for r in recs]
     assert len(set(categories)) == len(categories)  # one per category
@@ -52,7 +62,7 @@ def test_longest_gap_first_with_quiet_category(app_ctx, make_learner):
         _award(learner.id, activity_type, when, f"g:{i}")
     recs = [r for r in recommend(_fresh(learner.id), NOW) if r.reason == "lately"]
     assert recs[0].activity_type == "quiz_completed"
-    assert recs[0].detail == "You haven't completed a quiz for 30 days. No learning points in the last 7 days."
+    assert _w(recs[0]).detail == "You haven't completed a quiz for 30 days. No learning points in the last 7 days."
     # profile_completed (max 1 ever) is never suggested again
     assert all(r.activity_type != "profile_completed" for r in recommend(_fresh(learner.id), NOW))
 
@@ -73,7 +83,7 @@ def test_capped_actions_are_not_suggested(app_ctx, make_learner):
     assert not [r for r in recommend(_fresh(capped.id), NOW) if r.reason == "lately"]
     open_recs = [r for r in recommend(_fresh(open_.id), NOW) if r.reason == "lately"]
     assert [r.activity_type for r in open_recs] == ["weekly_challenge_completed"]
-    assert open_recs[0].detail == "You haven't done a weekly challenge for 4 days."
+    assert _w(open_recs[0]).detail == "You haven't done a weekly challenge for 4 days."
 
 
 def test_streak_reminder_until_active_today(app_ctx, make_learner):
@@ -82,7 +92,7 @@ def test_streak_reminder_until_active_today(app_ctx, make_learner):
         _award(learner.id, "comment_posted", NOW - timedelta(days=days), f"s:{days}")
     recs = recommend(_fresh(learner.id), NOW)
     streak = [r for r in recs if r.key == "streak"]
-    assert streak and streak[0].title == "Keep your 3-day streak alive"
+    assert streak and _w(streak[0]).title == "Keep your 3-day streak alive"
     _award(learner.id, "comment_posted", NOW - timedelta(minutes=1), "s:0")
     assert not [r for r in recommend(_fresh(learner.id), NOW) if r.key == "streak"]
 
@@ -107,9 +117,11 @@ def test_goals_closest_to_completion_come_first(app_ctx, make_learner):
     goal_recs = [r for r in recs if r.reason == "goal"]
     assert len(goal_recs) == MAX_GOALS
     assert [r.key for r in goal_recs] == [f"goal:{activities.id}", f"goal:{topics.id}"]
-    assert goal_recs[0].title == "Finish “Complete 3 activities”"
-    assert goal_recs[0].detail.startswith("1 more to go — ") and goal_recs[0].detail.endswith("Worth +30 points.")
-    assert "Complete a quiz on a topic you have not tried before: 1 to go." in goal_recs[1].detail
+    assert _w(goal_recs[0]).title == "Finish “Complete 3 activities”"
+    # copy fixed in issue 11 ("Worth 30 points.", not "+30"; "one of 2 other activities that count")
+    first = _w(goal_recs[0]).detail
+    assert first.startswith("1 more to go. ") and first.endswith("Worth 30 points.")
+    assert "1 more to go. Complete a quiz on a topic you have not tried before." in _w(goal_recs[1]).detail
     assert f"goal:{streak.id}" not in {r.key for r in recs} and f"goal:{helping.id}" not in {r.key for r in recs}
     # the goal's activity is not suggested twice
     assert len([r for r in recs if r.activity_type == goal_recs[0].activity_type]) == 1
@@ -121,4 +133,4 @@ def test_streak_goal_counts_days_left(app_ctx, make_learner):
     for days in (5, 4, 3, 2, 1):
         _award(learner.id, "comment_posted", NOW - timedelta(days=days), f"sg:{days}")
     rec = next(r for r in recommend(_fresh(learner.id), NOW) if r.key == f"goal:{streak_goal.id}")
-    assert rec.detail == "Do any activity today: 2 more days to go. Worth +50 points."
+    assert _w(rec).detail == "Do any activity today: 2 more days to go. Worth 50 points."

@@ -1,4 +1,4 @@
-"""The community feed: shared activity and tier-ups as human sentences, paged and grouped (§8.1, §8.3, §8.4).
+"""The community feed: shared activity and tier-ups as data, paged and grouped (§8.1, §8.3, §8.4).
 
 What a feed shows (the §8.1 rules, in one place):
 
@@ -11,26 +11,34 @@ What a feed shows (the §8.1 rules, in one place):
   learner shares tier upgrades *and* activities: a learner who switched
   "share activities" off never appears in any feed (§8.4; the public stats
   count tier-ups on the tier-upgrade switch alone, see ``community``).
-- **Never point amounts**: items carry the activity type and a sentence built
-  from it and the entry's ``metadata.topic`` — no points field exists on
-  :class:`FeedItem`.
+- **Never point amounts**: items carry the activity type, the entry's
+  ``metadata.topic`` and (for tier-ups) the tier — no points field exists on
+  :class:`FeedItem`. Services return data, never sentences: the web layer
+  (``thrive/web/phrases.py``) turns items and groups into translated sentences.
 - Newest first (by ``occurred_at``; at equal instants a tier-up precedes the
-  award that caused it, then higher ids first), ``PAGE_SIZE`` items a page,
+  award that caused it, then higher ids first), ``PAGE_SIZE`` units a page,
   paged with an opaque cursor (``before``) so "load more" is a plain link.
-- A learner who does not share their profile is named "A learner" and not linked.
+- A learner who does not share their profile is anonymous and not linked.
 
-**Grouping** (:func:`group_items`): walking a page newest first, an item joins
-the current run when it has the same *group key* as the run's first item
-(the activity type; ``tier_up:<tier key>`` for tier-ups) and happened within
-``GROUP_WINDOW`` (24 hours) of it. A run of two or more items is shown as one
-group: "Sarah completed 3 quizzes" when it is one learner, "3 people completed
-a quiz" when several ("… in your circle" when they are all members of the
-viewer's Thrive Circle this week). Groups never span pages; each item stays
-inside its group (and can be cheered there).
+**Grouping** (:func:`group_items`) runs over the *whole* window, not per page,
+so one burst of similar activity cannot fill the first screen. Items fall
+into fixed buckets that new activity never re-partitions:
+
+- a circle reaching its goal is one group per circle and week
+  (``circle_goal:<circle id>:<week>``: "Beacon Circle B reached its goal together");
+- a tier-up joins ``tier_up:<tier key>:<platform date>``;
+- any other activity joins ``<activity type>:<platform date>``.
+
+A bucket of :data:`MIN_GROUP` (3) or more items — two for a circle goal — is a
+:class:`FeedGroup` (its position is its newest item); the page and the "load more" cursor are counted in *units*
+(items and groups), and a unit is shown whole on one page — so "load more"
+never repeats or splits a group. Each item stays inside its group (and can be
+cheered there). At most :data:`MAX_WINDOW_ITEMS` newest items per source are
+read for a page.
 
 Scopes: ``everyone`` (the community feed, last ``FEED_DAYS`` days),
 ``following`` (learners the viewer follows, same window, §8.3) and
-``profile`` (one learner's shared activity, last ``PROFILE_DAYS`` days, §7).
+``profile`` (one learner's shared activity, last ``PROFILE_DAYS`` days, §7; not grouped).
 """
 from __future__ import annotations
 
@@ -56,13 +64,16 @@ from thrive.models import (
 )
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
-from thrive.timeutil import as_utc, platform_week, utcnow
+from thrive.timeutil import as_utc, local_date, platform_timezone_name, platform_week, utcnow
 
 FEED_DAYS = 7
 PROFILE_DAYS = 30
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
-GROUP_WINDOW = timedelta(hours=24)
+#: Smallest bucket shown as a group (a circle goal groups from two): two similar items read fine apart.
+MIN_GROUP = 3
+#: Most items read per source (entries, tier-ups) to group a feed window.
+MAX_WINDOW_ITEMS = 5000
 ANONYMOUS_NAME = "A learner"
 
 #: Awards that never appear in feeds: the automatic visit award (it would
@@ -76,49 +87,12 @@ _RANK = {"entry": 0, "tier_up": 1}
 Scope = Literal["everyone", "following", "profile"]
 
 
-@dataclass(frozen=True)
-class Phrase:
-    """How an activity type reads in the feed.
-
-    ``one``: "completed a quiz"; ``many``: "completed {n} quizzes" (one learner,
-    several items); ``topic``: whether ``metadata.topic`` is appended ("… on DDD").
-    """
-
-    one: str
-    many: str
-    topic: bool = False
-
-
-#: activity type → phrase (§4.2 defaults); unknown types fall back to the rule label.
-PHRASES: dict[str, Phrase] = {
-    "quiz_completed": Phrase("completed a quiz", "completed {n} quizzes", topic=True),
-    "project_created": Phrase("created a project", "created {n} projects", topic=True),
-    "project_updated": Phrase("updated a project", "updated {n} projects", topic=True),
-    "project_published": Phrase("published a project", "published {n} projects", topic=True),
-    "comment_posted": Phrase("joined a discussion", "joined {n} discussions", topic=True),
-    "feedback_given": Phrase("gave a peer feedback", "gave feedback {n} times", topic=True),
-    "streak_bonus": Phrase("kept their streak going", "kept their streak going {n} days running"),
-    "weekly_goal_completed": Phrase("completed a weekly goal", "completed {n} weekly goals"),
-    "circle_goal_completed": Phrase("helped their circle reach its goal", "helped their circle reach {n} goals"),
-    "side_quest_completed": Phrase("completed a side quest", "completed {n} side quests", topic=True),
-    "battle_participated": Phrase("took part in a battle", "took part in {n} battles", topic=True),
-    "battle_won": Phrase("won a battle", "won {n} battles", topic=True),
-    "weekly_challenge_completed": Phrase("completed the weekly challenge", "completed {n} weekly challenges"),
-    "event_attended": Phrase("attended an event", "attended {n} events", topic=True),
-    "scavenger_hunt_completed": Phrase("finished a scavenger hunt", "finished {n} scavenger hunts", topic=True),
-    "referral_converted": Phrase("brought a friend to the community", "brought {n} friends to the community"),
-    "profile_completed": Phrase("completed their profile", "completed their profile"),
-    "onboarding_completed": Phrase("finished onboarding", "finished onboarding"),
-    "achievement_earned": Phrase("earned an achievement", "earned {n} achievements"),
-    "special_event": Phrase("took part in a special event", "took part in {n} special events", topic=True),
-}
-
 MAX_TOPIC_CHARS = 60
 
 
 @dataclass(frozen=True)
 class Actor:
-    """A learner as others see them: ``name`` is "A learner" unless they share their profile."""
+    """A learner as others see them: anonymous (no name, no link) unless they share their profile."""
 
     id: int
     username: str
@@ -127,6 +101,7 @@ class Actor:
 
     @property
     def name(self) -> str:
+        """The name shown, or :data:`ANONYMOUS_NAME` (English; the web layer translates anonymity itself)."""
         return self.display_name if self.shares_profile else ANONYMOUS_NAME
 
     @property
@@ -139,11 +114,12 @@ class Actor:
 class FeedItem:
     """One feed item. ``kind`` is ``"entry"`` (a ledger entry) or ``"tier_up"`` (a progression event).
 
-    ``predicate`` is the sentence after the learner's name ("completed a quiz
-    on DDD", "reached Spark!"); ``occurred_at`` a UTC instant. There is no
-    points field, on purpose (§1.3). ``cheers`` counts cheers received,
-    ``cheered`` is whether the viewer cheered it, ``can_cheer`` is false for
-    the viewer's own items.
+    ``activity_type`` is set for entries, ``tier`` for tier-ups; ``topic`` is
+    the entry's ``metadata.topic`` (whitespace-normalised, ≤ 60 characters) or
+    None; ``circle_name`` is set for ``circle_goal_completed`` entries.
+    ``occurred_at`` is a UTC instant. There is no points field, on purpose
+    (§1.3). ``cheers`` counts cheers received, ``cheered`` is whether the
+    viewer cheered it, ``can_cheer`` is false for the viewer's own items.
     """
 
     kind: str
@@ -151,10 +127,10 @@ class FeedItem:
     actor: Actor
     occurred_at: datetime
     activity_type: str | None
-    predicate: str
-    group_key: str
-    group_phrase: Phrase
+    topic: str | None = None
     tier: TierSnapshot | None = None
+    group_key: str = ""
+    circle_name: str | None = None
     cheers: int = 0
     cheered: bool = False
     can_cheer: bool = True
@@ -170,30 +146,56 @@ class FeedItem:
 
 @dataclass
 class FeedGroup:
-    """Two or more consecutive similar items shown as one (see the module docstring).
+    """Two or more items of one bucket shown as one unit (see the module docstring).
 
-    ``headline`` is the sentence ("3 people completed a quiz"); ``actor`` is
-    set when every item is from the same learner (then the template puts
-    their name first: "Sarah completed 3 quizzes").
+    ``actor`` is set when every item is from the same learner ("Sarah completed
+    3 quizzes"); ``people`` counts distinct learners; ``in_circle`` is true when
+    they are all the viewer's circle peers; ``kind`` is ``"circle_goal"``,
+    ``"tier_up"`` or ``"activity"``.
     """
 
     items: list[FeedItem]
-    headline: str
     actor: Actor | None
+    people: int
+    kind: str
     in_circle: bool = False
 
     @property
+    def head(self) -> FeedItem:
+        return self.items[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    @property
+    def activity_type(self) -> str | None:
+        return self.head.activity_type
+
+    @property
+    def tier(self) -> TierSnapshot | None:
+        return self.head.tier
+
+    @property
+    def circle_name(self) -> str | None:
+        return self.head.circle_name
+
+    @property
     def occurred_at(self) -> datetime:
-        return self.items[0].occurred_at
+        return self.head.occurred_at
+
+    @property
+    def sort_key(self) -> tuple:
+        return self.head.sort_key
 
     @property
     def dom_id(self) -> str:
-        return f"feed-group-{self.items[0].dom_id[5:]}"
+        return f"feed-group-{self.head.dom_id[5:]}"
 
 
 @dataclass
 class FeedPage:
-    """One page of a feed: ``units`` (items and groups, newest first) and the cursor of the next page."""
+    """One page of a feed: ``units`` (items and groups, newest first), their ``items``, the next page's cursor."""
 
     scope: str
     items: list[FeedItem]
@@ -238,7 +240,7 @@ def _after_cursor(at_col, id_col, rank: int, cursor: tuple[datetime, int, int] |
     return or_(at_col < c_at, and_(at_col == c_at, id_col < c_id))
 
 
-# --- sentences ---------------------------------------------------------------
+# --- data from metadata -------------------------------------------------------
 
 def _topic(meta: dict | None) -> str | None:
     value = (meta or {}).get("topic")
@@ -249,30 +251,14 @@ def _topic(meta: dict | None) -> str | None:
     return None
 
 
-def phrase_for(activity_type: str) -> Phrase:
-    """The :class:`Phrase` of an activity type; unknown (runtime-added) types use the rule label."""
-    known = PHRASES.get(activity_type)
-    if known:
-        return known
-    rule = load_registry().rules.get(activity_type)
-    label = (rule.label if rule else activity_type.replace("_", " ")).strip()
-    label = label[:1].lower() + label[1:]
-    return Phrase(f"took part: {label}", f"took part {{n}} times: {label}")
+def _bucket_day(instant: datetime) -> str:
+    return local_date(instant, platform_timezone_name()).isoformat()
 
 
-def entry_predicate(activity_type: str, meta: dict | None) -> str:
-    """The sentence after the name for one activity ("completed a quiz on DDD"); never an amount."""
-    if activity_type == "achievement_earned":  # "Aisha earned Week Warrior" (§10)
-        badge = _topic({"topic": (meta or {}).get("name")})
-        if badge:
-            return f"earned {badge}"
-    phrase = phrase_for(activity_type)
-    topic = _topic(meta) if phrase.topic else None
-    return f"{phrase.one} on {topic}" if topic else phrase.one
-
-
-def tier_predicate(tier: TierSnapshot) -> str:
-    return f"reached {tier.name}! {tier.emoji}".strip()
+def _entry_group_key(activity_type: str, meta: dict | None, occurred_at: datetime) -> str:
+    if activity_type == "circle_goal_completed" and (meta or {}).get("circle_id") is not None:
+        return f"circle_goal:{meta['circle_id']}:{meta.get('week') or ''}"
+    return f"{activity_type}:{_bucket_day(occurred_at)}"
 
 
 # --- queries -----------------------------------------------------------------
@@ -326,8 +312,11 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
         items.append(FeedItem(
             kind="entry", id=entry_id, actor=Actor(lid, username, display_name, share_profile),
             occurred_at=as_utc(occurred_at), activity_type=activity_type,
-            predicate=entry_predicate(activity_type, meta), group_key=activity_type,
-            group_phrase=phrase_for(activity_type), can_cheer=lid != viewer_id,
+            # an achievement's topic is the badge's name ("Aisha earned Week Warrior", §10)
+            topic=_topic({"topic": (meta or {}).get("name")}) if activity_type == "achievement_earned" else _topic(meta),
+            group_key=_entry_group_key(activity_type, meta, as_utc(occurred_at)),
+            circle_name=(meta or {}).get("circle_name") if activity_type == "circle_goal_completed" else None,
+            can_cheer=lid != viewer_id,
         ))
     return items
 
@@ -359,10 +348,8 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
         tier = registry.tier(tier_key)
         items.append(FeedItem(
             kind="tier_up", id=event_id, actor=Actor(lid, username, display_name, share_profile),
-            occurred_at=as_utc(occurred_at), activity_type=None, predicate=tier_predicate(tier),
-            group_key=f"tier_up:{tier.key}",
-            group_phrase=Phrase(tier_predicate(tier), tier_predicate(tier)), tier=tier,
-            can_cheer=lid != viewer_id,
+            occurred_at=as_utc(occurred_at), activity_type=None, tier=tier,
+            group_key=f"tier_up:{tier.key}:{_bucket_day(as_utc(occurred_at))}", can_cheer=lid != viewer_id,
         ))
     return items
 
@@ -403,42 +390,34 @@ def circle_member_ids(viewer_id: int, now: datetime | None = None) -> set[int]:
     return {i for i in ids if i != viewer_id}
 
 
-def _plural_people(n: int) -> str:
-    return f"{n} people" if n != 1 else "1 person"
-
-
 def group_items(items: Iterable[FeedItem], circle_ids: set[int] | frozenset = frozenset()
                 ) -> list[FeedItem | FeedGroup]:
-    """Collapse runs of similar consecutive items into :class:`FeedGroup` s (rule in the module docstring).
+    """Collapse the items of each bucket (``group_key``) into one :class:`FeedGroup` (module docstring).
 
-    ``items`` must be newest first; ``circle_ids`` are the viewer's circle
-    peers (for "… in your circle"). Pure function: no database access.
+    ``items`` may come in any order; units are returned newest first (by their
+    newest item), items inside a group newest first. ``circle_ids`` are the
+    viewer's circle peers (for "… in your circle"). Pure function: no database access.
     """
-    runs: list[list[FeedItem]] = []
-    for item in items:
-        if runs:
-            head = runs[-1][0]
-            if item.group_key == head.group_key and head.occurred_at - item.occurred_at <= GROUP_WINDOW:
-                runs[-1].append(item)
-                continue
-        runs.append([item])
+    buckets: dict[str, list[FeedItem]] = {}
+    for item in sorted(items, key=lambda i: i.sort_key, reverse=True):
+        buckets.setdefault(item.group_key or f"{item.kind}:{item.id}", []).append(item)
     units: list[FeedItem | FeedGroup] = []
-    for run in runs:
-        if len(run) == 1:
-            units.append(run[0])
+    for key, run in buckets.items():
+        if len(run) < (2 if key.startswith("circle_goal:") else MIN_GROUP):
+            units.extend(run)
             continue
-        phrase = run[0].group_phrase
         actors = {i.actor.id: i.actor for i in run}
-        if len(actors) == 1:
-            actor = run[0].actor
-            headline = phrase.many.format(n=len(run))
-            units.append(FeedGroup(run, headline, actor))
-        else:
-            in_circle = bool(circle_ids) and all(a in circle_ids for a in actors)
-            where = " in your circle" if in_circle else ""
-            headline = f"{_plural_people(len(actors))}{where} {phrase.one}"
-            units.append(FeedGroup(run, headline, None, in_circle))
+        kind = ("circle_goal" if key.startswith("circle_goal:")
+                else "tier_up" if run[0].kind == "tier_up" else "activity")
+        in_circle = len(actors) > 1 and bool(circle_ids) and all(a in circle_ids for a in actors)
+        units.append(FeedGroup(run, run[0].actor if len(actors) == 1 else None, len(actors), kind, in_circle))
+    units.sort(key=lambda u: u.sort_key, reverse=True)
     return units
+
+
+def _cursor_key(cursor: tuple[datetime, int, int]) -> tuple:
+    at, rank, ident = cursor
+    return (at, rank, ident)
 
 
 def feed_page(
@@ -457,10 +436,10 @@ def feed_page(
         viewer_id: the signed-in learner (cheer state, "your circle", own items not cheerable).
         scope: ``"everyone"``, ``"following"`` or ``"profile"`` (then ``learner_id`` is required).
         before: the opaque cursor of the previous page's ``next_cursor``; None = newest.
-        limit: items per page (1–50).
+        limit: units (items or groups) per page (1–50).
         now: the current UTC instant (tests); the window is ``FEED_DAYS`` days
             (``PROFILE_DAYS`` for a profile) before it.
-        group: collapse similar consecutive items (off for the profile page).
+        group: group the window's items into buckets (off for the profile page).
 
     Raises ``ValidationError`` for a malformed cursor, scope or limit.
     Privacy rules (module docstring) are applied in SQL, so hidden rows never leave the database.
@@ -474,15 +453,22 @@ def feed_page(
     now = as_utc(now) if now else utcnow()
     since = now - timedelta(days=PROFILE_DAYS if scope == "profile" else FEED_DAYS)
     cursor = decode_cursor(before) if before else None
-    fetched = (_fetch_entries(since, cursor, scope, viewer_id, learner_id, limit + 1)
-               + _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit + 1))
-    fetched.sort(key=lambda i: i.sort_key, reverse=True)
-    items = fetched[:limit]
-    next_cursor = encode_cursor(items[-1]) if len(fetched) > limit else None
-    _annotate_cheers(items, viewer_id)
     if group:
+        # Group over the whole window, then page by unit (a group's position is its newest item).
+        fetched = (_fetch_entries(since, None, scope, viewer_id, learner_id, MAX_WINDOW_ITEMS)
+                   + _fetch_tier_ups(since, None, scope, viewer_id, learner_id, MAX_WINDOW_ITEMS))
         circle = circle_member_ids(viewer_id, now) if scope != "profile" else set()
-        units = group_items(items, circle)
+        all_units = group_items(fetched, circle)
+        if cursor is not None:
+            all_units = [u for u in all_units if u.sort_key < _cursor_key(cursor)]
     else:
-        units = list(items)
+        fetched = (_fetch_entries(since, cursor, scope, viewer_id, learner_id, limit + 1)
+                   + _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit + 1))
+        fetched.sort(key=lambda i: i.sort_key, reverse=True)
+        all_units = list(fetched)
+    units = all_units[:limit]
+    items = [i for u in units for i in (u.items if isinstance(u, FeedGroup) else [u])]
+    next_cursor = encode_cursor(units[-1].head if isinstance(units[-1], FeedGroup) else units[-1]) \
+        if len(all_units) > limit else None
+    _annotate_cheers(items, viewer_id)
     return FeedPage(scope=scope, items=items, units=units, next_cursor=next_cursor, cursor=before)

@@ -295,6 +295,16 @@ def _plan_awards(rng: random.Random, people: list[_Person], first_day: date, now
         start = max(person.joined, first_day)
         join_at = _instant(start, tz, person.chronotype, rng.randint(0, 30))
         add("onboarding_completed", join_at)
+        if person.persona.name == "regular" and zlib.crc32(person.username.encode()) % 8 == 0:
+            # Veterans (issue 11: the demo has Phoenix learners): points carried over from a previous term,
+            # chosen by a hash of the username so the seeded random stream is unchanged.
+            for n in (1, 2):
+                counter += 1
+                order += 1
+                planned.append((join_at, order, AwardRequest(
+                    person.learner_id, "special_event", f"demo:{person.username}:veteran:{n}", join_at,
+                    {"topic": "Previous term"}, "Carried over from the previous term", 1000,
+                )))
         if rng.random() < 0.8:
             add("profile_completed", join_at + timedelta(minutes=rng.randint(3, 40)))
         day = start
@@ -442,4 +452,21 @@ def build_demo(
     summary.awards.rows_read = len(requests)
     summary.cheers = _cheer_some(rng, people, now, wanted=max(10, learners // 2))
     quest_demo.after_awards(people, now, DEMO_USERNAME)  # achievements backfilled from the ledger (§10)
+    _date_notifications()
     return summary
+
+
+def _date_notifications() -> None:
+    """Date tier-up and level-up notifications at the award that caused them (issue 11: the demo's
+    notifications are spread over its weeks, not all stamped with the moment the demo was built)."""
+    from thrive.models import Notification, ProgressionEvent
+
+    when = {(e.learner_id, e.kind, e.to_value): e.occurred_at for e in db.session.scalars(
+        select(ProgressionEvent).where(ProgressionEvent.kind.in_(("tier_up", "level_up"))))}
+    for note in db.session.scalars(select(Notification).where(Notification.type.in_(("tier_up", "level_up")))):
+        data = note.data or {}
+        value = data.get("tier") if note.type == "tier_up" else str(max(data.get("levels") or [0]))
+        at = when.get((note.learner_id, note.type, value))
+        if at is not None:
+            note.created_at = at
+    db.session.commit()

@@ -30,31 +30,22 @@ PER_PAGE = 25
 #: A series longer than this many days is bucketed by ISO week instead of by day.
 MAX_DAILY_BUCKETS = 92
 
-#: Category colours (readable on light and dark backgrounds) and labels.
-CATEGORY_COLOURS = {
-    "creation": "#e8590c",
-    "learning": "#1c7ed6",
-    "community": "#2f9e44",
-    "participation": "#ae3ec9",
-    "consistency": "#f59f00",
-    "challenge": "#e03131",
-}
-
-
 @dataclass(frozen=True)
 class CategoryTotal:
-    """Points (integer, may be 0) of one §4.2 category in the window; ``percent`` of the positive total."""
+    """Points (integer, may be 0) of one §4.2 category in the window; ``percent`` of the positive total.
+
+    Labels and chart colours are presentation (``thrive/web/journey/chart.py``).
+    """
 
     key: str
-    label: str
     points: int
-    colour: str
     percent: int
 
 
 @dataclass(frozen=True)
 class Series:
-    """Stacked series: ``labels`` per bucket; ``datasets`` one per category with points per bucket.
+    """Stacked series: ``labels`` per bucket (ISO first dates); ``datasets`` one per category (``key``,
+    ``points`` per bucket).
 
     ``bucket`` is ``"day"`` (local dates) or ``"week"`` (weeks starting Monday, local dates).
     ``starts`` holds each bucket's first local date.
@@ -68,15 +59,13 @@ class Series:
 
 @dataclass(frozen=True)
 class Nudge:
-    """A suggestion toward the least-used category (``points`` earned there in the window)."""
+    """A suggestion toward the least-used category: ``points`` earned there in ``window``, and
+    ``activity_type``, an enabled activity of that category to try (worded by the web layer)."""
 
     category: str
-    label: str
     points: int
-    action_title: str
-    action_icon: str
-    action_link: str | None
-    message: str
+    activity_type: str
+    window: str
 
 
 @dataclass(frozen=True)
@@ -189,12 +178,8 @@ def series(learner_id: int, start: date | None, end: date) -> Series:
     for day, category, points in rows:
         key = day if bucket == "day" else day - timedelta(days=day.weekday())
         values[category][index[key]] += int(points or 0)
-    fmt = "%d %b" if bucket == "day" else "wk of %d %b %Y"
-    datasets = [
-        {"key": c, "label": c.title(), "colour": CATEGORY_COLOURS.get(c, "#868e96"), "points": values[c]}
-        for c in CATEGORIES
-    ]
-    return Series(bucket=bucket, labels=[d.strftime(fmt) for d in starts], starts=starts, datasets=datasets)
+    datasets = [{"key": c, "points": values[c]} for c in CATEGORIES]
+    return Series(bucket=bucket, labels=[d.isoformat() for d in starts], starts=starts, datasets=datasets)
 
 
 def ledger_page(learner_id: int, start: date | None, end: date, page: int = 1,
@@ -227,27 +212,18 @@ def nudge_for(totals: dict[str | None, int], window: str) -> Nudge | None:
     never the target. Ties go to the first category in §4.2 order.
     """
     registry = load_registry()
-    options: dict[str, tuple[str, object]] = {}
-    for activity_type, action in ACTIONS.items():
+    options: dict[str, str] = {}
+    for activity_type in ACTIONS:
         rule = registry.rules.get(activity_type)
         if rule is None or not rule.enabled or rule.category in (None, "consistency"):
             continue
         if activity_type == "profile_completed":
             continue
-        options.setdefault(rule.category, (activity_type, action))
+        options.setdefault(rule.category, activity_type)
     if not options:
         return None
     category = min((c for c in CATEGORIES if c in options), key=lambda c: (totals.get(c, 0), CATEGORIES.index(c)))
-    _activity_type, action = options[category]
-    points = totals.get(category, 0)
-    span = {"7": "in the last 7 days", "30": "in the last 30 days", "all": "so far"}[window]
-    if points <= 0:
-        message = f"You haven't earned any {category} points {span}. A small step there: {action.title.lower()}."
-    else:
-        message = (f"{category.title()} is your quietest category {span} ({points:,} points). "
-                   f"Why not {action.title[0].lower() + action.title[1:]}?")
-    return Nudge(category=category, label=category.title(), points=points, action_title=action.title,
-                 action_icon=action.icon, action_link=action.link, message=message)
+    return Nudge(category=category, points=totals.get(category, 0), activity_type=options[category], window=window)
 
 
 def journey(learner, window: str | None = None, page: int = 1, now: datetime | None = None) -> Journey:
@@ -262,17 +238,16 @@ def journey(learner, window: str | None = None, page: int = 1, now: datetime | N
     totals = category_totals(learner.id, start, today)
     positive = sum(max(totals.get(c, 0), 0) for c in CATEGORIES) or 1
     categories = [
-        CategoryTotal(key=c, label=c.title(), points=totals.get(c, 0), colour=CATEGORY_COLOURS[c],
+        CategoryTotal(key=c, points=totals.get(c, 0),
                       percent=round(max(totals.get(c, 0), 0) * 100 / positive))
         for c in CATEGORIES
     ]
     adjustments = sum(v for k, v in totals.items() if k not in CATEGORIES)
     stacked = series(learner.id, start, today)
     chart_data = {
-        "categories": [{"key": c.key, "label": c.label, "points": c.points, "colour": c.colour}
-                       for c in categories if c.points > 0],
+        "categories": [{"key": c.key, "points": c.points} for c in categories if c.points > 0],
         "series": {"bucket": stacked.bucket, "labels": stacked.labels,
-                   "datasets": [{"label": d["label"], "colour": d["colour"], "points": d["points"]}
+                   "datasets": [{"key": d["key"], "points": d["points"]}
                                 for d in stacked.datasets if any(d["points"])]},
     }
     return Journey(

@@ -40,57 +40,49 @@ MAX_FRESH = 3
 MAX_GOALS = 2
 
 
-@dataclass(frozen=True)
-class Action:
-    """How an activity type reads as a suggestion.
-
-    ``title`` is imperative ("Complete a quiz"); ``done`` a past participle
-    phrase that reads after "You haven't …" ("completed a quiz").
-    """
-
-    title: str
-    done: str
-    icon: str
-    link: str | None = None
-
-
-#: Activity types a learner can choose to do, as suggestions. System-awarded
-#: types (daily_login, streak_bonus, weekly_goal_completed, achievements,
-#: special events, admin adjustments, onboarding) are never suggested; side
-#: quests are suggested only as the real quests that exist (:func:`_quest_recommendations`).
-ACTIONS: dict[str, Action] = {
-    "quiz_completed": Action("Complete a quiz", "completed a quiz", "🧠"),
-    "project_created": Action("Start a new project", "started a project", "🛠️"),
-    "project_updated": Action("Improve one of your projects", "updated a project", "✏️"),
-    "project_published": Action("Publish a project", "published a project", "🚀"),
-    "comment_posted": Action("Comment on someone's work", "commented", "💬"),
-    "feedback_given": Action("Give feedback on a project", "given feedback", "🤝"),
-    "reaction_given": Action("Cheer someone in the community feed", "cheered anyone", "👏", "/community"),
-    "battle_participated": Action("Join a battle", "joined a battle", "⚔️"),
-    "event_attended": Action("Attend a live event", "attended an event", "📅"),
-    "scavenger_hunt_completed": Action("Try a scavenger hunt", "done a scavenger hunt", "🔎"),
-    "weekly_challenge_completed": Action("Take on the weekly challenge", "done a weekly challenge", "🏆"),
-    "profile_completed": Action("Complete your profile", "completed your profile", "🪪", "/settings"),
-}
+#: Activity types a learner can choose to do, as suggestions (their wording, icon and link live in
+#: ``thrive/web/actions.py``). System-awarded types (daily_login, streak_bonus, weekly_goal_completed,
+#: achievements, special events, admin adjustments, onboarding) are never suggested.
+ACTIONS: tuple[str, ...] = (
+    "quiz_completed", "project_created", "project_updated", "project_published", "comment_posted",
+    "feedback_given", "reaction_given", "side_quest_completed", "battle_participated", "event_attended",
+    "scavenger_hunt_completed", "weekly_challenge_completed", "profile_completed",
+)
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One suggested action.
+    """One suggested action, as data (the web layer words it and links it, §7).
 
-    ``key`` is stable (``goal:<id>``, ``streak``, ``quest:<id>``, ``try:<activity type>``);
-    ``reason`` is ``"goal"``, ``"streak"``, ``"quest"`` or ``"lately"``; ``activity_type``
-    is set for single-activity suggestions; ``link`` may be None (the action
-    happens on the learning platform).
+    ``key`` is stable (``goal:<id>``, ``streak``, ``try:<activity type>``);
+    ``reason`` is ``"goal"``, ``"streak"`` or ``"lately"``; ``activity_type``
+    is set for single-activity suggestions (only enabled rules whose caps are
+    not reached). Goal suggestions carry ``goal_id``, ``goal_title``,
+    ``goal_kind``, ``remaining`` (units left: activities or days), ``reward``
+    (points) and ``others`` (how many other activity types also count).
+    Streak suggestions carry ``streak`` (days) and ``active_today``.
+    "Lately" suggestions carry ``days_since`` (None = never done) and
+    ``quiet_category`` (a category with no points in :data:`RECENT_DAYS` days, or None).
     """
 
     key: str
-    title: str
-    detail: str
-    icon: str
     reason: str
-    link: str | None = None
     activity_type: str | None = None
+    goal_id: int | None = None
+    goal_title: str | None = None
+    goal_kind: str | None = None
+    remaining: int = 0
+    reward: int = 0
+    others: int = 0
+    streak: int = 0
+    active_today: bool = False
+    days_since: int | None = None
+    quiet_category: str | None = None
+    recent_days: int = RECENT_DAYS
+    #: Side quest suggestions (reason ``"quest"``): the quest, and whether the learner has started it.
+    quest_id: int | None = None
+    quest_title: str | None = None
+    quest_started: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,13 +149,7 @@ def _available(activity_type: str, usage: dict[str, _Usage], registry) -> bool:
         return False
     if rule.max_per_week is not None and u.this_week >= rule.max_per_week:
         return False
-    if rule.max_ever is not None and u.ever >= rule.max_ever:
-        return False
-    return True
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return rule.max_ever is None or u.ever < rule.max_ever
 
 
 def _goal_remaining(goal, streak_now: int) -> int:
@@ -178,37 +164,27 @@ def _goal_recommendations(goals, usage, registry, streak_now: int, active_today:
     # Closest to completion first (smallest share left), then the larger reward.
     open_goals.sort(key=lambda g: (_goal_remaining(g, streak_now) / max(g.target, 1), -g.reward, g.id))
     for goal in open_goals[:MAX_GOALS]:
-        reward = f"Worth +{goal.reward:,} points."
+        common = dict(key=f"goal:{goal.id}", reason="goal", goal_id=goal.id, goal_title=goal.title,
+                      goal_kind=goal.kind, reward=goal.reward)
         if goal.kind == "streak_days":
             remaining = max(goal.target - streak_now, 0)
-            if remaining == 0:
-                continue
-            when = "Come back tomorrow" if active_today else "Do any activity today"
-            out.append(Recommendation(
-                key=f"goal:{goal.id}", title=f"{goal.title}",
-                detail=f"{when}: {_plural(remaining, 'more day')} to go. {reward}", icon="🔥", reason="goal"))
+            if remaining:
+                out.append(Recommendation(**common, remaining=remaining, streak=streak_now,
+                                          active_today=active_today))
             continue
         remaining = max(goal.target - goal.progress, 0)
         if remaining == 0:
             continue
         types = [t for t in (goal.activity_types or []) if _available(t, usage, registry)]
         if goal.kind == "new_quiz_topics":
-            detail = f"Complete a quiz on a topic you have not tried before: {remaining} to go. {reward}"
-            icon, link, activity = "🧭", None, "quiz_completed"
+            activity, others = ("quiz_completed" if _available("quiz_completed", usage, registry) else None), 0
         elif types:
             # Prefer what the learner has not done for the longest time.
             types.sort(key=lambda t: (usage[t].last_date if t in usage else date.min, t))
-            first = ACTIONS[types[0]]
-            others = len(types) - 1
-            noun = "activity" if others == 1 else "activities"
-            hint = first.title + (f" (or one of {others} other {noun} that count)" if others else "")
-            detail = f"{remaining} more to go — {hint}. {reward}"
-            icon, link, activity = first.icon, first.link, types[0]
+            activity, others = types[0], len(types) - 1
         else:
-            detail = f"{remaining} more to go. {reward}"
-            icon, link, activity = "🎯", None, None
-        out.append(Recommendation(key=f"goal:{goal.id}", title=f"Finish “{goal.title}”", detail=detail, icon=icon,
-                                  reason="goal", link=link, activity_type=activity))
+            activity, others = None, 0
+        out.append(Recommendation(**common, remaining=remaining, activity_type=activity, others=others))
     return out
 
 
@@ -224,15 +200,14 @@ def _quest_recommendations(learner, now: datetime) -> list[Recommendation]:
         card = max(board.in_progress, key=lambda c: (c.progress / max(c.target, 1), -c.quest.id))
         left = max(card.target - card.progress, 0)
         return [Recommendation(
-            key=f"quest:{card.quest.id}", title=f"Finish the side quest “{card.quest.title}”",
-            detail=f"{left} more to go. Worth +{card.quest.reward:,} points.", icon="🗺️", reason="quest",
-            link="/quests", activity_type=card.quest.activity_type)]
+            key=f"quest:{card.quest.id}", reason="quest", activity_type=card.quest.activity_type,
+            quest_id=card.quest.id, quest_title=card.quest.title, quest_started=True, remaining=left,
+            reward=card.quest.reward)]
     if board.available:
         card = board.available[0]
         return [Recommendation(
-            key=f"quest:{card.quest.id}", title=f"Start the side quest “{card.quest.title}”",
-            detail=card.quest.description or f"Worth +{card.quest.reward:,} points.", icon="🗺️", reason="quest",
-            link="/quests")]
+            key=f"quest:{card.quest.id}", reason="quest", quest_id=card.quest.id, quest_title=card.quest.title,
+            reward=card.quest.reward)]
     return []
 
 
@@ -261,16 +236,14 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     result = _goal_recommendations(goals, usage, registry, streak_now, active_today)
 
     if streak_now >= 1 and not active_today:
-        result.append(Recommendation(
-            key="streak", title=f"Keep your {streak_now}-day streak alive",
-            detail="Any activity today counts.", icon="🔥", reason="streak"))
+        result.append(Recommendation(key="streak", reason="streak", streak=streak_now))
 
     result += _quest_recommendations(learner, now)
 
     recent = _recent_categories(learner.id, today - timedelta(days=RECENT_DAYS - 1), now)
     suggested = {r.activity_type for r in result if r.activity_type}
     candidates = []
-    for activity_type, action in ACTIONS.items():
+    for activity_type in ACTIONS:
         if activity_type in suggested or not _available(activity_type, usage, registry):
             continue
         u = usage.get(activity_type)
@@ -282,7 +255,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
         # Never done first, then the longest gap; a quiet category moves an action up.
         score = (10_000 if days_since is None else days_since) + (500 if quiet_category else 0)
         candidates.append((score, activity_type, days_since, quiet_category))
-    candidates.sort(key=lambda c: (-c[0], list(ACTIONS).index(c[1])))
+    candidates.sort(key=lambda c: (-c[0], ACTIONS.index(c[1])))
     picked, categories = [], set()
     for candidate in candidates:  # one suggestion per category keeps them varied
         category = registry.rules[candidate[1]].category
@@ -293,14 +266,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
         if len(picked) == MAX_FRESH:
             break
     for _score, activity_type, days_since, quiet_category in picked:
-        action = ACTIONS[activity_type]
-        rule = registry.rules[activity_type]
-        if days_since is None:
-            why = f"You haven't {action.done} yet."
-        else:
-            why = f"You haven't {action.done} for {_plural(days_since, 'day')}."
-        if quiet_category and rule.category:
-            why += f" No {rule.category} points in the last {RECENT_DAYS} days."
-        result.append(Recommendation(key=f"try:{activity_type}", title=action.title, detail=why, icon=action.icon,
-                                     reason="lately", link=action.link, activity_type=activity_type))
+        category = registry.rules[activity_type].category
+        result.append(Recommendation(key=f"try:{activity_type}", reason="lately", activity_type=activity_type,
+                                     days_since=days_since, quiet_category=category if quiet_category else None))
     return result

@@ -46,6 +46,8 @@ class RuleSnapshot:
     requires_description: bool
     #: The rule's current version (§4.2); award() stamps it on the ledger entry it prices.
     version: int = 1
+    #: Where on the learning platform the activity is done (admin-set, shown by onboarding; None = not set).
+    where_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def load_registry() -> Registry:
             r.perfect_bonus_percent, r.max_per_day, r.max_per_week, r.max_ever, r.enabled,
             r.allow_custom_points, r.min_points, r.max_points, r.allow_negative, r.requires_description,
             r.version or 1,
+            r.where_url,
         )
         for r in db.session.scalars(select(PointRule))
     }

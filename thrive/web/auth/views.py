@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from thrive.services.accounts import learners
@@ -77,7 +78,7 @@ def register():
         else:
             session.clear()
             login_user(learner)
-            flash("Welcome to Thrive! Your journey starts now.", "success")
+            flash(gettext("Welcome to Thrive! Your journey starts now."), "success")
             return redirect(url_for("home.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
@@ -90,5 +91,5 @@ def logout():
     provider_logout = oidc.end_session_url(session.get(oidc.ID_TOKEN_KEY))
     logout_user()
     session.clear()
-    flash("You are signed out. See you soon!", "info")
+    flash(gettext("You are signed out. See you soon!"), "info")
     return redirect(provider_logout or url_for("auth.login"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from thrive.services.achievements.reading import profile_badges
@@ -31,30 +32,13 @@ from thrive.services.community import follows
 from thrive.services.errors import Conflict, ValidationError
 from thrive.services.points.registry import load_registry
 
-from ...timeutil import as_utc, utcnow
+from ...timeutil import as_utc
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast
 from . import bp
 
 PAGE_TEMPLATE = "community/index.html"
 PAGE_BLOCKS = ("stats_panel", "feed_panel", "discover_panel")
-
-
-@bp.app_template_filter("time_ago")
-def time_ago(instant: datetime, now: datetime | None = None) -> str:
-    """A friendly relative time ("5 minutes ago", "yesterday") for a UTC instant."""
-    now = now or utcnow()
-    seconds = max(int((now - as_utc(instant)).total_seconds()), 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        n = seconds // 60
-        return f"{n} minute{'s' if n != 1 else ''} ago"
-    if seconds < 86400:
-        n = seconds // 3600
-        return f"{n} hour{'s' if n != 1 else ''} ago"
-    days = seconds // 86400
-    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 @bp.app_template_filter("utc_iso")
@@ -162,11 +146,12 @@ def cheer():
     target_id = _int_field("id")
     try:
         result = community.cheer(current_user.id, kind, target_id)
-        points, cheers, message = result.points_awarded, result.cheers, f"You cheered {result.recipient_name} on!"
+        points, cheers, message = (result.points_awarded, result.cheers,
+                                  gettext("You cheered %(name)s on!", name=result.recipient_name))
     except Conflict as exc:
         if exc.code != "already_cheered":
             raise
-        points, cheers, message = 0, None, "You already cheered this."
+        points, cheers, message = 0, None, gettext("You already cheered this.")
     if is_htmx():
         if cheers is None:
             cheers = community.cheer_count(kind, target_id)
@@ -174,8 +159,10 @@ def cheer():
                 "dom_id": f"feed-{kind.replace('_', '-')}-{target_id}"}
         response = make_response(render_template("community/_cheer_response.html", item=item,
                                                  here=_back(url_for("community.index"))))
-        return with_points_toast(response, points, "cheer")
-    flash(message + (f" +{points} points" if points else ""), "success")
+        return with_points_toast(response, points, gettext("cheer"))
+    if points:
+        message += " " + ngettext("+%(num)s point", "+%(num)s points", points)
+    flash(message, "success")
     return redirect(_back(url_for("community.index")))
 
 
@@ -204,7 +191,8 @@ def follow(username: str):
     """Follow a learner who shares their profile (§8.3)."""
     target = community.visible_learner(username, current_user.id)
     follows.follow(current_user.id, target.id)
-    return _follow_response(target.username, target.display_name, True, f"You now follow {target.display_name}.")
+    return _follow_response(target.username, target.display_name, True,
+                            gettext("You now follow %(name)s.", name=target.display_name))
 
 
 @bp.route("/u/<username>/unfollow", methods=["POST"])
@@ -214,7 +202,7 @@ def unfollow(username: str):
     target = community.visible_learner(username, current_user.id)
     follows.unfollow(current_user.id, target.id)
     return _follow_response(target.username, target.display_name, False,
-                            f"You no longer follow {target.display_name}.")
+                            gettext("You no longer follow %(name)s.", name=target.display_name))
 
 
 @bp.route("/community/following/<int:learner_id>/unfollow", methods=["POST"])
@@ -225,7 +213,7 @@ def unfollow_id(learner_id: int):
         abort(404)
     if is_htmx():
         return render_template("profile/_unfollowed.html")
-    flash("You no longer follow them.", "success")
+    flash(gettext("You no longer follow them."), "success")
     return redirect(_back(url_for("community.following_list", username=current_user.username)))
 
 

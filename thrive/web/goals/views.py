@@ -18,22 +18,13 @@ from ..htmx import page_or_fragment
 from . import bp
 
 
-def _resets_in(now: datetime, reset: datetime) -> str:
-    seconds = max(int((reset - now).total_seconds()), 0)
-    days, hours = seconds // 86400, seconds % 86400 // 3600
-    if days >= 1:
-        return f"{days} day{'' if days == 1 else 's'}"
-    if hours >= 1:
-        return f"{hours} hour{'' if hours == 1 else 's'}"
-    return "less than an hour"
-
-
 def goals_panel_context(learner, now: datetime) -> dict:
     """Context of ``home/_goals_panel.html`` for ``learner`` at ``now`` (UTC): creates the week's goals lazily.
 
     Keys: ``week`` (ISO week label), ``goals`` (list of :class:`GoalView`),
     ``completed``/``total`` (counts), ``all_done`` (stop polling),
-    ``resets_at`` (UTC instant of next Monday 00:00, platform time), ``resets_in`` (text).
+    ``resets_at`` (UTC instant of next Monday 00:00, platform time), ``resets_in_seconds``
+    (worded by the ``countdown`` filter, Babel).
     """
     now = as_utc(now)
     week, goals = weekly_goal_views(learner, now)
@@ -41,7 +32,8 @@ def goals_panel_context(learner, now: datetime) -> dict:
     completed = sum(1 for g in goals if g.completed)
     return {
         "week": week, "goals": goals, "completed": completed, "total": len(goals),
-        "all_done": bool(goals) and completed == len(goals), "resets_at": reset, "resets_in": _resets_in(now, reset),
+        "all_done": bool(goals) and completed == len(goals), "resets_at": reset,
+        "resets_in_seconds": max(int((reset - now).total_seconds()), 0),
     }
 
 

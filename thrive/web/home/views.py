@@ -8,14 +8,16 @@ Panels owned by other areas (circle, weekly goals) come from
 """
 from __future__ import annotations
 
-from flask import make_response, redirect, url_for
-from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
+from datetime import timedelta
 
+from flask import redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+
+from thrive.services.accounts.onboarding import earning_rules, onboarding
 from thrive.services.insights.recommendations import recommend
 from thrive.services.progression.state import status_for
 
-from ...timeutil import utcnow
+from ...timeutil import as_utc, utcnow
 from ..htmx import is_htmx, page_or_fragment
 from ..notifications.oob import celebration_oob
 from . import bp
@@ -24,9 +26,24 @@ from .panels import home_panels
 TEMPLATE = "home/index.html"
 
 
+def _first_visit(now) -> bool:
+    """"Welcome" on a learner's first visit (their first day, once per session), "Welcome back" after."""
+    created = current_user.created_at
+    first = created is not None and (now - as_utc(created)) < timedelta(days=1) and not session.get("welcomed")
+    session["welcomed"] = True
+    return first
+
+
 def _context(now, *, with_panels: bool = False) -> dict:
     ctx = {"learner": current_user, "status": status_for(current_user.state, current_user.timezone, now)}
+    if not is_htmx():
+        ctx["first_visit"] = _first_visit(now)
     if with_panels:
+        ctx["onboarding"] = onboarding(current_user, now)
+        if ctx["onboarding"].completed:
+            ctx["onboarding"] = None
+        else:
+            ctx["earning_rules"] = earning_rules()
         ctx["recommendations"] = recommend(current_user, now)
         ctx["panels"] = home_panels(current_user, now)
     return ctx
@@ -36,10 +53,7 @@ def _status_response(now):
     """The status panel: full page for a plain request; fragment + pending celebrations for HTMX."""
     if not is_htmx():
         return page_or_fragment(TEMPLATE, "status_panel", **_context(now, with_panels=True))
-    body = render_block(TEMPLATE, "status_panel", **_context(now)) + celebration_oob(current_user.id)
-    response = make_response(body)
-    response.vary.add("HX-Request")
-    return response
+    return page_or_fragment(TEMPLATE, "status_panel", extra=celebration_oob(current_user.id), **_context(now))
 
 
 @bp.route("/")
@@ -70,3 +84,10 @@ def actions_panel():
     ctx = _context(now, with_panels=not is_htmx())
     ctx.setdefault("recommendations", recommend(current_user, now))
     return page_or_fragment(TEMPLATE, "actions_panel", **ctx)
+
+
+@bp.route("/points")
+@login_required
+def points():
+    """How points are earned: every enabled rule, its points, caps and where to do it (§4.2, §7)."""
+    return render_template("home/points.html", rules=earning_rules())

@@ -8,28 +8,21 @@ flash message (works without JavaScript).
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 
 from thrive.services.notifications import inbox
 
 from ..hooks import HeaderInfo
-from ..htmx import is_htmx, page_or_fragment
+from ..htmx import is_htmx, page_arg, page_or_fragment
 from . import bp
 from .oob import bell_oob, celebration_oob
-
-
-def _page_arg(source) -> int:
-    try:
-        return max(int(source.get("page", 1)), 1)
-    except (TypeError, ValueError):
-        return 1
 
 
 @bp.route("/notifications")
 @login_required
 def index():
-    listing = inbox.list_notifications(current_user.id, _page_arg(request.args))
+    listing = inbox.list_notifications(current_user.id, page_arg())
     return page_or_fragment("notifications/index.html", "notification_list", listing=listing)
 
 
@@ -52,11 +45,10 @@ def bell():
 def _after_change(message: str, page: int):
     if is_htmx():
         listing = inbox.list_notifications(current_user.id, page)
-        body = render_block("notifications/index.html", "notification_list", listing=listing)
-        response = make_response(body + bell_oob(listing.unread))
-    else:
-        flash(message, "success")
-        response = redirect(url_for("notifications.index", page=page if page > 1 else None))
+        return page_or_fragment("notifications/index.html", "notification_list", extra=bell_oob(listing.unread),
+                                listing=listing)
+    flash(message, "success")
+    response = redirect(url_for("notifications.index", page=page if page > 1 else None))
     response.vary.add("HX-Request")
     return response
 
@@ -65,16 +57,20 @@ def _after_change(message: str, page: int):
 @login_required
 def mark_read(notification_id: int):
     inbox.mark_read(current_user.id, notification_id)
-    return _after_change("Marked as read.", _page_arg(request.form))
+    # A collapsed burst ("Level 2 → 11") marks every notification it stands for.
+    for other in request.form.getlist("also"):
+        if other.isdigit() and int(other) != notification_id:
+            inbox.mark_read(current_user.id, int(other))
+    return _after_change(gettext("Marked as read."), page_arg(request.form))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
 @login_required
 def mark_all_read():
     changed = inbox.mark_all_read(current_user.id)
-    message = f"Marked {changed} notification{'s' if changed != 1 else ''} as read." if changed else \
-        "Everything was already read."
-    return _after_change(message, _page_arg(request.form))
+    message = ngettext("Marked %(num)s notification as read.", "Marked %(num)s notifications as read.", changed) \
+        if changed else gettext("Everything was already read.")
+    return _after_change(message, page_arg(request.form))
 
 
 @bp.route("/celebrations/next")

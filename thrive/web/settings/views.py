@@ -7,8 +7,13 @@ with a success note or the errors.
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from thrive.extensions import db
+from thrive.models import Learner
+from thrive.services.accounts.onboarding import check_profile
+from thrive.services.accounts.preferences import set_locale
 from thrive.services.accounts.settings import Settings, SettingsError, current_settings, parse_topics, update_settings
 
 from ...models.community import NOTIFICATION_TYPES
@@ -24,7 +29,7 @@ def _form_from_learner() -> SettingsForm:
     data = {
         "display_name": s.display_name, "timezone": s.timezone, "topics": ", ".join(s.topics),
         "share_activities": s.share_activities, "share_tier_upgrades": s.share_tier_upgrades,
-        "share_profile": s.share_profile,
+        "share_profile": s.share_profile, "locale": current_user.locale or "",
     }
     data.update({notify_field_name(t): on for t, on in s.notification_prefs.items()})
     return SettingsForm(data=data)
@@ -49,7 +54,7 @@ def save():
     form = SettingsForm()
     error_status = 200 if is_htmx() else 400
     if not form.validate_on_submit():
-        return _render(form, status=error_status, general_error="Please fix the fields marked below.")
+        return _render(form, status=error_status, general_error=gettext("Please fix the fields marked below."))
     try:
         settings = Settings(
             display_name=form.display_name.data or "",
@@ -61,15 +66,19 @@ def save():
             notification_prefs={t: bool(form[notify_field_name(t)].data) for t in NOTIFICATION_TYPES},
         )
         saved = update_settings(current_user.id, settings)
+        set_locale(current_user.id, form.locale.data if form.locale.data in ("en", "es") else None)
+        refreshed = db.session.get(Learner, current_user.id)
+        db.session.refresh(refreshed)
+        check_profile(refreshed)  # Thrive awards profile_completed once the profile is complete (issue 11)
     except SettingsError as exc:
         target = getattr(form, exc.field, None)
         if target is not None:
             target.errors = list(target.errors) + [exc.message]
-            return _render(form, status=error_status, general_error="Please fix the fields marked below.")
+            return _render(form, status=error_status, general_error=gettext("Please fix the fields marked below."))
         return _render(form, status=error_status, general_error=exc.message)
     if is_htmx():
         form.topics.data = ", ".join(saved.topics)
         form.display_name.data = saved.display_name
         return _render(form, saved=True)
-    flash("Settings saved.", "success")
+    flash(gettext("Settings saved."), "success")
     return redirect(url_for("settings.index"))

@@ -66,7 +66,6 @@ from .panel import (
     CirclePanel,
     CircleSummary,
     circle_panel,
-    format_remaining,
     list_circles,
     week_reset,
 )
@@ -83,7 +82,7 @@ from .settings import (
 __all__ = [
     "ANONYMOUS", "BULK_WORK_MEM", "DEFAULT_GOAL_BONUS", "GOAL_ACTIVITY", "CircleActivity", "CircleMember",
     "CirclePanel", "CircleSettings", "CircleSummary", "GroupPlan", "assign_circles", "assigned_dedupe_key",
-    "circle_count", "circle_name", "circle_panel", "circle_settings", "circle_sizes", "format_remaining",
+    "circle_count", "circle_name", "circle_panel", "circle_settings", "circle_sizes",
     "list_circles", "plan_groups", "seq_label", "settle_circle_goals", "settle_due_goals", "take_due_goals",
     "week_reset",
 ]

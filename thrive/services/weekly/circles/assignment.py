@@ -19,7 +19,6 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    update,
 )
 from sqlalchemy.orm import Session
 
@@ -33,6 +32,7 @@ from thrive.timeutil import as_utc, shift_week, utcnow, week_start_instant
 
 from .planning import _tier_to_group, circle_name, plan_groups
 from .settings import BULK_WORK_MEM, ROOM_FACTOR, CircleSettings, assigned_dedupe_key, circle_settings
+from .sizing import size_circle_goals
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,7 @@ def _bulk_assign(session: Session, week: str, settings: CircleSettings, registry
             ["circle_id", "learner_id", "week", "points", "joined_at"], members),
         execution_options={"preserve_rowcount": True},
     ).rowcount
+    size_circle_goals(session, week, settings.goal_per_member)  # from each circle's own recent weeks
 
     first_id = session.scalar(select(func.min(Circle.id)).where(Circle.week == week))
     notified = _notify_assigned_bulk(session, week, first_id, now)
@@ -288,9 +289,7 @@ def _place_learner(session: Session, learner_id: int, tier_key: str, week: str, 
         circle_id = circle.id
     session.add(cm(circle_id=circle_id, learner_id=learner_id, week=week, points=max(points, 0), joined_at=now))
     session.flush()
-    members = session.scalar(select(func.count(cm.id)).where(cm.circle_id == circle_id))
-    session.execute(update(Circle).where(Circle.id == circle_id)
-                    .values(goal_target=members * settings.goal_per_member))
+    size_circle_goals(session, week, settings.goal_per_member, [circle_id])
     name = session.scalar(select(Circle.name).where(Circle.id == circle_id))
     notifications.notify(session, learner_id, "circle_assigned", f"Meet your Thrive Circle: {name}", prefs=prefs,
                          body="Say hello to the learners at a similar stage to you this week.", link="/",

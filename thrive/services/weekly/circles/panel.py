@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     func,
@@ -11,7 +11,7 @@ from sqlalchemy import (
 
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
-from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate, not_hidden
+from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, _topic, not_hidden
 from thrive.services.errors import validate_week
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.services.progression.state import effective_streak
@@ -56,7 +56,8 @@ class CircleMember:
     """A member as others see them (§6.1, §8.4): never their points.
 
     ``display_name`` is "A learner" when they do not share their profile
-    (``avatar_name`` is then None: a neutral avatar). ``streak`` in days.
+    (``avatar_name`` is then None: a neutral avatar, and ``is_private`` true;
+    the web layer words anonymity). ``streak`` in days.
     """
 
     display_name: str
@@ -64,20 +65,24 @@ class CircleMember:
     tier: TierSnapshot
     streak: int
     is_you: bool
+    is_private: bool = False
 
 
 @dataclass(frozen=True)
 class CircleActivity:
-    """One shared activity of a circle member, without any amount (§8.1).
+    """What one circle member did this week of one activity type, without any amount (§8.1).
 
-    ``text`` is the community feed's sentence after the name ("completed a quiz on DDD").
+    ``who`` is the name shown (None for "you"); ``count`` how many times this
+    week; ``topic`` the newest entry's topic (None when several topics or none);
+    ``occurred_at`` the newest entry (UTC instant). The web layer words it.
     """
 
-    who: str
+    who: str | None
     is_you: bool
-    text: str
+    activity_type: str
+    count: int
+    topic: str | None
     occurred_at: datetime
-    ago: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ class CirclePanel:
 
 ANONYMOUS = ANONYMOUS_NAME
 ACTIVITY_LIMIT = 8
+#: Most of this week's entries read to group the circle's activity.
+ACTIVITY_SCAN = 500
 
 
 def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
@@ -116,40 +123,15 @@ def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
     return week, resets_at, max(int((resets_at - now).total_seconds()), 0)
 
 
-def format_remaining(seconds: int) -> str:
-    """A countdown as words: ``"2 days 3 h"``, ``"5 h 12 min"``, ``"12 min"``, ``"less than a minute"``."""
-    days, rest = divmod(max(int(seconds), 0), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} day{'s' if days != 1 else ''} {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return "less than a minute"
-
-
-def _ago(delta: timedelta) -> str:
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return f"{days} day{'s' if days != 1 else ''} ago"
-
-
 def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | None:
     """The learner's circle this week for the home panel, or None when they have no circle yet.
 
-    Members are ordered by the name shown (case-insensitive), never by points;
-    activity lists this week's awards of members who share activities (the
-    viewer's own always, as "You") by the community feed's rules — points > 0,
-    not capped, not a hidden type (daily visits, cheers, admin corrections) —
-    newest first, as the feed's sentences, without amounts (§1.3, §8.1, §8.4).
+    Members are ordered by the name shown (case-insensitive), members with a
+    private profile last, never by points; activity groups this week's awards
+    of members who share activities (the viewer's own always) by learner and
+    activity type, by the community feed's rules — points > 0, not capped, not
+    a hidden type (daily visits, cheers, admin corrections) — newest first,
+    at most :data:`ACTIVITY_LIMIT` groups, without amounts (§1.3, §8.1, §8.4).
     """
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
@@ -171,13 +153,14 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     for lid, display_name, share_profile, share_activities, tz, state in rows:
         is_you = lid == learner_id
         shown = display_name if (share_profile or is_you) else ANONYMOUS
-        names[lid] = "You" if is_you else shown
+        names[lid] = None if is_you else shown
         if share_activities or is_you:
             sharing.append(lid)
         streak = effective_streak(state, local_date(now, tz)).current
-        members.append(CircleMember(shown, shown if (share_profile or is_you) else None,
-                                    registry.tier(state.tier_key), streak, is_you))
-    members.sort(key=lambda m: (m.display_name.casefold(), not m.is_you))
+        private = not (share_profile or is_you)
+        members.append(CircleMember(shown, None if private else shown, registry.tier(state.tier_key), streak, is_you,
+                                    private))
+    members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
     points_together = int(db.session.scalar(
         select(func.coalesce(func.sum(cm.points), 0)).where(cm.circle_id == circle.id)) or 0)
 
@@ -188,13 +171,16 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
                LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
                not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
-        .limit(ACTIVITY_LIMIT)
+        .limit(ACTIVITY_SCAN)
     ).all() if sharing else []
-    activities = [
-        CircleActivity(names[lid], lid == learner_id, entry_predicate(activity_type, meta), as_utc(occurred_at),
-                       _ago(now - as_utc(occurred_at)))
-        for lid, activity_type, meta, occurred_at in entries
-    ]
+    grouped: dict[tuple[int, str], list] = {}
+    for lid, activity_type, meta, occurred_at in entries:
+        grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic(meta)))
+    activities = []
+    for (lid, activity_type), rows_ in list(grouped.items())[:ACTIVITY_LIMIT]:
+        topics = {t for _, t in rows_}
+        activities.append(CircleActivity(names[lid], lid == learner_id, activity_type, len(rows_),
+                                         rows_[0][1] if len(topics) == 1 else None, rows_[0][0]))
     target = circle.goal_target
     percent = 100 if target <= 0 else min(100, points_together * 100 // target)
     return CirclePanel(

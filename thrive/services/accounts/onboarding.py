@@ -1,0 +1,96 @@
+"""Onboarding (§7, issue 11): how points are earned, and a first-run checklist that pays once.
+
+The checklist has four steps — complete your profile, follow someone, cheer
+someone, meet your circle — read from the learner's own data:
+
+- *profile*: display name, a time zone other than the UTC default and at least
+  one topic; when complete Thrive awards ``profile_completed`` (event key
+  ``profile_completed:<learner id>``, once: the rule's ``max_ever`` is 1);
+- *follow*: the learner follows someone; *cheer*: they have cheered a feed item;
+- *circle*: they have been placed in a Thrive Circle (any week).
+
+When every step is done Thrive awards ``onboarding_completed`` once (event key
+``onboarding_completed:<learner id>``) and the checklist disappears for good.
+Awards go through :func:`~thrive.services.points.award.award` (§4.1); a
+disabled rule simply pays nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from thrive.extensions import db
+from thrive.models import Cheer, CircleMembership, Follow, LedgerEntry
+from thrive.services.errors import ThriveError
+from thrive.services.points.registry import RuleSnapshot, load_registry
+
+STEPS = ("profile", "follow", "cheer", "circle")
+#: Activity types the "how points are earned" card leaves out: automatic or staff-only.
+NOT_EXPLAINED = frozenset({"admin_adjustment", "special_event", "achievement_earned", "onboarding_completed"})
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """``done`` maps each step of :data:`STEPS` to True/False; ``completed`` once the final award exists."""
+
+    done: dict[str, bool]
+    completed: bool
+
+    @property
+    def remaining(self) -> int:
+        return sum(1 for v in self.done.values() if not v)
+
+
+def profile_complete(learner) -> bool:
+    """Display name, a chosen time zone (not the UTC default) and at least one topic."""
+    return bool((learner.display_name or "").strip()) and learner.timezone not in (None, "", "UTC") \
+        and bool(learner.topics)
+
+
+def _has_award(learner_id: int, activity_type: str) -> bool:
+    return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.learner_id == learner_id,
+                                                          LedgerEntry.activity_type == activity_type).limit(1)) \
+        is not None
+
+
+def _award_once(learner_id: int, activity_type: str, now: datetime | None) -> None:
+    from thrive.services.points.award import award
+
+    try:
+        award(learner_id, activity_type, event_key=f"{activity_type}:{learner_id}", now=now)
+    except ThriveError:
+        pass  # a disabled or capped rule pays nothing; the checklist still moves on
+
+
+def check_profile(learner, now: datetime | None = None) -> bool:
+    """Award ``profile_completed`` once when the profile is complete; returns whether it is."""
+    complete = profile_complete(learner)
+    if complete and not _has_award(learner.id, "profile_completed"):
+        _award_once(learner.id, "profile_completed", now)
+    return complete
+
+
+def onboarding(learner, now: datetime | None = None) -> Onboarding:
+    """The learner's checklist, awarding ``profile_completed`` / ``onboarding_completed`` when due."""
+    if _has_award(learner.id, "onboarding_completed"):
+        return Onboarding({s: True for s in STEPS}, True)
+    lid = learner.id
+    done = {
+        "profile": check_profile(learner, now),
+        "follow": db.session.scalar(select(Follow.follower_id).where(Follow.follower_id == lid).limit(1)) is not None,
+        "cheer": db.session.scalar(select(Cheer.id).where(Cheer.cheerer_id == lid).limit(1)) is not None,
+        "circle": db.session.scalar(select(CircleMembership.id).where(CircleMembership.learner_id == lid).limit(1))
+        is not None,
+    }
+    if all(done.values()):
+        _award_once(lid, "onboarding_completed", now)
+        return Onboarding(done, _has_award(lid, "onboarding_completed"))
+    return Onboarding(done, False)
+
+
+def earning_rules() -> list[RuleSnapshot]:
+    """Enabled rules a learner can earn points with, for the "how points are earned" card (ladder order kept)."""
+    return [r for r in load_registry().rules.values()
+            if r.enabled and r.activity_type not in NOT_EXPLAINED and r.category is not None]
