@@ -262,7 +262,8 @@ def cheer_count(target_kind: str, target_id: int) -> int:
                                                                  Cheer.target_id == target_id)) or 0
 
 
-@register_award_hook
+@register_award_hook(applies=lambda _tx, entry: entry.activity_type == CHEER_ACTIVITY
+                     and entry.event_key.startswith("cheer:"))
 def _record_cheer(ctx: AwardContext) -> None:
     """Award hook: write the :class:`Cheer` row inside the cheerer's award transaction.
 

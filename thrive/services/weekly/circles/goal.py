@@ -33,7 +33,14 @@ log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------ award hook ---
 
-@register_award_hook
+def _circle_hook_applies(_tx, entry) -> bool:
+    """The hook changes something only for points in the current week, or a circle-goal bonus (its notice)."""
+    if entry.points <= 0:
+        return False
+    return entry.activity_type == GOAL_ACTIVITY or (not entry.capped and entry.week == platform_week(utcnow()))
+
+
+@register_award_hook(applies=_circle_hook_applies)
 def _circle_award_hook(ctx: AwardContext) -> None:
     """Inside every award: membership points, mid-week joiners, circle goal marking (§6.1)."""
     entry = ctx.entry
