@@ -105,6 +105,8 @@ def init_blueprints(app: Flask) -> None:
     from .web.circles import bp as circles_bp
     app.register_blueprint(circles_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from .web.ops import bp as ops_bp  # /healthz /readyz /metrics
+    app.register_blueprint(ops_bp)
 
 
 def init_web(app: Flask) -> None:

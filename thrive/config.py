@@ -79,6 +79,11 @@ class Config:
     # API batch limit (§13)
     THRIVE_API_BATCH_MAX = 1000
 
+    # --- operations (issue 12): /metrics bearer token (unset = /metrics answers 404) and the
+    # scheduler heartbeat age /readyz accepts (seconds; the scheduler beats every 60 s).
+    THRIVE_METRICS_TOKEN = os.environ.get("THRIVE_METRICS_TOKEN") or None
+    THRIVE_READY_HEARTBEAT_MAX_AGE = _int_env("THRIVE_READY_HEARTBEAT_MAX_AGE", 180)
+
 
 class DevConfig(Config):
     DEBUG = False

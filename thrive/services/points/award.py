@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from thrive import metrics
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LedgerEntry, ProgressionEvent
@@ -32,6 +33,7 @@ from thrive.services.errors import (
     ActivityDisabled,
     EventKeyConflict,
     PointsOutOfRange,
+    ThriveError,
     UnknownActivityType,
     UnknownLearner,
     ValidationError,
@@ -580,6 +582,18 @@ def award(
         ActivityDisabled (422), PointsOutOfRange (422), EventKeyConflict (422).
         On any error nothing is written.
     """
+    try:
+        result = _award(learner, activity_type, event_key, occurred_at, metadata, description, points, now,
+                        external_id)
+    except ThriveError:
+        metrics.record_award(activity_type, "rejected")
+        raise
+    metrics.record_award_result(result)
+    return result
+
+
+def _award(learner, activity_type, event_key, occurred_at, metadata, description, points, now,
+           external_id) -> AwardResult:
     learner_id = learner if isinstance(learner, int) or learner is None else learner.id
     if learner_id is None and external_id is None:
         raise ValidationError("a learner or an external id is required", code="missing_field")

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from thrive import metrics
 from thrive.db import write_transaction
 from thrive.services.errors import ThriveError
 from thrive.services.points.award import (
@@ -108,6 +109,7 @@ def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
                 due_goals = _take_due_goals(session)
                 end_award_tx(session)
         _settle_due_goals(due_goals)
+        _count(items, results)
         return results
     except _DryRun:
         return results
@@ -124,6 +126,15 @@ def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
             except ThriveError as exc:
                 out.append(exc)
         return out
+
+
+def _count(items, results) -> None:
+    """Awards by outcome for the metrics (the retry path counts through ``award()``)."""
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, AwardResult):
+            metrics.record_award_result(result)
+        else:
+            metrics.record_award(item.activity_type, "rejected")
 
 
 def _prefetch(tx, requests) -> None:
