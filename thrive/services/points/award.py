@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from thrive import metrics
 from thrive.db import write_transaction
 from thrive.extensions import db
-from thrive.models import Learner, LearnerState, LedgerEntry, ProgressionEvent
+from thrive.models import Learner, LearnerState, LedgerEntry
 from thrive.services.errors import (
     ActivityDisabled,
     EventKeyConflict,
@@ -52,6 +52,7 @@ from thrive.services.points.locks import (
     UPDATE_RESULT,
     AwardTx,
     CapCounts,
+    EntryRow,
     Locked,
     award_tx,
     end_award_tx,
@@ -364,35 +365,44 @@ def apply_entry_to_state(state: LearnerState, registry: Registry, *, activity_ty
     return tiers_gained, levels_gained
 
 
-def _record_upgrades(session: Session, learner_id: int, prefs: dict | None, registry: Registry, entry: LedgerEntry,
+def _notify(tx: AwardTx, learner_id: int, prefs: dict | None, notification_type: str, title: str, *,
+            celebration: str | None, body: str | None = None, data: dict | None = None, dedupe_key: str) -> None:
+    """Queue the notification (if the learner wants it, §9) and the celebration of an award; written at the
+    transaction's next flush, once per dedupe key (as ``notifications.notify``/``celebrate`` do)."""
+    if notifications.wants(prefs, notification_type):
+        tx.queue("notification", None, dict(learner_id=learner_id, type=notification_type, title=title, body=body,
+                                            link="/", data=data, dedupe_key=dedupe_key, read_at=None))
+    if celebration:
+        tx.queue("celebration", None, dict(learner_id=learner_id, kind=celebration, title=title, body=body,
+                                           data=data, dedupe_key=dedupe_key, shown_at=None))
+
+
+def _record_upgrades(tx: AwardTx, learner_id: int, prefs: dict | None, registry: Registry, entry: LedgerEntry,
                      old_tier: str, tiers_gained: list[str], old_level: int, levels_gained: list[int]) -> None:
     previous = old_tier
     for key in tiers_gained:
-        session.add(ProgressionEvent(learner_id=learner_id, ledger_entry_id=entry.id, kind="tier_up",
-                                     from_value=previous, to_value=key, occurred_at=entry.occurred_at))
+        tx.queue("progression", entry, dict(learner_id=learner_id, kind="tier_up", from_value=previous,
+                                            to_value=key, occurred_at=entry.occurred_at))
         previous = key
     previous_level = old_level
     for level in levels_gained:
-        session.add(ProgressionEvent(learner_id=learner_id, ledger_entry_id=entry.id, kind="level_up",
-                                     from_value=str(previous_level), to_value=str(level),
-                                     occurred_at=entry.occurred_at))
+        tx.queue("progression", entry, dict(learner_id=learner_id, kind="level_up", from_value=str(previous_level),
+                                            to_value=str(level), occurred_at=entry.occurred_at))
         previous_level = level
     if tiers_gained:
         tier = registry.tier(tiers_gained[-1])
         title = f"You reached {tier.name}! {tier.emoji}".strip()
-        notifications.notify(session, learner_id, "tier_up", title, prefs=prefs, body=tier.tagline,
-                             link="/", data={"tier": tier.key}, dedupe_key=f"tier_up:{learner_id}:{tier.key}")
-        notifications.celebrate(session, learner_id, "tier_up", title, body=tier.tagline,
-                                data={"tier": tier.key, "tiers": tiers_gained, "levels": levels_gained},
-                                dedupe_key=f"tier_up:{learner_id}:{tier.key}")
+        key = f"tier_up:{learner_id}:{tier.key}"
+        _notify(tx, learner_id, prefs, "tier_up", title, celebration=None, body=tier.tagline,
+                data={"tier": tier.key}, dedupe_key=key)
+        tx.queue("celebration", None, dict(learner_id=learner_id, kind="tier_up", title=title, body=tier.tagline,
+                                           data={"tier": tier.key, "tiers": tiers_gained, "levels": levels_gained},
+                                           dedupe_key=key, shown_at=None))
     if levels_gained:
         top = levels_gained[-1]
         title = f"Level {top}!" if len(levels_gained) == 1 else f"Level {top}! Up {len(levels_gained)} levels"
-        notifications.notify(session, learner_id, "level_up", title, prefs=prefs, link="/",
-                             data={"levels": levels_gained}, dedupe_key=f"level_up:{learner_id}:{top}")
-        if not tiers_gained:
-            notifications.celebrate(session, learner_id, "level_up", title, data={"levels": levels_gained},
-                                    dedupe_key=f"level_up:{learner_id}:{top}")
+        _notify(tx, learner_id, prefs, "level_up", title, celebration=None if tiers_gained else "level_up",
+                data={"levels": levels_gained}, dedupe_key=f"level_up:{learner_id}:{top}")
 
 
 def _always(_tx: AwardTx, _entry: LedgerEntry) -> bool:
@@ -457,7 +467,7 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     rule = registry.rules.get(req.activity_type)
     learner_id, locked, existing = _lock(tx, req, rule, now)
     if existing is not None:
-        entry = existing if isinstance(existing, LedgerEntry) else session.get(LedgerEntry, existing)
+        entry = session.get(LedgerEntry, existing) if isinstance(existing, int) else existing
         return _check_existing(entry, req, learner_id), True
 
     if rule is None:
@@ -488,8 +498,8 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     locked.dirty = True
     if not capped and (learner_id, rule.activity_type) in tx.caps:
         tx.caps[(learner_id, rule.activity_type)].add(day, week)
-    # A transient entry (never added to the session): written by the AwardTx's Core INSERT.
-    entry = LedgerEntry(
+    # A plain row object (never added to the session): written by the AwardTx's Core INSERT.
+    entry = EntryRow(
         learner_id=learner_id, activity_type=req.activity_type, category=rule.category, points=points,
         capped=capped, event_key=req.event_key, payload_hash=req.payload_hash, description=req.description,
         meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week, created_at=now,
@@ -510,18 +520,16 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     entry.result = stored_result()
     hooks = [hook for hook in _award_hooks if _hook_applies.get(hook, _always)(tx, entry)] \
         if depth < MAX_HOOK_DEPTH else []
-    tx.add_entry(entry, now_write=write_now or bool(hooks or tiers_gained or levels_gained))
     if tiers_gained or levels_gained:
-        _record_upgrades(session, learner_id, prefs, registry, entry, old_tier, tiers_gained, old_level,
+        _record_upgrades(tx, learner_id, prefs, registry, entry, old_tier, tiers_gained, old_level,
                          levels_gained)
     new_streak = StreakState(state.current_streak, state.longest_streak, state.streak_through, state.grace_days)
     milestone = reached_milestone(old_streak, new_streak)
     if milestone:
-        title = f"{milestone}-day streak! 🔥"
-        notifications.notify(session, learner_id, "streak_milestone", title, prefs=prefs, link="/",
-                             data={"days": milestone}, dedupe_key=f"streak_milestone:{learner_id}:{day}")
-        notifications.celebrate(session, learner_id, "streak_milestone", title, data={"days": milestone},
-                                dedupe_key=f"streak_milestone:{learner_id}:{day}")
+        _notify(tx, learner_id, prefs, "streak_milestone", f"{milestone}-day streak! 🔥",
+                celebration="streak_milestone", data={"days": milestone},
+                dedupe_key=f"streak_milestone:{learner_id}:{day}")
+    tx.add_entry(entry, now_write=write_now or bool(hooks))
 
     if hooks:
         def nested(activity_type: str, *, event_key: str, occurred_at=None, metadata=None, description=None,

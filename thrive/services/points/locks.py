@@ -3,7 +3,7 @@
 ``award()`` and ``award_many()`` keep one :class:`AwardTx` per write
 transaction (in ``Session.info``). It holds, for every learner the
 transaction has locked, a plain in-memory copy of the ``learner_states``
-row — a *transient* :class:`LearnerState`, never attached to the session —
+row (:class:`StateRow`, never attached to the session) —
 so a learner is locked once per transaction however many awards (a batch,
 nested goal bonuses) touch them, and the row is written back with one
 prebuilt Core ``UPDATE`` (no ORM unit of work).
@@ -28,7 +28,8 @@ from functools import lru_cache
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from thrive.models import Learner, LearnerState, LedgerEntry
+from thrive.models import Celebration, Learner, LearnerState, LedgerEntry, Notification, ProgressionEvent
+from thrive.timeutil import utcnow
 
 TX_KEY = "thrive.points.award_tx"
 
@@ -49,7 +50,19 @@ UPDATE_STATE = (
     .values({name: bindparam(name) for name in STATE_COLUMNS})
 )
 UPDATE_RESULT = update(_ledger).where(_lc.id == bindparam("b_id")).values(result=bindparam("result"))
-EXISTING_KEYS = select(_lc.event_key, _lc.id).where(_lc.event_key.in_(bindparam("keys", expanding=True)))
+EXISTING_KEYS = select(_lc.event_key, _lc.id, _lc.learner_id, _lc.activity_type, _lc.payload_hash, _lc.result).where(
+    _lc.event_key.in_(bindparam("keys", expanding=True)))
+_notes = Notification.__table__
+_celebrations = Celebration.__table__
+INSERT_PROGRESSION = insert(ProgressionEvent.__table__)
+INSERT_NOTIFICATION = insert(_notes)
+INSERT_CELEBRATION = insert(_celebrations)
+_DEDUPED = {
+    "notification": (INSERT_NOTIFICATION, select(_notes.c.dedupe_key).where(
+        _notes.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
+    "celebration": (INSERT_CELEBRATION, select(_celebrations.c.dedupe_key).where(
+        _celebrations.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
+}
 EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
 
 CAP_KINDS = ("day", "week", "ever")
@@ -128,11 +141,47 @@ class CapCounts:
             self.weeks[week] = self.weeks.get(week, 0) + 1
 
 
+class EntryRow:
+    """A ledger entry written by this transaction: the attributes of :class:`LedgerEntry`, as a plain object.
+
+    Hooks read it like the model (``entry.points``, ``entry.meta``, ``entry.week`` …); it is not
+    attached to the session (written by :data:`INSERT_LEDGER`), so it costs no ORM instrumentation.
+    """
+
+    __slots__ = ("id", "learner_id", "activity_type", "category", "points", "capped", "event_key", "payload_hash",
+                 "description", "meta", "occurred_at", "local_date", "week", "result", "created_at")
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+class StateRow:
+    """A locked ``learner_states`` row as a plain object (attributes of :class:`LearnerState`)."""
+
+    __slots__ = ("learner_id", *STATE_COLUMNS)
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    """What the award path needs of a ledger entry that already holds an event key (looked up per batch)."""
+
+    id: int
+    learner_id: int
+    activity_type: str
+    payload_hash: str
+    result: dict | None
+
+
 @dataclass
 class Locked:
     """A learner locked by this transaction: the transient state copy, time zone and notification prefs."""
 
-    state: LearnerState
+    state: StateRow
     timezone: str
     prefs: dict | None
     dirty: bool = False
@@ -145,10 +194,13 @@ class AwardTx:
         self.session = session
         self.locked: dict[int, Locked] = {}
         self.by_external: dict[str, int] = {}
-        #: event key → ledger entry id (int), a pending :class:`LedgerEntry`, or None (known absent)
+        #: event key → ledger entry id (int), a :class:`KnownEntry`, this transaction's :class:`LedgerEntry`,
+        #: or None (known absent)
         self.keys: dict[str, object] = {}
         self.caps: dict[tuple[int, str], CapCounts] = {}
-        self.pending: list[LedgerEntry] = []
+        self.pending: list[EntryRow] = []
+        #: rows that refer to a queued entry or are deduplicated per batch: (kind, entry, row)
+        self.outbox: list[tuple[str, LedgerEntry | None, dict]] = []
         #: per-transaction answers of hooks' ``applies`` look-ups (e.g. weeks with open goals)
         self.memo: dict = {}
 
@@ -157,7 +209,7 @@ class AwardTx:
     def adopt(self, row) -> Locked:
         """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs)."""
         m = row._mapping
-        state = LearnerState(learner_id=m["learner_id"], **{name: m[name] for name in STATE_COLUMNS})
+        state = StateRow(**{name: m[name] for name in StateRow.__slots__})
         locked = Locked(state, m["timezone"], m["notification_prefs"])
         self.locked[state.learner_id] = locked
         if "external_id" in m and m["external_id"] is not None:
@@ -186,7 +238,9 @@ class AwardTx:
 
         wanted = sorted({k for k in keys if k not in self.keys})
         for part in chunked(wanted, 900):
-            found = dict(self.session.execute(EXISTING_KEYS, {"keys": part}).all())
+            found = {row.event_key: KnownEntry(row.id, row.learner_id, row.activity_type, row.payload_hash,
+                                               row.result)
+                     for row in self.session.execute(EXISTING_KEYS, {"keys": part})}
             for key in part:
                 self.keys[key] = found.get(key)
 
@@ -220,16 +274,45 @@ class AwardTx:
         if now_write:
             self.flush()
 
+    def queue(self, kind: str, entry: LedgerEntry | None, row: dict) -> None:
+        """Queue a ``progression`` event (its ``ledger_entry_id`` taken from ``entry`` at the flush), or a
+        ``notification`` / ``celebration`` row, written once per ``dedupe_key`` at the flush (§9)."""
+        self.outbox.append((kind, entry, row))
+
+    def _flush_outbox(self) -> None:
+        progression = [{**row, "ledger_entry_id": entry.id} for kind, entry, row in self.outbox
+                       if kind == "progression"]
+        if progression:
+            self.session.execute(INSERT_PROGRESSION, progression)
+        now = utcnow()
+        for kind, (statement, existing) in _DEDUPED.items():
+            rows = [row for k, _entry, row in self.outbox if k == kind]
+            if not rows:
+                continue
+            keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
+            seen = set(self.session.scalars(existing, {"keys": keys})) if keys else set()
+            fresh = []
+            for row in rows:
+                key = row.get("dedupe_key")
+                if key and key in seen:
+                    continue
+                seen.add(key)
+                fresh.append({"created_at": now, **row})
+            if fresh:
+                self.session.execute(statement, fresh)
+        self.outbox.clear()
+
     def flush(self) -> None:
-        """Write queued ledger rows (one multi-row INSERT … RETURNING id) and dirty states (one UPDATE each)."""
+        """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
         if self.pending:
             rows = [{name: getattr(e, name) for name in _LEDGER_COLUMNS} for e in self.pending]
             rows = [{**r, "metadata": r.pop("meta")} for r in rows]
             ids = self.session.execute(INSERT_LEDGER, rows).scalars().all()
             for entry, new_id in zip(self.pending, ids, strict=True):
                 entry.id = new_id
-                self.keys[entry.event_key] = new_id
             self.pending.clear()
+        if self.outbox:
+            self._flush_outbox()
         dirty = [locked for locked in self.locked.values() if locked.dirty]
         if dirty:
             self.session.execute(UPDATE_STATE, [

@@ -312,26 +312,25 @@ def _prefs(session: Session, learner_id: int) -> dict | None:
 
 
 def _has_open_goals(tx, entry) -> bool:
-    """Whether the learner has an open goal in the entry's week (one query per week and transaction).
+    """Whether the learner has an open goal in the entry's week (memoised per transaction in ``tx.memo``).
 
-    The answer covers every learner the transaction has locked (a whole batch at once) and is
-    memoised in ``tx.memo``; a learner locked later is looked up again.
+    One query answers for every learner the transaction has locked (a whole batch) and every week;
+    a learner locked later is looked up again.
     """
     if entry.activity_type == COMPLETION_ACTIVITY:
         return False
-    asked, found = tx.memo.get(("open_goals", entry.week), (frozenset(), frozenset()))
+    asked, found = tx.memo.get("open_goals", (frozenset(), frozenset()))
     if entry.learner_id not in asked:
-        ids = sorted(set(tx.locked) | {entry.learner_id})
+        ids = sorted(set(tx.locked) | {entry.learner_id} | asked)
         rows = set()
         for start in range(0, len(ids), 900):
-            rows.update(tx.session.scalars(
-                select(WeeklyGoal.learner_id).distinct().where(
-                    WeeklyGoal.learner_id.in_(ids[start:start + 900]), WeeklyGoal.week == entry.week,
-                    WeeklyGoal.completed_at.is_(None))
+            rows.update(tuple(r) for r in tx.session.execute(
+                select(WeeklyGoal.learner_id, WeeklyGoal.week).distinct().where(
+                    WeeklyGoal.learner_id.in_(ids[start:start + 900]), WeeklyGoal.completed_at.is_(None))
             ))
         asked, found = frozenset(ids), frozenset(rows)
-        tx.memo[("open_goals", entry.week)] = (asked, found)
-    return entry.learner_id in found
+        tx.memo["open_goals"] = (asked, found)
+    return (entry.learner_id, entry.week) in found
 
 
 @register_award_hook(applies=_has_open_goals)

@@ -37,7 +37,14 @@ def _circle_hook_applies(_tx, entry) -> bool:
     """The hook changes something only for points in the current week, or a circle-goal bonus (its notice)."""
     if entry.points <= 0:
         return False
-    return entry.activity_type == GOAL_ACTIVITY or (not entry.capped and entry.week == platform_week(utcnow()))
+    if entry.activity_type == GOAL_ACTIVITY:
+        return True
+    if entry.capped:
+        return False
+    week = _tx.memo.get("circles.current_week")
+    if week is None:
+        week = _tx.memo["circles.current_week"] = platform_week(utcnow())
+    return entry.week == week
 
 
 @register_award_hook(applies=_circle_hook_applies)
