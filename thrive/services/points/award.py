@@ -414,8 +414,8 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
 
     The first award of a learner in a transaction runs one statement: the state row ``FOR UPDATE``
     with the learner's time zone and prefs, the id of an entry already holding the event key, and
-    the rule's uncapped counts for the award's ISO week, ever, and its local date in the platform
-    time zone (used when the learner's own zone gives the same date). ``existing`` is None, an
+    — on SQLite only, see below — the rule's uncapped counts for the award's ISO week, ever, and its
+    local date in the platform time zone (used when the learner's own zone gives the same date). ``existing`` is None, an
     entry id, or a queued :class:`LedgerEntry` of this transaction.
     """
     learner_id = req.learner_id if req.learner_id is not None else tx.by_external.get(req.external_id)
@@ -425,7 +425,10 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
             tx.keys[req.event_key] = tx.session.scalar(EXISTING_KEY, {"event_key": req.event_key})
         return learner_id, locked, tx.keys[req.event_key]
 
-    caps = _cap_kinds(rule) if rule is not None and rule.enabled else ()
+    # Folding the counts into the lock is exact only where the snapshot is taken after the lock: SQLite
+    # (BEGIN IMMEDIATE serialises writers). On PostgreSQL a statement that waited for the row lock still
+    # reads its subqueries from the snapshot taken before the wait, so the counts follow the lock there.
+    caps = _cap_kinds(rule) if rule is not None and rule.enabled and tx.sqlite else ()
     guess_day = local_date(req.occurred_at, platform_timezone_name())
     week = platform_week(req.occurred_at)
     params = {"event_key": req.event_key, "activity_type": req.activity_type, "cap_day": guess_day,

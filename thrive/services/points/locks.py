@@ -192,6 +192,7 @@ class AwardTx:
 
     def __init__(self, session: Session):
         self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
         self.locked: dict[int, Locked] = {}
         self.by_external: dict[str, int] = {}
         #: event key → ledger entry id (int), a :class:`KnownEntry`, this transaction's :class:`LedgerEntry`,
