@@ -14,10 +14,10 @@
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -109,14 +109,16 @@ def weekly_stats(now: datetime | None = None) -> CommunityStats:
     if now is not None:
         return _compute_stats(as_utc(now))
     ttl = current_app.config.get("THRIVE_COMMUNITY_STATS_CACHE_SECONDS", 30)
-    cache = current_app.extensions.setdefault("thrive_community_stats", {})
-    hit = cache.get("stats")
-    clock = time.monotonic()
     current = utcnow()
-    if ttl and hit and clock - hit[0] < ttl and hit[1].week == platform_week(current):
-        return hit[1]
-    stats = _compute_stats(current)
-    cache["stats"] = (clock, stats)
+    if not ttl:
+        return _compute_stats(current)
+    cache = current_app.extensions.get("thrive_community_stats")
+    if cache is None or cache.ttl != ttl:
+        cache = current_app.extensions["thrive_community_stats"] = TTLCache(4, ttl)
+    week = platform_week(current)
+    stats = cache.get(week)  # keyed by week: a new week is never answered from the last one
+    if stats is None:
+        stats = cache[week] = _compute_stats(current)
     return stats
 
 
