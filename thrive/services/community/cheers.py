@@ -21,6 +21,7 @@ from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from thrive.extensions import db
 from thrive.models import Cheer, Follow, Learner, LearnerState, LedgerEntry, ProgressionEvent
@@ -226,35 +227,41 @@ def cheer(cheerer_id: int, target_kind: str, target_id: int, *, now: datetime | 
     already = Conflict("you already cheered this", code="already_cheered")
     key = cheer_event_key(cheerer_id, target_kind, target_id)
     base = load_registry().rules[CHEER_ACTIVITY].base_points
-    for _attempt in range(_CHEER_RETRIES):
-        at = as_utc(now) if now else utcnow()
-        if db.session.scalar(select(Cheer.id).where(Cheer.cheerer_id == cheerer_id, Cheer.target_kind == target_kind,
-                                                    Cheer.target_id == target_id)):
-            db.session.commit()
-            raise already
-        planned = cheer_points(base, _prior_cheers(db.session, cheerer_id, recipient_id, at))
-        db.session.commit()
-        try:
-            result = award(
-                cheerer_id, CHEER_ACTIVITY, event_key=key, occurred_at=at, points=planned,
-                metadata={"cheer": {"kind": target_kind, "id": target_id, "recipient": recipient_id}}, now=at,
-            )
-        except CheerRaced:
-            continue
-        except IntegrityError:
-            raise already from None
-        except ThriveError as exc:
-            if exc.code == "event_key_conflict":
-                raise already from None
-            raise
-        if result.duplicate:
-            raise already
-        cheer_row = db.session.scalar(select(Cheer).where(Cheer.cheerer_id == cheerer_id,
-                                                          Cheer.target_kind == target_kind,
-                                                          Cheer.target_id == target_id))
-        cheers = cheer_count(target_kind, target_id)
-        db.session.commit()
-        return CheerResult(cheer_row.id, recipient_id, recipient_name, result.points_awarded, result.capped, cheers)
+    try:
+        for attempt in Retrying(stop=stop_after_attempt(_CHEER_RETRIES), retry=retry_if_exception_type(CheerRaced),
+                                reraise=True):
+            with attempt:
+                at = as_utc(now) if now else utcnow()
+                if db.session.scalar(select(Cheer.id).where(Cheer.cheerer_id == cheerer_id,
+                                                            Cheer.target_kind == target_kind,
+                                                            Cheer.target_id == target_id)):
+                    db.session.commit()
+                    raise already
+                planned = cheer_points(base, _prior_cheers(db.session, cheerer_id, recipient_id, at))
+                db.session.commit()
+                try:
+                    result = award(
+                        cheerer_id, CHEER_ACTIVITY, event_key=key, occurred_at=at, points=planned,
+                        metadata={"cheer": {"kind": target_kind, "id": target_id, "recipient": recipient_id}},
+                        now=at,
+                    )
+                except IntegrityError:
+                    raise already from None
+                except ThriveError as exc:
+                    if exc.code == "event_key_conflict":
+                        raise already from None
+                    raise
+                if result.duplicate:
+                    raise already
+                cheer_row = db.session.scalar(select(Cheer).where(Cheer.cheerer_id == cheerer_id,
+                                                                  Cheer.target_kind == target_kind,
+                                                                  Cheer.target_id == target_id))
+                cheers = cheer_count(target_kind, target_id)
+                db.session.commit()
+                return CheerResult(cheer_row.id, recipient_id, recipient_name, result.points_awarded,
+                                   result.capped, cheers)
+    except CheerRaced:  # still racing after every retry (tenacity re-raises the last one)
+        pass
     raise Conflict("too many cheers at once; please try again", code="cheer_busy")
 
 
