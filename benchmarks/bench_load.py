@@ -94,7 +94,7 @@ def main() -> int:
         env = {"PYTHONPATH": str(common.ROOT), "DATABASE_URL": uri, "SECRET_KEY": "benchmark-secret-key",
                "THRIVE_API_RATE_LIMIT": "100000000 per minute", "THRIVE_LOGIN_RATE_LIMIT": "100000 per minute",
                "RATELIMIT_STORAGE_URI": os.environ.get("THRIVE_BENCH_REDIS", "redis://127.0.0.1:6379"),
-               "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+               "PROMETHEUS_MULTIPROC_DIR": metrics_dir, "THRIVE_SECURE_COOKIES": "0"}  # plain HTTP here
         server = Server("wsgi:app", env, args.workers, common.ROOT, "/healthz")
         try:
             server.wait_ready()

@@ -20,7 +20,7 @@ API_KEY = os.environ.get("THRIVE_LOAD_API_KEY", "")
 API_USERS = int(os.environ.get("THRIVE_LOAD_API_USERS", "10"))
 EVENTS_PER_S = float(os.environ.get("THRIVE_LOAD_EVENTS_PER_S", "100"))
 _next_user = itertools.count()
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HTMX = {"HX-Request": "true"}
 
 
