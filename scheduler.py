@@ -30,12 +30,14 @@ import logging
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 ONCE_ENV = "THRIVE_SCHEDULER_ONCE"
 MISFIRE_GRACE_SECONDS = 3600
+HEARTBEAT_SECONDS = 60
 
 log = logging.getLogger("thrive.scheduler")
 
@@ -75,7 +77,20 @@ def build_scheduler(app) -> BlockingScheduler:
         scheduler.add_job(run_scheduled, CronTrigger(timezone=tz, **job.cron), args=(app, job.name), id=job.name,
                           name=job.title, replace_existing=True, **defaults)
     scheduler.add_job(run_catch_up, "date", args=(app,), id="catch_up", name="Catch up missed periods", **defaults)
+    scheduler.add_job(heartbeat, "interval", args=(app,), seconds=HEARTBEAT_SECONDS, id="heartbeat",
+                      name="Heartbeat (read by /readyz)", next_run_time=datetime.now(UTC), **defaults)
     return scheduler
+
+
+def heartbeat(app) -> None:
+    """Record that this scheduler is alive (``/readyz`` checks it is recent)."""
+    from thrive.services.ops.health import beat
+
+    with app.app_context():
+        try:
+            beat()
+        except Exception:  # noqa: BLE001 — a missed beat shows in /readyz; keep the scheduler alive
+            log.exception("could not write the scheduler heartbeat")
 
 
 def main() -> int:

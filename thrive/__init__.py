@@ -118,6 +118,8 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(importlib.import_module("thrive.web.quests").bp)  # side quests (§10)
     app.register_blueprint(importlib.import_module("thrive.web.achievements").bp)  # achievements (§10)
+    from .web.ops import bp as ops_bp  # /healthz /readyz /metrics
+    app.register_blueprint(ops_bp)
 
 
 def init_web(app: Flask) -> None:

@@ -114,6 +114,10 @@ class Config:
     THRIVE_CIRCLE_GOAL_STRETCH_PERCENT = _int_env("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 100)
     # "history" (above) or "per_member" (members × THRIVE_CIRCLE_GOAL_PER_MEMBER, predictable: used by tests).
     THRIVE_CIRCLE_GOAL_SIZING = os.environ.get("THRIVE_CIRCLE_GOAL_SIZING", "history")
+    # --- operations (issue 12): /metrics bearer token (unset = /metrics answers 404) and the
+    # scheduler heartbeat age /readyz accepts (seconds; the scheduler beats every 60 s).
+    THRIVE_METRICS_TOKEN = os.environ.get("THRIVE_METRICS_TOKEN") or None
+    THRIVE_READY_HEARTBEAT_MAX_AGE = _int_env("THRIVE_READY_HEARTBEAT_MAX_AGE", 180)
 
 
 class DevConfig(Config):

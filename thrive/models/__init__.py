@@ -15,3 +15,4 @@ from .progression import Level, ProgressionEvent, Tier  # noqa: F401
 from .quests import LearnerQuest, Quest  # noqa: F401
 from .sign_in_link import SignInLink  # noqa: F401
 from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
+from .ops import SchedulerHeartbeat  # noqa: F401

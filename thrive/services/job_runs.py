@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import socket
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from flask import current_app
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from thrive import metrics
 from thrive.db import is_sqlite, write_transaction
 from thrive.extensions import db
 from thrive.models import JobRun
@@ -233,14 +235,17 @@ def run_job(name: str, period: str, fn: Callable[[], dict | None], *, force: boo
         attempt = int((db.session.get(JobRun, run_id).counts or {}).get("attempt", 1))
         db.session.commit()
         log.info("job %s [%s]: started (run %s)", name, period, run_id)
+        started = time.perf_counter()
         try:
             counts = _jsonable(fn())
         except Exception:  # noqa: BLE001 — recorded on the run, reported to the caller
             db.session.rollback()
             error = traceback.format_exc()
+            metrics.record_job(name, "failed", time.perf_counter() - started)
             _finish(run_id, "failed", {}, error, attempt)
             log.error("job %s [%s]: failed (run %s)\n%s", name, period, run_id, error)
             return JobOutcome(name, period, "failed", run_id, {}, error=error)
+        metrics.record_job(name, "succeeded", time.perf_counter() - started)
         _finish(run_id, "succeeded", counts, None, attempt)
         log.info("job %s [%s]: succeeded (run %s) %s", name, period, run_id, counts)
         return JobOutcome(name, period, "succeeded", run_id, counts)

@@ -5,9 +5,9 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import select
 
@@ -68,34 +68,40 @@ class VerifiedKey:
     prefix: str
 
 
-_verified: dict[tuple[str, str], tuple[float, VerifiedKey]] = {}
+#: ttl (seconds) → cachetools TTLCache of (database URI, key hash) → VerifiedKey; one per configured lifetime.
+_verified: dict[float, TTLCache] = {}
 _verified_lock = threading.Lock()
+_MAX_CACHED_KEYS = 1024
 
 
 def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
     """:func:`verify_api_key` with a per-process cache of *valid* keys (§13 hot path).
 
-    A valid key is remembered for ``THRIVE_API_KEY_CACHE_SECONDS`` (default 10)
-    seconds, so a busy integration does not pay a query per request; unknown or
-    revoked keys are never cached. Revoking through :func:`revoke_api_key`
-    clears this process's cache at once; other processes stop accepting the
-    key within the cache lifetime.
+    A valid key is remembered (cachetools ``TTLCache``) for ``THRIVE_API_KEY_CACHE_SECONDS``
+    (default 10) seconds, so a busy integration does not pay a query per request; unknown or
+    revoked keys are never cached. Revoking through :func:`revoke_api_key` clears this
+    process's cache at once; other processes stop accepting the key within the cache lifetime.
     """
     if not plaintext:
         return None
     ttl = current_app.config.get("THRIVE_API_KEY_CACHE_SECONDS", 10)
     cache_key = (current_app.config["SQLALCHEMY_DATABASE_URI"], _hash(plaintext))
-    now = time.monotonic()
-    hit = _verified.get(cache_key)
-    if hit and now < hit[0]:
-        return hit[1]
+    cache = None
+    if ttl:
+        with _verified_lock:
+            cache = _verified.get(ttl)
+            if cache is None:
+                cache = _verified[ttl] = TTLCache(_MAX_CACHED_KEYS, ttl)
+            hit = cache.get(cache_key)
+        if hit is not None:
+            return hit
     row = verify_api_key(plaintext)
     if row is None:
         return None
     info = VerifiedKey(row.id, row.name, row.prefix)
-    if ttl:
+    if cache is not None:
         with _verified_lock:
-            _verified[cache_key] = (now + ttl, info)
+            cache[cache_key] = info
     return info
 
 
@@ -113,7 +119,8 @@ def revoke_api_key(key_id_or_prefix: str | int, *, commit: bool = True) -> ApiKe
         row.revoked_at = utcnow()
         db.session.commit() if commit else db.session.flush()
     with _verified_lock:
-        _verified.clear()
+        for cache in _verified.values():
+            cache.clear()
     return row
 
 

@@ -14,13 +14,14 @@
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from thrive.extensions import db
 from thrive.models import Cheer, Follow, Learner, LearnerState, LedgerEntry, ProgressionEvent
@@ -110,14 +111,16 @@ def weekly_stats(now: datetime | None = None) -> CommunityStats:
     if now is not None:
         return _compute_stats(as_utc(now))
     ttl = current_app.config.get("THRIVE_COMMUNITY_STATS_CACHE_SECONDS", 30)
-    cache = current_app.extensions.setdefault("thrive_community_stats", {})
-    hit = cache.get("stats")
-    clock = time.monotonic()
     current = utcnow()
-    if ttl and hit and clock - hit[0] < ttl and hit[1].week == platform_week(current):
-        return hit[1]
-    stats = _compute_stats(current)
-    cache["stats"] = (clock, stats)
+    if not ttl:
+        return _compute_stats(current)
+    cache = current_app.extensions.get("thrive_community_stats")
+    if cache is None or cache.ttl != ttl:
+        cache = current_app.extensions["thrive_community_stats"] = TTLCache(4, ttl)
+    week = platform_week(current)
+    stats = cache.get(week)  # keyed by week: a new week is never answered from the last one
+    if stats is None:
+        stats = cache[week] = _compute_stats(current)
     return stats
 
 
@@ -230,35 +233,41 @@ def cheer(cheerer_id: int, target_kind: str, target_id: int, *, now: datetime | 
     already = Conflict("you already cheered this", code="already_cheered")
     key = cheer_event_key(cheerer_id, target_kind, target_id)
     base = load_registry().rules[CHEER_ACTIVITY].base_points
-    for _attempt in range(_CHEER_RETRIES):
-        at = as_utc(now) if now else utcnow()
-        if db.session.scalar(select(Cheer.id).where(Cheer.cheerer_id == cheerer_id, Cheer.target_kind == target_kind,
-                                                    Cheer.target_id == target_id)):
-            db.session.commit()
-            raise already
-        planned = cheer_points(base, _prior_cheers(db.session, cheerer_id, recipient_id, at))
-        db.session.commit()
-        try:
-            result = award(
-                cheerer_id, CHEER_ACTIVITY, event_key=key, occurred_at=at, points=planned,
-                metadata={"cheer": {"kind": target_kind, "id": target_id, "recipient": recipient_id}}, now=at,
-            )
-        except CheerRaced:
-            continue
-        except IntegrityError:
-            raise already from None
-        except ThriveError as exc:
-            if exc.code == "event_key_conflict":
-                raise already from None
-            raise
-        if result.duplicate:
-            raise already
-        cheer_row = db.session.scalar(select(Cheer).where(Cheer.cheerer_id == cheerer_id,
-                                                          Cheer.target_kind == target_kind,
-                                                          Cheer.target_id == target_id))
-        cheers = cheer_count(target_kind, target_id)
-        db.session.commit()
-        return CheerResult(cheer_row.id, recipient_id, recipient_name, result.points_awarded, result.capped, cheers)
+    try:
+        for attempt in Retrying(stop=stop_after_attempt(_CHEER_RETRIES), retry=retry_if_exception_type(CheerRaced),
+                                reraise=True):
+            with attempt:
+                at = as_utc(now) if now else utcnow()
+                if db.session.scalar(select(Cheer.id).where(Cheer.cheerer_id == cheerer_id,
+                                                            Cheer.target_kind == target_kind,
+                                                            Cheer.target_id == target_id)):
+                    db.session.commit()
+                    raise already
+                planned = cheer_points(base, _prior_cheers(db.session, cheerer_id, recipient_id, at))
+                db.session.commit()
+                try:
+                    result = award(
+                        cheerer_id, CHEER_ACTIVITY, event_key=key, occurred_at=at, points=planned,
+                        metadata={"cheer": {"kind": target_kind, "id": target_id, "recipient": recipient_id}},
+                        now=at,
+                    )
+                except IntegrityError:
+                    raise already from None
+                except ThriveError as exc:
+                    if exc.code == "event_key_conflict":
+                        raise already from None
+                    raise
+                if result.duplicate:
+                    raise already
+                cheer_row = db.session.scalar(select(Cheer).where(Cheer.cheerer_id == cheerer_id,
+                                                                  Cheer.target_kind == target_kind,
+                                                                  Cheer.target_id == target_id))
+                cheers = cheer_count(target_kind, target_id)
+                db.session.commit()
+                return CheerResult(cheer_row.id, recipient_id, recipient_name, result.points_awarded,
+                                   result.capped, cheers)
+    except CheerRaced:  # still racing after every retry (tenacity re-raises the last one)
+        pass
     raise Conflict("too many cheers at once; please try again", code="cheer_busy")
 
 
@@ -268,7 +277,8 @@ def cheer_count(target_kind: str, target_id: int) -> int:
                                                                  Cheer.target_id == target_id)) or 0
 
 
-@register_award_hook
+@register_award_hook(applies=lambda _tx, entry: entry.activity_type == CHEER_ACTIVITY
+                     and entry.event_key.startswith("cheer:"))
 def _record_cheer(ctx: AwardContext) -> None:
     """Award hook: write the :class:`Cheer` row inside the cheerer's award transaction.
 

@@ -9,47 +9,42 @@ A file holds events in the integration API's event shape (§13)::
 as JSON Lines (one object per line) or CSV (one column per field; ``metadata``
 is a JSON object in a string column; empty cells mean "not given").
 
-Every event is awarded through :func:`thrive.services.points.award_many`, the
-batch form of ``award()`` (§4.1): caps, idempotency (§4.3) and derived state
-are exactly those of a single award. Importing the same file again awards
-nothing (every row answers as a duplicate). ``dry_run`` validates every row
-(shape, learner, activity type, enabled, points range, instant) and writes
-nothing.
+Every row is checked by the one event validator (``services/points/events.py``,
+the same as the API's) and awarded through the batch service
+(:func:`thrive.services.points.batch.award_events`, the batch form of
+``award()``, §4.1): caps, idempotency (§4.3), derived state and the rule checks
+(unknown or disabled type, points allowed) are exactly those of a single award
+— the importer does not repeat them. Importing the same file again awards
+nothing (every row answers as a duplicate). ``dry_run`` runs every batch and
+rolls it back: nothing is written.
+
+The file is streamed: a first pass checks it can be read (UTF-8, CSV quoting)
+and counts its rows, the second awards ``batch_size`` rows at a time, so memory
+does not grow with the file.
 
 :func:`award_in_batches` is shared with the OULAD importer (``oulad.py``).
 """
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from more_itertools import chunked
 from sqlalchemy import select
 
 from thrive.extensions import db
-from thrive.models import Learner, LedgerEntry
-from thrive.services.errors import EventKeyConflict, ThriveError, ValidationError
-from thrive.services.points.award import (
-    MAX_DESCRIPTION_LENGTH,
-    MAX_EVENT_KEY_LENGTH,
-    MAX_FUTURE_SKEW,
-    MAX_METADATA_BYTES,
-    AwardRequest,
-    AwardResult,
-    award_many,
-    compute_points,
-)
-from thrive.services.points.registry import load_registry
+from thrive.models import LedgerEntry
+from thrive.services.errors import EventKeyConflict, ThriveError, UnknownLearner, ValidationError
+from thrive.services.points.award import AwardResult
+from thrive.services.points.batch import AwardRequest, award_events, award_many
+from thrive.services.points.events import EVENT_FIELDS, REQUIRED_FIELDS, EventInput, parse_event
 from thrive.timeutil import as_utc, utcnow
 
-#: Fields of the API's event shape (§13); ``user`` is the learner's external id.
-EVENT_FIELDS = ("user", "activity_type", "event_key", "occurred_at", "metadata", "description", "points")
-REQUIRED_FIELDS = ("user", "activity_type", "event_key")
 FORMATS = ("jsonl", "csv")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 DEFAULT_BATCH_SIZE = 500
@@ -157,20 +152,6 @@ class ImportSummary:
         return out
 
 
-@dataclass(frozen=True)
-class ParsedEvent:
-    """One well-formed row: the fields of an award with ``user`` still an external id."""
-
-    line: int
-    user: str
-    activity_type: str
-    event_key: str
-    occurred_at: datetime | None
-    metadata: dict | None
-    description: str | None
-    points: int | None
-
-
 # ---------------------------------------------------------------- reading files
 
 def detect_format(path: str | Path, fmt: str | None = None) -> str:
@@ -192,21 +173,30 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     return found
 
 
-def _read_text(path: str | Path) -> str:
+def _lines(path: str | Path) -> Iterator[str]:
+    """The file's lines, decoded as they are read (``ImportFileError`` when unreadable or not UTF-8)."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        handle = Path(path).open(encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError as exc:
         raise ImportFileError(f"no such file: {path}") from exc
     except IsADirectoryError as exc:
         raise ImportFileError(f"{path} is a directory, not a file") from exc
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with handle:
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):  # noqa: B007 - number is reported below
+                yield line
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(f"{path} is not UTF-8 text (line {number + 1}, byte {exc.start}: "
+                                  f"{exc.reason})") from exc
+        except OSError as exc:
+            raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _iter_jsonl(text: str) -> Iterator[tuple[int, dict | RowError]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
+def _iter_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RowError]]:
+    for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
@@ -235,8 +225,8 @@ def _csv_cell(name: str, value: str):
     return value if name == "description" else value.strip()
 
 
-def _iter_csv(text: str) -> Iterator[tuple[int, dict | RowError]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _iter_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | RowError]]:
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -280,66 +270,20 @@ def _iter_csv(text: str) -> Iterator[tuple[int, dict | RowError]]:
 def read_event_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict | RowError]]:
     """Yield ``(line number, raw event dict or RowError)`` for every non-blank row of ``path``.
 
-    Raises ``ImportFileError`` when the file as a whole is unusable (missing,
-    not UTF-8, unknown format, bad CSV header or quoting).
+    Streamed (one row in memory at a time). Raises ``ImportFileError`` when the file as
+    a whole is unusable (missing, not UTF-8, unknown format, bad CSV header or quoting) —
+    possibly only when the iteration reaches the bad line.
     """
     fmt = detect_format(path, fmt)
-    text = _read_text(path)
     if fmt == "jsonl":
-        return _iter_jsonl(text)
-    return _iter_csv(text)
-
-
-def _parse_instant(value) -> datetime:
-    if not isinstance(value, str):
-        raise RowError("occurred_at must be an ISO 8601 string")
-    try:
-        return as_utc(datetime.fromisoformat(value.strip()))
-    except ValueError as exc:
-        raise RowError(f"occurred_at is not an ISO 8601 instant: {value[:40]!r}") from exc
-
-
-def parse_event(line: int, raw: dict) -> ParsedEvent:
-    """Check one raw row against the event shape; raise ``RowError`` with the reason.
-
-    ``raw`` maps field names to JSON values (CSV cells already converted).
-    Naive ``occurred_at`` values are UTC.
-    """
-    unknown = sorted(k for k in raw if k not in EVENT_FIELDS)
-    if unknown:
-        raise RowError("unknown field(s) " + ", ".join(repr(k) for k in unknown))
-    for name in REQUIRED_FIELDS:
-        value = raw.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise RowError(f"{name} is required")
-        if not isinstance(value, str):
-            raise RowError(f"{name} must be a string")
-    if len(raw["event_key"]) > MAX_EVENT_KEY_LENGTH:
-        raise RowError(f"event_key is longer than {MAX_EVENT_KEY_LENGTH} characters")
-    occurred_at = _parse_instant(raw["occurred_at"]) if raw.get("occurred_at") is not None else None
-    metadata = raw.get("metadata")
-    if metadata is not None:
-        if not isinstance(metadata, dict):
-            raise RowError("metadata must be a JSON object")
-        if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-            raise RowError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
-    description = raw.get("description")
-    if description is not None:
-        if not isinstance(description, str):
-            raise RowError("description must be a string")
-        if len(description) > MAX_DESCRIPTION_LENGTH:
-            raise RowError(f"description is longer than {MAX_DESCRIPTION_LENGTH} characters")
-    points = raw.get("points")
-    if points is not None and (isinstance(points, bool) or not isinstance(points, int)):
-        raise RowError("points must be an integer")
-    return ParsedEvent(line, raw["user"].strip(), raw["activity_type"].strip(), raw["event_key"], occurred_at,
-                       metadata, description, points)
+        return _iter_jsonl(_lines(path))
+    return _iter_csv(_lines(path))
 
 
 # ---------------------------------------------------------------- awarding
 
 def award_in_batches(
-    items: Sequence[tuple[int, AwardRequest]],
+    items: Iterable[tuple[int, AwardRequest]],
     summary: ImportSummary,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -362,8 +306,7 @@ def award_in_batches(
         raise ValidationError("batch size must be at least 1")
     now = as_utc(now) if now else utcnow()
     shifted = 0
-    for start in range(0, len(items), batch_size):
-        chunk = items[start:start + batch_size]
+    for chunk in chunked(items, batch_size):
         results = award_many([req for _line, req in chunk], now=now)
         for (line, req), result in zip(chunk, results):
             if isinstance(result, AwardResult):
@@ -393,50 +336,11 @@ def _same_event(req: AwardRequest) -> bool:
     return row is not None and tuple(row) == (req.learner_id, req.activity_type)
 
 
-def learner_ids_by_external_id(external_ids: Iterable[str], chunk: int = 500) -> dict[str, int]:
-    """Map external ids to learner ids (ids without a learner are absent)."""
-    wanted = sorted(set(external_ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), chunk):
-        part = wanted[start:start + chunk]
-        found.update(
-            (ext, lid) for lid, ext in db.session.execute(
-                select(Learner.id, Learner.external_id).where(Learner.external_id.in_(part))
-            )
-        )
-    return found
-
-
-def existing_event_keys(keys: Iterable[str], chunk: int = 500) -> set[str]:
-    """The subset of ``keys`` already in the ledger."""
-    wanted = sorted(set(keys))
-    found: set[str] = set()
-    for start in range(0, len(wanted), chunk):
-        found.update(db.session.scalars(
-            select(LedgerEntry.event_key).where(LedgerEntry.event_key.in_(wanted[start:start + chunk]))
-        ))
-    return found
-
-
-def _check_domain(event: ParsedEvent, learner_ids: dict[str, int], registry,
-                  now: datetime) -> tuple[str, str] | None:
-    """``(kind, reason)`` when ``award()`` would refuse ``event``, else None (rules of §4.1/§4.2)."""
-    if event.user not in learner_ids:
-        return "unknown user", f"unknown user {event.user!r} (no learner with that external id)"
-    rule = registry.rules.get(event.activity_type)
-    if rule is None:
-        return "unknown activity type", f"unknown activity type {event.activity_type!r}"
-    if not rule.enabled:
-        return "activity type disabled", f"activity type {event.activity_type!r} is disabled"
-    if rule.requires_description and not (event.description or "").strip():
-        return "description required", f"{event.activity_type} requires a description (the reason)"
-    if event.occurred_at is not None and event.occurred_at > now + MAX_FUTURE_SKEW:
-        return "occurred_at in the future", f"occurred_at {event.occurred_at.isoformat()} lies in the future"
-    try:
-        compute_points(rule, event.metadata, event.points)
-    except ThriveError as exc:
-        return "points not allowed", exc.message
-    return None
+def _reject_outcome(summary: ImportSummary, line: int, event: EventInput, exc: ThriveError) -> None:
+    if isinstance(exc, UnknownLearner):
+        summary.reject(line, f"unknown user {event.user!r} (no learner with that external id)", kind="unknown user")
+    else:
+        summary.reject(line, exc.message, kind=exc.code.replace("_", " "))
 
 
 def import_events(
@@ -449,11 +353,11 @@ def import_events(
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Import the events of a JSONL or CSV file through ``award_many`` (§12).
+    """Import the events of a JSONL or CSV file through the batch service (§12).
 
     Args:
         path: the file; ``fmt`` ("jsonl"/"csv") overrides the extension.
-        dry_run: validate every row and report; write nothing.
+        dry_run: validate and award every row in transactions that are rolled back; write nothing.
         batch_size: events per transaction.
         now: the current instant (tests); defaults to the clock.
         progress: called with the number of rows done after each batch.
@@ -465,51 +369,40 @@ def import_events(
     instants and event keys reused with another payload are rejected with
     their line numbers; the other rows are still imported.
 
-    Raises ``ImportFileError`` when the file itself is unusable (nothing is written).
+    Raises ``ImportFileError`` when the file itself is unusable (checked by a
+    first streaming pass, so nothing is written then).
     """
+    if batch_size < 1:
+        raise ValidationError("batch size must be at least 1")
     now = as_utc(now) if now else utcnow()
     summary = ImportSummary(dry_run=dry_run)
-    parsed: list[ParsedEvent] = []
-    for line, raw in read_event_rows(path, fmt):
-        summary.rows_read += 1
-        if isinstance(raw, RowError):
-            summary.reject(line, str(raw), kind="malformed row")
-            continue
-        try:
-            parsed.append(parse_event(line, raw))
-        except RowError as exc:
-            summary.reject(line, str(exc), kind="malformed row")
+    total = sum(1 for _ in read_event_rows(path, fmt))  # first pass: readable, and how many rows
     if on_total:
-        on_total(len(parsed))
-
-    registry = load_registry()
-    learner_ids = learner_ids_by_external_id(e.user for e in parsed)
-    valid: list[ParsedEvent] = []
-    for event in parsed:
-        problem = _check_domain(event, learner_ids, registry, now)
-        if problem:
-            summary.reject(event.line, problem[1], kind=problem[0])
-        else:
-            valid.append(event)
-    if dry_run:
-        seen = existing_event_keys(e.event_key for e in valid)
-        for event in valid:
-            if event.event_key in seen:
-                summary.duplicates += 1
+        on_total(total)
+    seen: set[str] = set()  # a dry run's new keys (its batches roll back, so later repeats look new)
+    for chunk in chunked(read_event_rows(path, fmt), batch_size):
+        summary.rows_read += len(chunk)
+        events: list[tuple[int, EventInput]] = []
+        for line, raw in chunk:
+            if isinstance(raw, RowError):
+                summary.reject(line, str(raw), kind="malformed row")
+                continue
+            try:
+                events.append((line, parse_event(raw)))
+            except ValidationError as exc:
+                summary.reject(line, exc.message, kind="malformed row")
+        outcomes = award_events([e for _, e in events], now=now, dry_run=dry_run) if events else []
+        for (line, event), outcome in zip(events, outcomes, strict=True):
+            if isinstance(outcome, ThriveError):
+                _reject_outcome(summary, line, event, outcome)
+            elif dry_run:
+                if outcome.duplicate or event.event_key in seen:
+                    summary.duplicates += 1
+                else:
+                    summary.pending += 1
+                    seen.add(event.event_key)
             else:
-                summary.pending += 1
-                seen.add(event.event_key)
+                summary.tally(outcome)
         if progress:
-            progress(len(parsed))
-        db.session.rollback()
-        return summary
-
-    if progress and len(valid) < len(parsed):
-        progress(len(parsed) - len(valid))
-    items = [
-        (e.line, AwardRequest(learner_ids[e.user], e.activity_type, e.event_key, e.occurred_at, e.metadata,
-                              e.description, e.points))
-        for e in valid
-    ]
-    award_in_batches(items, summary, batch_size=batch_size, now=now, progress=progress)
+            progress(len(chunk))
     return summary

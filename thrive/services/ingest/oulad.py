@@ -407,9 +407,10 @@ def import_oulad(
         topics[sub.student].add(sub.assessment.code_module)
     learner_ids, summary.learners_created = ensure_learners(topics)
 
-    items = [(sub.line, _request(sub, learner_ids[sub.student], instant)) for instant, sub in planned]
+    # Requests are built batch by batch (a generator): only the compact sorted plan is held in memory.
+    items = ((sub.line, _request(sub, learner_ids[sub.student], instant)) for instant, sub in planned)
     if on_total:
-        on_total(len(items))
+        on_total(len(planned))
     award_in_batches(items, summary, batch_size=batch_size, now=now, progress=progress,
                      conflict_is_duplicate=True)
     return summary

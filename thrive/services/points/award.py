@@ -18,25 +18,46 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from thrive import metrics
 from thrive.db import write_transaction
 from thrive.extensions import db
-from thrive.models import Learner, LearnerState, LedgerEntry, ProgressionEvent
+from thrive.models import Learner, LearnerState, LedgerEntry
 from thrive.services.errors import (
     ActivityDisabled,
     EventKeyConflict,
     PointsOutOfRange,
+    ThriveError,
     UnknownActivityType,
     UnknownLearner,
     ValidationError,
 )
 from thrive.services.notifications import sending as notifications
+from thrive.services.points.events import (  # noqa: F401 - limits re-exported for older imports
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EVENT_KEY_LENGTH,
+    MAX_FUTURE_SKEW,
+    MAX_METADATA_BYTES,
+    check_fields,
+    check_instant,
+)
+from thrive.services.points.locks import (
+    EXISTING_KEY,
+    UPDATE_RESULT,
+    AwardTx,
+    CapCounts,
+    EntryRow,
+    Locked,
+    award_tx,
+    end_award_tx,
+    lock_statement,
+)
 from thrive.services.points.registry import Registry, RuleSnapshot, load_registry
 from thrive.services.progression.streaks import (
     StreakState,
@@ -45,13 +66,8 @@ from thrive.services.progression.streaks import (
     record_active_day,
     streak_from_days,
 )
-from thrive.timeutil import as_utc, local_date, platform_week, utcnow
+from thrive.timeutil import as_utc, local_date, platform_timezone_name, platform_week, utcnow
 
-MAX_EVENT_KEY_LENGTH = 255
-MAX_METADATA_BYTES = 8 * 1024
-MAX_DESCRIPTION_LENGTH = 2000
-#: Awards may be back-dated freely but not dated in the future beyond this skew.
-MAX_FUTURE_SKEW = timedelta(minutes=5)
 #: Nested awards (a goal completed by an award…) go at most this deep.
 MAX_HOOK_DEPTH = 3
 
@@ -119,23 +135,35 @@ class AwardContext:
 
 
 AwardHook = Callable[[AwardContext], None]
+#: ``applies(tx, entry) -> bool``: a cheap test whether a hook can have any effect on an entry.
+HookApplies = Callable[[AwardTx, LedgerEntry], bool]
 _award_hooks: list[AwardHook] = []
+_hook_applies: dict[AwardHook, HookApplies] = {}
 
 
-def register_award_hook(hook: AwardHook) -> AwardHook:
+def register_award_hook(hook: AwardHook | None = None, *, applies: HookApplies | None = None):
     """Register ``hook(ctx)`` to run inside every award transaction after the entry is written.
 
     Hooks see capped entries too (``ctx.entry.capped``) and must be idempotent
-    under the award's event key. Usable as a decorator.
+    under the award's event key. Usable as a decorator, bare or as
+    ``@register_award_hook(applies=…)``: ``applies(tx, entry)`` tells cheaply
+    (in memory, or memoised per transaction in ``tx.memo``) whether the hook can
+    change anything for this entry; when it answers False the hook is skipped
+    and the entry may be written later in a multi-row insert (§15).
     """
-    if hook not in _award_hooks:
-        _award_hooks.append(hook)
-    return hook
+    def add(fn: AwardHook) -> AwardHook:
+        if fn not in _award_hooks:
+            _award_hooks.append(fn)
+        if applies is not None:
+            _hook_applies[fn] = applies
+        return fn
+
+    return add(hook) if hook is not None else add
 
 
 @dataclass(frozen=True)
 class _Request:
-    learner_id: int
+    learner_id: int | None
     activity_type: str
     event_key: str
     occurred_at: datetime
@@ -144,6 +172,7 @@ class _Request:
     description: str | None
     points: int | None
     payload_hash: str
+    external_id: str | None = None
 
 
 def _canonical_hash(activity_type: str, occurred_at: datetime | None, metadata, description, points) -> str:
@@ -157,44 +186,16 @@ def _canonical_hash(activity_type: str, occurred_at: datetime | None, metadata, 
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _build_request(learner_id, activity_type, event_key, occurred_at, metadata, description, points, now) -> _Request:
-    if not isinstance(activity_type, str) or not activity_type.strip():
-        raise ValidationError("activity_type is required", code="missing_field")
-    if not isinstance(event_key, str) or not event_key.strip():
-        raise ValidationError("event_key is required", code="missing_field")
-    if len(event_key) > MAX_EVENT_KEY_LENGTH:
-        raise ValidationError(f"event_key is longer than {MAX_EVENT_KEY_LENGTH} characters")
-    if metadata is not None:
-        if not isinstance(metadata, dict):
-            raise ValidationError("metadata must be a JSON object")
-        try:
-            encoded = json.dumps(metadata, sort_keys=True)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"metadata is not JSON-serialisable: {exc}") from exc
-        if len(encoded) > MAX_METADATA_BYTES:
-            raise ValidationError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
-        metadata = json.loads(encoded)
-    if description is not None:
-        if not isinstance(description, str):
-            raise ValidationError("description must be a string")
-        if len(description) > MAX_DESCRIPTION_LENGTH:
-            raise ValidationError(f"description is longer than {MAX_DESCRIPTION_LENGTH} characters")
-    if points is not None and (isinstance(points, bool) or not isinstance(points, int)):
-        raise ValidationError("points must be an integer")
+def _build_request(learner_id, activity_type, event_key, occurred_at, metadata, description, points, now,
+                   external_id: str | None = None) -> _Request:
+    """Check the request with the one event validator (``events.check_fields``/``check_instant``)."""
+    metadata = check_fields(activity_type, event_key, metadata, description, points)
     given = occurred_at is not None
-    if given:
-        if not isinstance(occurred_at, datetime):
-            raise ValidationError("occurred_at must be a datetime")
-        occurred_at = as_utc(occurred_at)
-        if occurred_at > now + MAX_FUTURE_SKEW:
-            raise ValidationError("occurred_at lies in the future", code="invalid_occurred_at")
-    else:
-        occurred_at = now
+    occurred_at = check_instant(occurred_at, now) if given else now
     return _Request(
         learner_id, activity_type, event_key, occurred_at, given, metadata, description, points,
-        _canonical_hash(activity_type, occurred_at if given else None, metadata, description, points),
+        _canonical_hash(activity_type, occurred_at if given else None, metadata, description, points), external_id,
     )
-
 
 def compute_points(rule: RuleSnapshot, metadata: dict | None, points: int | None) -> int:
     """The amount an award is worth before caps (§4.2).
@@ -244,54 +245,16 @@ def _result_from_entry(entry: LedgerEntry, *, duplicate: bool) -> AwardResult:
     return AwardResult(**stored)
 
 
-def _check_existing(existing: LedgerEntry, req: _Request) -> AwardResult:
+def _check_existing(existing: LedgerEntry, req: _Request, learner_id: int) -> LedgerEntry:
     if (
-        existing.learner_id != req.learner_id
+        existing.learner_id != learner_id
         or existing.activity_type != req.activity_type
         or existing.payload_hash != req.payload_hash
     ):
         raise EventKeyConflict(
             f"event key {req.event_key!r} was already used for a different learner, activity type or payload"
         )
-    return _result_from_entry(existing, duplicate=True)
-
-
-# Statements of the award hot path, built once (bound parameters; saves building and
-# cache-key work on every award).
-# The counts use the table's columns (a Core statement: no ORM compile/load step).
-_ledger = LedgerEntry.__table__.c
-_COUNT_UNCAPPED = select(func.count(_ledger.id)).where(
-    _ledger.learner_id == bindparam("learner_id"),
-    _ledger.activity_type == bindparam("activity_type"),
-    _ledger.capped.is_(False),
-)
-_COUNT_UNCAPPED_BY = {
-    None: _COUNT_UNCAPPED,
-    "local_date": _COUNT_UNCAPPED.where(_ledger.local_date == bindparam("value")),
-    "week": _COUNT_UNCAPPED.where(_ledger.week == bindparam("value")),
-}
-# The learner's state row, locked, with what the award needs from the learner, and the
-# id of a ledger entry already holding the event key (None normally). If a concurrent
-# award commits that key while this one waits for the lock, the subquery may not see
-# it; the unique constraint then rejects the insert and award() answers the duplicate.
-_LOCK_STATE = (
-    select(
-        LearnerState, Learner.timezone, Learner.notification_prefs,
-        select(LedgerEntry.id).where(LedgerEntry.event_key == bindparam("event_key"))
-        .scalar_subquery().label("existing_id"),
-    )
-    .join(Learner, Learner.id == LearnerState.learner_id)
-    .where(LearnerState.learner_id == bindparam("learner_id"))
-    .with_for_update(of=LearnerState)
-)
-
-
-def _count_uncapped(session: Session, learner_id: int, activity_type: str, column: str | None = None,
-                    value=None) -> int:
-    params = {"learner_id": learner_id, "activity_type": activity_type}
-    if column is not None:
-        params["value"] = value
-    return session.scalar(_COUNT_UNCAPPED_BY[column], params) or 0
+    return existing
 
 
 def _active_days(session: Session, learner_id: int) -> list:
@@ -304,19 +267,55 @@ def _active_days(session: Session, learner_id: int) -> list:
     ))
 
 
-def _is_capped(session: Session, rule: RuleSnapshot, learner_id: int, day, week) -> bool:
-    if rule.max_per_day is not None and _count_uncapped(
-        session, learner_id, rule.activity_type, "local_date", day
-    ) >= rule.max_per_day:
-        return True
-    if rule.max_per_week is not None and _count_uncapped(
-        session, learner_id, rule.activity_type, "week", week
-    ) >= rule.max_per_week:
-        return True
-    if rule.max_ever is not None and _count_uncapped(session, learner_id, rule.activity_type) >= rule.max_ever:
-        return True
-    return False
+_ledger = LedgerEntry.__table__.c
+_COUNT_UNCAPPED = select(func.count(_ledger.id)).where(
+    _ledger.learner_id == bindparam("learner_id"),
+    _ledger.activity_type == bindparam("activity_type"),
+    _ledger.capped.is_(False),
+)
+_COUNT_BY = {
+    "ever": _COUNT_UNCAPPED,
+    "day": _COUNT_UNCAPPED.where(_ledger.local_date == bindparam("value")),
+    "week": _COUNT_UNCAPPED.where(_ledger.week == bindparam("value")),
+}
 
+
+def _cap_kinds(rule: RuleSnapshot) -> tuple[str, ...]:
+    return tuple(kind for kind, limit in (("day", rule.max_per_day), ("week", rule.max_per_week),
+                                          ("ever", rule.max_ever)) if limit is not None)
+
+
+def _is_capped(tx: AwardTx, rule: RuleSnapshot, learner_id: int, day, week) -> bool:
+    """Whether an award of ``rule`` for the learner on ``day``/``week`` is over a cap (§4.2).
+
+    Counts come from the transaction's in-memory :class:`CapCounts` (read once, kept up to date);
+    a count not known yet is read after writing the queued entries.
+    """
+    counts = tx.caps.setdefault((learner_id, rule.activity_type), CapCounts())
+    for kind, limit in (("day", rule.max_per_day), ("week", rule.max_per_week), ("ever", rule.max_ever)):
+        if limit is None:
+            continue
+        if kind == "ever":
+            n = counts.ever
+        else:
+            known = counts.days if kind == "day" else counts.weeks
+            key = day if kind == "day" else week
+            n = known.get(key, 0 if counts.complete else None)
+        if n is None:
+            tx.flush()
+            params = {"learner_id": learner_id, "activity_type": rule.activity_type}
+            if kind != "ever":
+                params["value"] = day if kind == "day" else week
+            n = tx.session.scalar(_COUNT_BY[kind], params) or 0
+            if kind == "ever":
+                counts.ever = n
+            elif kind == "day":
+                counts.days[day] = n
+            else:
+                counts.weeks[week] = n
+        if n >= limit:
+            return True
+    return False
 
 def apply_entry_to_state(state: LearnerState, registry: Registry, *, activity_type: str, category: str | None,
                          points: int, local_day, week: str, occurred_at: datetime,
@@ -366,48 +365,114 @@ def apply_entry_to_state(state: LearnerState, registry: Registry, *, activity_ty
     return tiers_gained, levels_gained
 
 
-def _record_upgrades(session: Session, learner_id: int, prefs: dict | None, registry: Registry, entry: LedgerEntry,
+def _notify(tx: AwardTx, learner_id: int, prefs: dict | None, notification_type: str, title: str, *,
+            celebration: str | None, body: str | None = None, data: dict | None = None, dedupe_key: str) -> None:
+    """Queue the notification (if the learner wants it, §9) and the celebration of an award; written at the
+    transaction's next flush, once per dedupe key (as ``notifications.notify``/``celebrate`` do)."""
+    if notifications.wants(prefs, notification_type):
+        tx.queue("notification", None, dict(learner_id=learner_id, type=notification_type, title=title, body=body,
+                                            link="/", data=data, dedupe_key=dedupe_key, read_at=None))
+    if celebration:
+        tx.queue("celebration", None, dict(learner_id=learner_id, kind=celebration, title=title, body=body,
+                                           data=data, dedupe_key=dedupe_key, shown_at=None))
+
+
+def _record_upgrades(tx: AwardTx, learner_id: int, prefs: dict | None, registry: Registry, entry: LedgerEntry,
                      old_tier: str, tiers_gained: list[str], old_level: int, levels_gained: list[int]) -> None:
     previous = old_tier
     for key in tiers_gained:
-        session.add(ProgressionEvent(learner_id=learner_id, ledger_entry_id=entry.id, kind="tier_up",
-                                     from_value=previous, to_value=key, occurred_at=entry.occurred_at))
+        tx.queue("progression", entry, dict(learner_id=learner_id, kind="tier_up", from_value=previous,
+                                            to_value=key, occurred_at=entry.occurred_at))
         previous = key
     previous_level = old_level
     for level in levels_gained:
-        session.add(ProgressionEvent(learner_id=learner_id, ledger_entry_id=entry.id, kind="level_up",
-                                     from_value=str(previous_level), to_value=str(level),
-                                     occurred_at=entry.occurred_at))
+        tx.queue("progression", entry, dict(learner_id=learner_id, kind="level_up", from_value=str(previous_level),
+                                            to_value=str(level), occurred_at=entry.occurred_at))
         previous_level = level
     if tiers_gained:
         tier = registry.tier(tiers_gained[-1])
         title = f"You reached {tier.name}! {tier.emoji}".strip()
-        notifications.notify(session, learner_id, "tier_up", title, prefs=prefs, body=tier.tagline,
-                             link="/", data={"tier": tier.key}, dedupe_key=f"tier_up:{learner_id}:{tier.key}")
-        notifications.celebrate(session, learner_id, "tier_up", title, body=tier.tagline,
-                                data={"tier": tier.key, "tiers": tiers_gained, "levels": levels_gained},
-                                dedupe_key=f"tier_up:{learner_id}:{tier.key}")
+        key = f"tier_up:{learner_id}:{tier.key}"
+        _notify(tx, learner_id, prefs, "tier_up", title, celebration=None, body=tier.tagline,
+                data={"tier": tier.key}, dedupe_key=key)
+        tx.queue("celebration", None, dict(learner_id=learner_id, kind="tier_up", title=title, body=tier.tagline,
+                                           data={"tier": tier.key, "tiers": tiers_gained, "levels": levels_gained},
+                                           dedupe_key=key, shown_at=None))
     if levels_gained:
         top = levels_gained[-1]
         title = f"Level {top}!" if len(levels_gained) == 1 else f"Level {top}! Up {len(levels_gained)} levels"
-        notifications.notify(session, learner_id, "level_up", title, prefs=prefs, link="/",
-                             data={"levels": levels_gained}, dedupe_key=f"level_up:{learner_id}:{top}")
-        if not tiers_gained:
-            notifications.celebrate(session, learner_id, "level_up", title, data={"levels": levels_gained},
-                                    dedupe_key=f"level_up:{learner_id}:{top}")
+        _notify(tx, learner_id, prefs, "level_up", title, celebration=None if tiers_gained else "level_up",
+                data={"levels": levels_gained}, dedupe_key=f"level_up:{learner_id}:{top}")
 
 
-def _award_locked(session: Session, req: _Request, depth: int, now: datetime) -> AwardResult:
-    row = session.execute(_LOCK_STATE, {"learner_id": req.learner_id, "event_key": req.event_key}).first()
-    if row is None:
-        raise UnknownLearner(f"no learner with id {req.learner_id}")
-    state, tz_name, prefs, existing_id = row
+def _always(_tx: AwardTx, _entry: LedgerEntry) -> bool:
+    return True
 
-    if existing_id is not None:
-        return _check_existing(session.get(LedgerEntry, existing_id), req)
 
+def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) -> tuple[int, Locked, object]:
+    """Lock the learner (once per transaction) and find the event key: (learner id, locked state, existing).
+
+    The first award of a learner in a transaction runs one statement: the state row ``FOR UPDATE``
+    with the learner's time zone and prefs, the id of an entry already holding the event key, and
+    — on SQLite only, see below — the rule's uncapped counts for the award's ISO week, ever, and its
+    local date in the platform time zone (used when the learner's own zone gives the same date). ``existing`` is None, an
+    entry id, or a queued :class:`LedgerEntry` of this transaction.
+    """
+    learner_id = req.learner_id if req.learner_id is not None else tx.by_external.get(req.external_id)
+    locked = tx.locked.get(learner_id) if learner_id is not None else None
+    if locked is not None:
+        if req.event_key not in tx.keys:
+            tx.keys[req.event_key] = tx.session.scalar(EXISTING_KEY, {"event_key": req.event_key})
+        return learner_id, locked, tx.keys[req.event_key]
+
+    # Folding the counts into the lock is exact only where the snapshot is taken after the lock: SQLite
+    # (BEGIN IMMEDIATE serialises writers). On PostgreSQL a statement that waited for the row lock still
+    # reads its subqueries from the snapshot taken before the wait, so the counts follow the lock there.
+    caps = _cap_kinds(rule) if rule is not None and rule.enabled and tx.sqlite else ()
+    guess_day = local_date(req.occurred_at, platform_timezone_name())
+    week = platform_week(req.occurred_at)
+    params = {"event_key": req.event_key, "activity_type": req.activity_type, "cap_day": guess_day,
+              "cap_week": week}
+    if req.learner_id is not None:
+        row = tx.session.execute(lock_statement("id", caps), {**params, "learner_id": req.learner_id}).first()
+        if row is None:
+            raise UnknownLearner(f"no learner with id {req.learner_id}")
+    else:
+        row = tx.session.execute(lock_statement("external_id", caps),
+                                 {**params, "external_id": req.external_id}).first()
+        if row is None:
+            raise UnknownLearner(f"no learner with external id {req.external_id!r}")
+        tx.by_external[req.external_id] = row.learner_id
+    locked = tx.adopt(row)
+    learner_id = row.learner_id
+    if caps:
+        counts = tx.caps.setdefault((learner_id, req.activity_type), CapCounts())
+        m = row._mapping
+        if "cap_ever" in m:
+            counts.ever = m["cap_ever"]
+        if "cap_week" in m:
+            counts.weeks[week] = m["cap_week"]
+        if "cap_day" in m and local_date(req.occurred_at, locked.timezone) == guess_day:
+            counts.days[guess_day] = m["cap_day"]
+    tx.keys[req.event_key] = row.existing_id
+    return learner_id, locked, row.existing_id
+
+
+def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
+                  write_now: bool = True) -> tuple[LedgerEntry, bool]:
+    """Apply one award inside the open write transaction; return (ledger entry, duplicate).
+
+    With ``write_now`` false (a batch) the entry may stay queued in the transaction's
+    :class:`AwardTx` until its next flush; its ``id`` is set then.
+    """
+    tx = award_tx(session)
     registry = load_registry()
     rule = registry.rules.get(req.activity_type)
+    learner_id, locked, existing = _lock(tx, req, rule, now)
+    if existing is not None:
+        entry = session.get(LedgerEntry, existing) if isinstance(existing, int) else existing
+        return _check_existing(entry, req, learner_id), True
+
     if rule is None:
         raise UnknownActivityType(f"unknown activity type {req.activity_type!r}")
     if not rule.enabled:
@@ -416,22 +481,31 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime) ->
         raise ValidationError(f"{req.activity_type} requires a description (the reason)", code="missing_field")
     amount = compute_points(rule, req.metadata, req.points)
 
+    state, tz_name, prefs = locked.state, locked.timezone, locked.prefs
     day = local_date(req.occurred_at, tz_name)
     week = platform_week(req.occurred_at)
-    capped = amount > 0 and _is_capped(session, rule, req.learner_id, day, week)
+    capped = amount > 0 and _is_capped(tx, rule, learner_id, day, week)
     points = 0 if capped else amount
 
     old_tier, old_level = state.tier_key, state.level
     old_streak = StreakState(state.current_streak, state.longest_streak, state.streak_through, state.grace_days)
+
+    def active_days() -> list:
+        tx.flush()
+        return _active_days(session, learner_id)
+
     tiers_gained, levels_gained = apply_entry_to_state(
         state, registry, activity_type=req.activity_type, category=rule.category, points=points,
-        local_day=day, week=week, occurred_at=req.occurred_at,
-        active_days=lambda: _active_days(session, req.learner_id),
+        local_day=day, week=week, occurred_at=req.occurred_at, active_days=active_days,
     )
-    entry = LedgerEntry(
-        learner_id=req.learner_id, activity_type=req.activity_type, category=rule.category, points=points,
+    locked.dirty = True
+    if not capped and (learner_id, rule.activity_type) in tx.caps:
+        tx.caps[(learner_id, rule.activity_type)].add(day, week)
+    # A plain row object (never added to the session): written by the AwardTx's Core INSERT.
+    entry = EntryRow(
+        learner_id=learner_id, activity_type=req.activity_type, category=rule.category, points=points,
         capped=capped, event_key=req.event_key, payload_hash=req.payload_hash, description=req.description,
-        meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week,
+        meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week, created_at=now,
         rule_version=rule.version,  # the version that priced it, from the cached snapshot (§4.2)
     )
 
@@ -447,40 +521,42 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime) ->
             "tiers_gained": list(tiers_gained),
         }
 
-    # Written with the INSERT; rewritten below only if a hook changes the state.
     entry.result = stored_result()
-    session.add(entry)
-    session.flush()
-    _record_upgrades(session, req.learner_id, prefs, registry, entry, old_tier, tiers_gained, old_level,
-                     levels_gained)
+    hooks = [hook for hook in _award_hooks if _hook_applies.get(hook, _always)(tx, entry)] \
+        if depth < MAX_HOOK_DEPTH else []
+    if tiers_gained or levels_gained:
+        _record_upgrades(tx, learner_id, prefs, registry, entry, old_tier, tiers_gained, old_level,
+                         levels_gained)
     new_streak = StreakState(state.current_streak, state.longest_streak, state.streak_through, state.grace_days)
     milestone = reached_milestone(old_streak, new_streak)
     if milestone:
-        title = f"{milestone}-day streak! 🔥"
-        notifications.notify(session, req.learner_id, "streak_milestone", title, prefs=prefs, link="/",
-                             data={"days": milestone}, dedupe_key=f"streak_milestone:{req.learner_id}:{day}")
-        notifications.celebrate(session, req.learner_id, "streak_milestone", title, data={"days": milestone},
-                                dedupe_key=f"streak_milestone:{req.learner_id}:{day}")
+        _notify(tx, learner_id, prefs, "streak_milestone", f"{milestone}-day streak! 🔥",
+                celebration="streak_milestone", data={"days": milestone},
+                dedupe_key=f"streak_milestone:{learner_id}:{day}")
+    tx.add_entry(entry, now_write=write_now or bool(hooks))
 
-    if _award_hooks and depth < MAX_HOOK_DEPTH:
+    if hooks:
         def nested(activity_type: str, *, event_key: str, occurred_at=None, metadata=None, description=None,
                    points=None) -> AwardResult:
-            sub = _build_request(req.learner_id, activity_type, event_key, occurred_at or req.occurred_at,
+            sub = _build_request(learner_id, activity_type, event_key, occurred_at or req.occurred_at,
                                  metadata, description, points, now)
-            return _award_locked(session, sub, depth + 1, now)
+            sub_entry, duplicate = _award_locked(session, sub, depth + 1, now)
+            return _result_from_entry(sub_entry, duplicate=duplicate)
 
-        ctx = AwardContext(session, req.learner_id, tz_name, state, entry, rule, registry, depth, nested)
-        for hook in list(_award_hooks):
+        tx.flush()  # hooks may read learner_states and the ledger with SQL
+        ctx = AwardContext(session, learner_id, tz_name, state, entry, rule, registry, depth, nested)
+        for hook in hooks:
             hook(ctx)
-
-    stored = stored_result()
-    if stored != entry.result:
-        entry.result = stored
-    return _result_from_entry(entry, duplicate=False)
+        stored = stored_result()
+        if stored != entry.result:
+            entry.result = stored
+            session.execute(UPDATE_RESULT, {"b_id": entry.id, "result": stored})
+        tx.flush()
+    return entry, False
 
 
 def award(
-    learner: Learner | int,
+    learner: Learner | int | None,
     activity_type: str,
     *,
     event_key: str,
@@ -489,11 +565,12 @@ def award(
     description: str | None = None,
     points: int | None = None,
     now: datetime | None = None,
+    external_id: str | None = None,
 ) -> AwardResult:
     """Award points to a learner — the ONLY code path that changes points (§4.1).
 
     Args:
-        learner: a :class:`Learner` or its id.
+        learner: a :class:`Learner` or its id; None with ``external_id``.
         activity_type: a key of the rule registry (§4.2).
         event_key: idempotency key, unique forever (§4.3).
         occurred_at: when it happened (UTC instant; naive = UTC); defaults to now.
@@ -503,6 +580,8 @@ def award(
         description: free text; required (the reason) for ``admin_adjustment``.
         points: a custom amount, only where the rule allows it (within min/max).
         now: the current instant (tests); defaults to the clock.
+        external_id: the learner's external id instead of ``learner`` (the API): it is
+            resolved inside the award's locking statement (404 ``unknown_user`` if absent).
 
     Returns:
         :class:`AwardResult`. A reused event key with the same learner,
@@ -515,24 +594,43 @@ def award(
         ActivityDisabled (422), PointsOutOfRange (422), EventKeyConflict (422).
         On any error nothing is written.
     """
-    learner_id = learner if isinstance(learner, int) else learner.id
+    try:
+        result = _award(learner, activity_type, event_key, occurred_at, metadata, description, points, now,
+                        external_id)
+    except ThriveError:
+        metrics.record_award(activity_type, "rejected")
+        raise
+    metrics.record_award_result(result)
+    return result
+
+
+def _award(learner, activity_type, event_key, occurred_at, metadata, description, points, now,
+           external_id) -> AwardResult:
+    learner_id = learner if isinstance(learner, int) or learner is None else learner.id
+    if learner_id is None and external_id is None:
+        raise ValidationError("a learner or an external id is required", code="missing_field")
     now = as_utc(now) if now else utcnow()
-    req = _build_request(learner_id, activity_type, event_key, occurred_at, metadata, description, points, now)
+    req = _build_request(learner_id, activity_type, event_key, occurred_at, metadata, description, points, now,
+                         external_id)
     try:
         with write_transaction() as session:
             try:
-                result = _award_locked(session, req, 0, now)
+                entry, duplicate = _award_locked(session, req, 0, now)
             finally:
                 due_goals = _take_due_goals(session)
+                end_award_tx(session)
         _settle_due_goals(due_goals)
-        return result
+        return _result_from_entry(entry, duplicate=duplicate)
     except IntegrityError:
         # A concurrent transaction wrote the same event key first (PostgreSQL).
         existing = db.session.scalar(select(LedgerEntry).where(LedgerEntry.event_key == req.event_key))
+        owner = existing.learner_id if existing is not None else None
+        if existing is not None and req.learner_id is None:
+            owner = db.session.scalar(select(Learner.id).where(Learner.external_id == req.external_id))
         db.session.commit()
         if existing is None:
             raise
-        return _check_existing(existing, req)
+        return _result_from_entry(_check_existing(existing, req, owner), duplicate=True)
 
 
 def _take_due_goals(session: Session) -> list[int]:
@@ -567,57 +665,10 @@ def record_daily_login(learner: Learner, now: datetime | None = None) -> AwardRe
     return award(learner.id, "daily_login", event_key=daily_login_key(learner.id, day), now=now)
 
 
-@dataclass(frozen=True)
-class AwardRequest:
-    """One award for :func:`award_many`: same fields as :func:`award`'s arguments."""
+def __getattr__(name: str):
+    """``AwardRequest`` and ``award_many`` live in ``batch.py``; still importable from here."""
+    if name in ("AwardRequest", "award_many"):
+        from thrive.services.points import batch
 
-    learner_id: int
-    activity_type: str
-    event_key: str
-    occurred_at: datetime | None = None
-    metadata: dict | None = None
-    description: str | None = None
-    points: int | None = None
-
-
-def award_many(items: list[AwardRequest], *, now: datetime | None = None) -> list[AwardResult | Exception]:
-    """Award a batch through the same code path as :func:`award`, in one transaction (§4.1).
-
-    Used by the batch API and the importers: one commit per batch instead of
-    one per event. Each item gets its :class:`AwardResult` or the
-    :class:`ThriveError` that rejected it (validation, unknown learner or type,
-    disabled, out of range, key conflict) — a rejected item writes nothing and
-    does not affect the others, because every check runs before anything is
-    added to the session. Items are applied in order, so a repeated event key
-    inside one batch answers as a duplicate of the earlier item.
-    If the database refuses the batch (a concurrent writer took an event key
-    first), it is retried item by item through :func:`award`.
-    """
-    from thrive.services.errors import ThriveError
-
-    now = as_utc(now) if now else utcnow()
-    results: list[AwardResult | Exception] = []
-    try:
-        with write_transaction() as session:
-            try:
-                for item in items:
-                    try:
-                        req = _build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
-                                             item.metadata, item.description, item.points, now)
-                        results.append(_award_locked(session, req, 0, now))
-                    except ThriveError as exc:
-                        results.append(exc)
-            finally:
-                due_goals = _take_due_goals(session)
-        _settle_due_goals(due_goals)
-        return results
-    except IntegrityError:
-        out: list[AwardResult | Exception] = []
-        for item in items:
-            try:
-                out.append(award(item.learner_id, item.activity_type, event_key=item.event_key,
-                                 occurred_at=item.occurred_at, metadata=item.metadata,
-                                 description=item.description, points=item.points, now=now))
-            except ThriveError as exc:
-                out.append(exc)
-        return out
+        return getattr(batch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,10 +7,10 @@ once in that process, and within the cache lifetime everywhere else.
 """
 from __future__ import annotations
 
-import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import select
 
@@ -107,22 +107,26 @@ class Registry:
         return table[-1] + (level - len(table)) * LEVEL_STEP_BEYOND_TABLE
 
 
-_cache: dict[str, tuple[float, Registry]] = {}
+#: ttl (seconds) → cachetools TTLCache of database URI → Registry (one cache per configured lifetime).
+_cache: dict[float, TTLCache] = {}
 
 
 def invalidate() -> None:
     """Drop this process's cached registry (call after editing rules, tiers or levels)."""
-    _cache.clear()
+    for cache in _cache.values():
+        cache.clear()
 
 
 def load_registry() -> Registry:
     """The current registry, from the cache when fresh (§4.2, §5)."""
     ttl = current_app.config.get("THRIVE_REGISTRY_CACHE_SECONDS", 5)
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit and ttl and now - hit[0] < ttl:
-        return hit[1]
+    cache = _cache.get(ttl) if ttl else None
+    if ttl and cache is None:
+        cache = _cache.setdefault(ttl, TTLCache(16, ttl))
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
     rules = {
         r.activity_type: RuleSnapshot(
             r.activity_type, r.label, r.category, r.base_points, dict(r.difficulty_points or {}) or None,
@@ -143,7 +147,8 @@ def load_registry() -> Registry:
     if not levels:
         levels = tuple(DEFAULT_LEVEL_THRESHOLDS)
     registry = Registry(rules, tiers, levels)
-    _cache[key] = (now, registry)
+    if cache is not None:
+        cache[key] = registry
     return registry
 
 

@@ -211,6 +211,14 @@ def goals_for(learner_id: int, week: str) -> list[WeeklyGoal]:
     return list(db.session.scalars(q))
 
 
+def goals_in_week(learner_id: int, week: str) -> list[WeeklyGoal]:
+    """The learner's goals for platform ISO week ``week`` in creation order (none until the weekly job, §6.2)."""
+    return list(db.session.scalars(
+        select(WeeklyGoal).where(WeeklyGoal.learner_id == learner_id, WeeklyGoal.week == week)
+        .order_by(WeeklyGoal.id)
+    ))
+
+
 # ------------------------------------------------------------------ progress
 
 @dataclass(frozen=True)
@@ -304,7 +312,29 @@ def _prefs(session: Session, learner_id: int) -> dict | None:
     return session.scalar(select(Learner.notification_prefs).where(Learner.id == learner_id))
 
 
-@register_award_hook
+def _has_open_goals(tx, entry) -> bool:
+    """Whether the learner has an open goal in the entry's week (memoised per transaction in ``tx.memo``).
+
+    One query answers for every learner the transaction has locked (a whole batch) and every week;
+    a learner locked later is looked up again.
+    """
+    if entry.activity_type == COMPLETION_ACTIVITY:
+        return False
+    asked, found = tx.memo.get("open_goals", (frozenset(), frozenset()))
+    if entry.learner_id not in asked:
+        ids = sorted(set(tx.locked) | {entry.learner_id} | asked)
+        rows = set()
+        for start in range(0, len(ids), 900):
+            rows.update(tuple(r) for r in tx.session.execute(
+                select(WeeklyGoal.learner_id, WeeklyGoal.week).distinct().where(
+                    WeeklyGoal.learner_id.in_(ids[start:start + 900]), WeeklyGoal.completed_at.is_(None))
+            ))
+        asked, found = frozenset(ids), frozenset(rows)
+        tx.memo["open_goals"] = (asked, found)
+    return (entry.learner_id, entry.week) in found
+
+
+@register_award_hook(applies=_has_open_goals)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: advance the learner's open goals of the entry's week; complete those that reach the target."""
     entry = ctx.entry

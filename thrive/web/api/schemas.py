@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from thrive.services.points.award import MAX_DESCRIPTION_LENGTH, MAX_EVENT_KEY_LENGTH
+from thrive.services.points.events import MAX_DESCRIPTION_LENGTH, MAX_EVENT_KEY_LENGTH, MAX_EXTERNAL_ID_LENGTH
 
 from ...timeutil import as_utc
 
-MAX_EXTERNAL_ID_LENGTH = 128
 #: ``GET /users/<id>/events``: default and maximum page size.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -35,7 +34,11 @@ class UtcDateTime(fields.DateTime):
 
 
 class EventSchema(Schema):
-    """One award request: ``POST /api/v1/events`` and each item of a batch (§4.1, §13)."""
+    """One award request: ``POST /api/v1/events`` and each item of a batch (§4.1, §13).
+
+    Documents the shape in the OpenAPI document; requests are validated by the one event
+    validator, :func:`thrive.services.points.events.parse_event` (same limits, same fields).
+    """
 
     class Meta:
         unknown = RAISE

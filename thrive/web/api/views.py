@@ -1,7 +1,9 @@
 """Endpoints of the integration API ``/api/v1`` (§13).
 
-Each view parses and validates its input with the marshmallow schemas of
-``schemas.py``, calls one service, and answers JSON. The YAML after ``---`` in
+Each view parses its input, calls one service, and answers JSON. Events are
+validated by the one event validator (``services/points/events.py``) that the
+importers and ``award()`` use too; the other bodies by the marshmallow schemas
+of ``schemas.py``, which also document every shape in the OpenAPI document. The YAML after ``---`` in
 each docstring is the operation of the OpenAPI document (``openapi.py``).
 Errors are raised as :class:`ThriveError` and rendered by the app-wide handler
 as ``{"error": {"code", "message"}}`` with the error's status.
@@ -17,19 +19,22 @@ from werkzeug.exceptions import InternalServerError
 from thrive.services.accounts import learners
 from thrive.services.achievements.reading import earned_for_api
 from thrive.services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
-from thrive.services.points.award import AwardRequest, AwardResult, award, award_many
+from thrive.services.points import history
+from thrive.services.points.award import AwardResult, award
+from thrive.services.points.batch import award_events
+from thrive.services.points.events import parse_event
 from thrive.services.progression import state as progression
 from thrive.services.quests.board import active_quests
+from thrive.services.weekly.goals import goals_in_week
 
 from ...db import write_transaction
 from ...timeutil import platform_week, utcnow
 from ..hooks import json_error
-from . import bp, reads
+from . import bp
 from .schemas import (
     MAX_EXTERNAL_ID_LENGTH,
     BatchResponseSchema,
     BatchSchema,
-    EventSchema,
     EventsQuerySchema,
     LedgerPageSchema,
     UserSchema,
@@ -37,7 +42,6 @@ from .schemas import (
     UserUpsertSchema,
 )
 
-_event_schema = EventSchema()
 _batch_schema = BatchSchema()
 _user_upsert_schema = UserUpsertSchema()
 _events_query_schema = EventsQuerySchema()
@@ -146,10 +150,11 @@ def post_event():
         422: Unprocessable
         429: RateLimited
     """
-    data = load(_event_schema, json_body())
-    learner_id = reads.learner_id_for(data["user"])
-    result = award(learner_id, data["activity_type"], event_key=data["event_key"], occurred_at=data["occurred_at"],
-                   metadata=data["metadata"], description=data["description"], points=data["points"])
+    event = parse_event(json_body())
+    # One write transaction: the learner is resolved by external id inside the award's locking statement.
+    result = award(None, event.activity_type, event_key=event.event_key, occurred_at=event.occurred_at,
+                   metadata=event.metadata, description=event.description, points=event.points,
+                   external_id=event.user)
     return _award_json(result)
 
 
@@ -196,32 +201,14 @@ def post_events_batch():
         raise ThriveError(f"a batch holds at most {limit} events, got {len(events)}; split it",
                           code="batch_too_large", status=413)
 
-    answers: list[dict | None] = [None] * len(events)
-    valid: list[tuple[int, dict]] = []
-    for index, item in enumerate(events):
-        try:
-            valid.append((index, load(_event_schema, item)))
-        except ThriveError as exc:
-            answers[index] = _error_item(index, exc)
-    known = reads.learner_ids_for(data["user"] for _, data in valid)
-    pending: list[tuple[int, AwardRequest]] = []
-    for index, data in valid:
-        learner_id = known.get(data["user"])
-        if learner_id is None:
-            answers[index] = _error_item(index, UnknownLearner(f"no learner with external id {data['user']!r}"))
-            continue
-        pending.append((index, AwardRequest(
-            learner_id, data["activity_type"], data["event_key"], occurred_at=data["occurred_at"],
-            metadata=data["metadata"], description=data["description"], points=data["points"],
-        )))
-    outcomes = award_many([req for _, req in pending]) if pending else []
-    for (index, _req), outcome in zip(pending, outcomes):
-        if isinstance(outcome, ThriveError):
-            answers[index] = _error_item(index, outcome)
-        elif isinstance(outcome, AwardResult):
-            answers[index] = {"index": index, "status": 200 if outcome.duplicate else 201,
-                              "result": outcome.to_dict()}
-        else:  # award_many only returns results or ThriveErrors; anything else is a bug
+    answers = []
+    for index, outcome in enumerate(award_events(events)):
+        if isinstance(outcome, AwardResult):
+            answers.append({"index": index, "status": 200 if outcome.duplicate else 201,
+                            "result": outcome.to_dict()})
+        elif isinstance(outcome, ThriveError):
+            answers.append(_error_item(index, outcome))
+        else:  # award_events only returns results or ThriveErrors; anything else is a bug
             raise outcome
     summary = {
         "awarded": sum(1 for a in answers if a["status"] == 201),
@@ -330,7 +317,7 @@ def get_user(external_id: str):
     now = utcnow()
     week = platform_week(now)
     status = progression.status_for(learner.state, learner.timezone, now)
-    goals = reads.weekly_goals(learner.id, week)
+    goals = goals_in_week(learner.id, week)
     tier, next_tier = status.tier.tier, status.tier.next_tier
     body = _status_schema.dump({
         "user": learner.external_id, "username": learner.username, "display_name": learner.display_name,
@@ -386,8 +373,8 @@ def list_events(external_id: str):
         429: RateLimited
     """
     query = load(_events_query_schema, request.args.to_dict())
-    learner_id = reads.learner_id_for(external_id)
-    page = reads.ledger_page(learner_id, query["limit"], query["cursor"])
+    learner_id = history.learner_id_for(external_id)
+    page = history.ledger_page(learner_id, query["limit"], query["cursor"])
     next_url = (url_for("api.list_events", external_id=external_id, limit=query["limit"], cursor=page.next_cursor)
                 if page.next_cursor else None)
     return jsonify(_ledger_page_schema.dump({"events": page.entries, "next_cursor": page.next_cursor,

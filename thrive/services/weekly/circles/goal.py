@@ -33,7 +33,21 @@ log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------ award hook ---
 
-@register_award_hook
+def _circle_hook_applies(_tx, entry) -> bool:
+    """The hook changes something only for points in the current week, or a circle-goal bonus (its notice)."""
+    if entry.points <= 0:
+        return False
+    if entry.activity_type == GOAL_ACTIVITY:
+        return True
+    if entry.capped:
+        return False
+    week = _tx.memo.get("circles.current_week")
+    if week is None:
+        week = _tx.memo["circles.current_week"] = platform_week(utcnow())
+    return entry.week == week
+
+
+@register_award_hook(applies=_circle_hook_applies)
 def _circle_award_hook(ctx: AwardContext) -> None:
     """Inside every award: membership points, mid-week joiners, circle goal marking (§6.1)."""
     entry = ctx.entry

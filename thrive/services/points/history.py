@@ -1,27 +1,22 @@
-"""Read-side queries the integration API needs (§13).
+"""A learner's ledger history, paged (§4.4, §13): the read side of the integration API.
 
 Plain functions over the session (no ``request``): the lean external-id
-lookup on the ``POST /events`` hot path (one indexed column, no eager loads),
-the batch lookup, this week's goals, and keyset paging of a learner's ledger.
+lookup (one indexed column, no eager loads) and keyset paging of a learner's
+ledger with an opaque cursor. (Moved from ``web/api/reads.py``: views call services.)
 """
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
+from thrive.extensions import db
+from thrive.models import Learner, LedgerEntry
 from thrive.services.errors import UnknownLearner, ValidationError
-
-from ...extensions import db
-from ...models import Learner, LedgerEntry, WeeklyGoal
-from ...timeutil import as_utc
-
-#: Largest ``IN (…)`` list sent in one query (SQLite's variable limit is far above it).
-_IN_CHUNK = 900
+from thrive.timeutil import as_utc
 
 
 def learner_id_for(external_id: str) -> int:
@@ -30,25 +25,6 @@ def learner_id_for(external_id: str) -> int:
     if learner_id is None:
         raise UnknownLearner(f"no learner with external id {external_id!r}")
     return learner_id
-
-
-def learner_ids_for(external_ids: Iterable[str]) -> dict[str, int]:
-    """Map each known external id to its learner id (unknown ids are absent)."""
-    wanted = sorted(set(external_ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start:start + _IN_CHUNK]
-        rows = db.session.execute(select(Learner.external_id, Learner.id).where(Learner.external_id.in_(chunk)))
-        found.update((external_id, learner_id) for external_id, learner_id in rows)
-    return found
-
-
-def weekly_goals(learner_id: int, week: str) -> list[WeeklyGoal]:
-    """The learner's goals for platform ISO week ``week`` (none until the weekly job creates them, §6.2)."""
-    return list(db.session.scalars(
-        select(WeeklyGoal).where(WeeklyGoal.learner_id == learner_id, WeeklyGoal.week == week)
-        .order_by(WeeklyGoal.id)
-    ))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Operations (§15): readiness checks and the scheduler heartbeat."""

@@ -1,0 +1,341 @@
+"""The award transaction's working set: locked learner states, cap counts, known event keys (§4.1, §15).
+
+``award()`` and ``award_many()`` keep one :class:`AwardTx` per write
+transaction (in ``Session.info``). It holds, for every learner the
+transaction has locked, a plain in-memory copy of the ``learner_states``
+row (:class:`StateRow`, never attached to the session) —
+so a learner is locked once per transaction however many awards (a batch,
+nested goal bonuses) touch them, and the row is written back with one
+prebuilt Core ``UPDATE`` (no ORM unit of work).
+
+Ledger rows are written with a prebuilt Core ``INSERT``; in a batch they wait
+in :attr:`AwardTx.pending` and go to the database as one multi-row insert,
+unless something needs them earlier (a hook, a tier/level-up row that refers
+to the entry, a count or streak query) — :meth:`AwardTx.flush` is called
+before any such read, so every SQL statement of the transaction sees every
+award made so far.
+
+Cap counts (uncapped entries per learner and type, by local date, ISO week
+and ever) are read once — folded into the locking statement for a single
+award, one grouped query per batch — and then kept up to date in memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from thrive.models import Celebration, Learner, LearnerState, LedgerEntry, Notification, ProgressionEvent
+from thrive.timeutil import utcnow
+
+TX_KEY = "thrive.points.award_tx"
+
+_ledger = LedgerEntry.__table__
+_lc = _ledger.c
+_states = LearnerState.__table__
+_sc = _states.c
+_learners = Learner.__table__
+
+#: Columns of learner_states an award may change (all but the key).
+STATE_COLUMNS = tuple(c.name for c in _states.c if c.name != "learner_id")
+_LEDGER_COLUMNS = ("learner_id", "activity_type", "category", "points", "capped", "event_key", "payload_hash",
+                   "description", "meta", "occurred_at", "local_date", "week", "result", "created_at",
+                   "rule_version")
+
+INSERT_LEDGER = insert(_ledger).returning(_lc.id, sort_by_parameter_order=True)
+UPDATE_STATE = (
+    update(_states).where(_sc.learner_id == bindparam("b_learner_id"))
+    .values({name: bindparam(name) for name in STATE_COLUMNS})
+)
+UPDATE_RESULT = update(_ledger).where(_lc.id == bindparam("b_id")).values(result=bindparam("result"))
+EXISTING_KEYS = select(_lc.event_key, _lc.id, _lc.learner_id, _lc.activity_type, _lc.payload_hash, _lc.result).where(
+    _lc.event_key.in_(bindparam("keys", expanding=True)))
+_notes = Notification.__table__
+_celebrations = Celebration.__table__
+INSERT_PROGRESSION = insert(ProgressionEvent.__table__)
+INSERT_NOTIFICATION = insert(_notes)
+INSERT_CELEBRATION = insert(_celebrations)
+_DEDUPED = {
+    "notification": (INSERT_NOTIFICATION, select(_notes.c.dedupe_key).where(
+        _notes.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
+    "celebration": (INSERT_CELEBRATION, select(_celebrations.c.dedupe_key).where(
+        _celebrations.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
+}
+EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
+
+CAP_KINDS = ("day", "week", "ever")
+
+
+def _count_uncapped(kind: str):
+    q = select(func.count(_lc.id)).where(
+        _lc.learner_id == _sc.learner_id, _lc.activity_type == bindparam("activity_type"), _lc.capped.is_(False)
+    )
+    if kind == "day":
+        q = q.where(_lc.local_date == bindparam("cap_day"))
+    elif kind == "week":
+        q = q.where(_lc.week == bindparam("cap_week"))
+    return q.scalar_subquery().label(f"cap_{kind}")
+
+
+@lru_cache(maxsize=32)
+def lock_statement(by: str, caps: tuple[str, ...]):
+    """``SELECT state, time zone, prefs, id of the event key's entry[, cap counts] … FOR UPDATE``.
+
+    ``by`` is ``"id"`` (bind ``learner_id``) or ``"external_id"`` (bind
+    ``external_id``: the API resolves the learner inside the lock). ``caps`` names
+    the uncapped counts to fold in (binds ``activity_type``, ``cap_day``, ``cap_week``).
+    """
+    cols = [*_sc, _learners.c.timezone, _learners.c.notification_prefs,
+            select(_lc.id).where(_lc.event_key == bindparam("event_key")).scalar_subquery().label("existing_id")]
+    cols.extend(_count_uncapped(kind) for kind in caps)
+    where = (_sc.learner_id == bindparam("learner_id") if by == "id"
+             else _learners.c.external_id == bindparam("external_id"))
+    return (select(*cols).select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
+            .where(where).with_for_update(of=_states))
+
+
+#: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.
+LOCK_MANY = (
+    select(*_sc, _learners.c.timezone, _learners.c.notification_prefs, _learners.c.external_id)
+    .select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
+    .where(_sc.learner_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_sc.learner_id).with_for_update(of=_states)
+)
+LOCK_MANY_BY_EXTERNAL = (
+    select(*_sc, _learners.c.timezone, _learners.c.notification_prefs, _learners.c.external_id)
+    .select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
+    .where(_learners.c.external_id.in_(bindparam("ext", expanding=True)))
+    .order_by(_sc.learner_id).with_for_update(of=_states)
+)
+#: Uncapped counts of a batch's learners and capped activity types, grouped (one query per batch).
+CAP_GROUPS = (
+    select(_lc.learner_id, _lc.activity_type, _lc.local_date, _lc.week, func.count(_lc.id))
+    .where(_lc.learner_id.in_(bindparam("ids", expanding=True)),
+           _lc.activity_type.in_(bindparam("types", expanding=True)), _lc.capped.is_(False))
+    .group_by(_lc.learner_id, _lc.activity_type, _lc.local_date, _lc.week)
+)
+
+
+@dataclass
+class CapCounts:
+    """Uncapped entries of one learner and activity type: ``ever``, per local date, per ISO week.
+
+    ``complete`` means every date and week is loaded (absent = 0); otherwise
+    only the keys present are known.
+    """
+
+    complete: bool = False
+    ever: int | None = None
+    days: dict[date, int] = field(default_factory=dict)
+    weeks: dict[str, int] = field(default_factory=dict)
+
+    def add(self, day: date, week: str) -> None:
+        """Count one more uncapped entry."""
+        if self.ever is not None:
+            self.ever += 1
+        if self.complete or day in self.days:
+            self.days[day] = self.days.get(day, 0) + 1
+        if self.complete or week in self.weeks:
+            self.weeks[week] = self.weeks.get(week, 0) + 1
+
+
+class EntryRow:
+    """A ledger entry written by this transaction: the attributes of :class:`LedgerEntry`, as a plain object.
+
+    Hooks read it like the model (``entry.points``, ``entry.meta``, ``entry.week`` …); it is not
+    attached to the session (written by :data:`INSERT_LEDGER`), so it costs no ORM instrumentation.
+    """
+
+    __slots__ = ("id", "learner_id", "activity_type", "category", "points", "capped", "event_key", "payload_hash",
+                 "description", "meta", "occurred_at", "local_date", "week", "result", "created_at",
+                 "rule_version")
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+class StateRow:
+    """A locked ``learner_states`` row as a plain object (attributes of :class:`LearnerState`)."""
+
+    __slots__ = ("learner_id", *STATE_COLUMNS)
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    """What the award path needs of a ledger entry that already holds an event key (looked up per batch)."""
+
+    id: int
+    learner_id: int
+    activity_type: str
+    payload_hash: str
+    result: dict | None
+
+
+@dataclass
+class Locked:
+    """A learner locked by this transaction: the transient state copy, time zone and notification prefs."""
+
+    state: StateRow
+    timezone: str
+    prefs: dict | None
+    dirty: bool = False
+
+
+class AwardTx:
+    """Per-transaction working set of the award path (see the module docstring)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.locked: dict[int, Locked] = {}
+        self.by_external: dict[str, int] = {}
+        #: event key → ledger entry id (int), a :class:`KnownEntry`, this transaction's :class:`LedgerEntry`,
+        #: or None (known absent)
+        self.keys: dict[str, object] = {}
+        self.caps: dict[tuple[int, str], CapCounts] = {}
+        self.pending: list[EntryRow] = []
+        #: rows that refer to a queued entry or are deduplicated per batch: (kind, entry, row)
+        self.outbox: list[tuple[str, LedgerEntry | None, dict]] = []
+        #: per-transaction answers of hooks' ``applies`` look-ups (e.g. weeks with open goals)
+        self.memo: dict = {}
+
+    # ------------------------------------------------------------ locking
+
+    def adopt(self, row) -> Locked:
+        """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs)."""
+        m = row._mapping
+        state = StateRow(**{name: m[name] for name in StateRow.__slots__})
+        locked = Locked(state, m["timezone"], m["notification_prefs"])
+        self.locked[state.learner_id] = locked
+        if "external_id" in m and m["external_id"] is not None:
+            self.by_external[m["external_id"]] = state.learner_id
+        return locked
+
+    def lock_many(self, learner_ids=(), external_ids=()) -> None:
+        """Lock every learner of a batch not locked yet: one statement per 900 ids, in id order."""
+        from more_itertools import chunked
+
+        ids = sorted({i for i in learner_ids if i not in self.locked})
+        for part in chunked(ids, 900):
+            for row in self.session.execute(LOCK_MANY, {"ids": part}):
+                self.adopt(row)
+        ext = sorted({e for e in external_ids if e not in self.by_external})
+        for part in chunked(ext, 900):
+            for row in self.session.execute(LOCK_MANY_BY_EXTERNAL, {"ext": part}):
+                if row.learner_id not in self.locked:
+                    self.adopt(row)
+                else:
+                    self.by_external[row.external_id] = row.learner_id
+
+    def load_keys(self, keys) -> None:
+        """Look up a batch's event keys in one query per 900 keys (absent keys are remembered too)."""
+        from more_itertools import chunked
+
+        wanted = sorted({k for k in keys if k not in self.keys})
+        for part in chunked(wanted, 900):
+            found = {row.event_key: KnownEntry(row.id, row.learner_id, row.activity_type, row.payload_hash,
+                                               row.result)
+                     for row in self.session.execute(EXISTING_KEYS, {"keys": part})}
+            for key in part:
+                self.keys[key] = found.get(key)
+
+    def load_caps(self, learner_ids, activity_types) -> None:
+        """All uncapped counts of these learners and (capped) types, grouped — complete in memory."""
+        from more_itertools import chunked
+
+        types = sorted(set(activity_types))
+        ids = sorted({i for i in learner_ids if any((i, t) not in self.caps for t in types)})
+        if not ids or not types:
+            return
+        self.flush()
+        fresh = {(i, t): CapCounts(complete=True, ever=0) for i in ids for t in types}
+        for part in chunked(ids, 900):
+            for learner_id, activity_type, day, week, n in self.session.execute(
+                CAP_GROUPS, {"ids": part, "types": types}
+            ):
+                counts = fresh[(learner_id, activity_type)]
+                counts.ever += n
+                counts.days[day] = counts.days.get(day, 0) + n
+                counts.weeks[week] = counts.weeks.get(week, 0) + n
+        for key, counts in fresh.items():
+            self.caps.setdefault(key, counts)
+
+    # ------------------------------------------------------------ writing
+
+    def add_entry(self, entry: LedgerEntry, *, now_write: bool) -> None:
+        """Queue a new ledger row (written at the next :meth:`flush`, at once when ``now_write``)."""
+        self.keys[entry.event_key] = entry
+        self.pending.append(entry)
+        if now_write:
+            self.flush()
+
+    def queue(self, kind: str, entry: LedgerEntry | None, row: dict) -> None:
+        """Queue a ``progression`` event (its ``ledger_entry_id`` taken from ``entry`` at the flush), or a
+        ``notification`` / ``celebration`` row, written once per ``dedupe_key`` at the flush (§9)."""
+        self.outbox.append((kind, entry, row))
+
+    def _flush_outbox(self) -> None:
+        progression = [{**row, "ledger_entry_id": entry.id} for kind, entry, row in self.outbox
+                       if kind == "progression"]
+        if progression:
+            self.session.execute(INSERT_PROGRESSION, progression)
+        now = utcnow()
+        for kind, (statement, existing) in _DEDUPED.items():
+            rows = [row for k, _entry, row in self.outbox if k == kind]
+            if not rows:
+                continue
+            keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
+            seen = set(self.session.scalars(existing, {"keys": keys})) if keys else set()
+            fresh = []
+            for row in rows:
+                key = row.get("dedupe_key")
+                if key and key in seen:
+                    continue
+                seen.add(key)
+                fresh.append({"created_at": now, **row})
+            if fresh:
+                self.session.execute(statement, fresh)
+        self.outbox.clear()
+
+    def flush(self) -> None:
+        """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
+        if self.pending:
+            rows = [{name: getattr(e, name) for name in _LEDGER_COLUMNS} for e in self.pending]
+            rows = [{**r, "metadata": r.pop("meta")} for r in rows]
+            ids = self.session.execute(INSERT_LEDGER, rows).scalars().all()
+            for entry, new_id in zip(self.pending, ids, strict=True):
+                entry.id = new_id
+            self.pending.clear()
+        if self.outbox:
+            self._flush_outbox()
+        dirty = [locked for locked in self.locked.values() if locked.dirty]
+        if dirty:
+            self.session.execute(UPDATE_STATE, [
+                {"b_learner_id": locked.state.learner_id,
+                 **{name: getattr(locked.state, name) for name in STATE_COLUMNS}}
+                for locked in dirty
+            ])
+            for locked in dirty:
+                locked.dirty = False
+
+
+def award_tx(session: Session) -> AwardTx:
+    """The session's :class:`AwardTx` for the open transaction (created on first use)."""
+    tx = session.info.get(TX_KEY)
+    if tx is None or tx.session is not session:
+        tx = session.info[TX_KEY] = AwardTx(session)
+    return tx
+
+
+def end_award_tx(session: Session) -> None:
+    """Forget the working set (after commit or rollback): the next transaction locks afresh."""
+    session.info.pop(TX_KEY, None)
+
