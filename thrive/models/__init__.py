@@ -5,6 +5,7 @@ from .audit import AuditEntry  # noqa: F401
 from .community import Celebration, Cheer, Notification  # noqa: F401
 from .learner import Follow, Learner, LearnerState, LearnerTopic  # noqa: F401
 from .moderation import FeedReport, HiddenFeedItem, ModerationAction  # noqa: F401
+from .ops import SchedulerHeartbeat  # noqa: F401
 from .points import (  # noqa: F401
     CATEGORIES,
     LedgerEntry,
@@ -15,4 +16,3 @@ from .progression import Level, ProgressionEvent, Tier  # noqa: F401
 from .quests import LearnerQuest, Quest  # noqa: F401
 from .sign_in_link import SignInLink  # noqa: F401
 from .weekly import Circle, CircleMembership, GoalTemplate, JobRun, WeeklyGoal  # noqa: F401
-from .ops import SchedulerHeartbeat  # noqa: F401

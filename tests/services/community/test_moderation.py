@@ -68,7 +68,9 @@ def test_report_rules(posted):
     queue = moderation.moderation_queue()
     assert [(q.target_kind, q.target_id, q.reports, q.reasons) for q in queue] == [
         ("entry", quiz.event_id, 1, {"spam": 1})]
-    assert queue[0].sentence == "completed a quiz on DDD" and queue[0].details == ["buy my course"]
+    subject = queue[0].subject
+    assert (subject.kind, subject.activity_type, subject.topic) == ("entry", "quiz_completed", "DDD")
+    assert queue[0].details == ["buy my course"]
     assert audit_actions() == []  # a learner's report is not a staff action
 
 

@@ -34,7 +34,7 @@ from thrive.models import (
 from thrive.models.moderation import FEED_ITEM_KINDS
 from thrive.services.admin.audit import record
 from thrive.services.community.cheers import cheer_target
-from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, entry_predicate, tier_predicate
+from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, _topic
 from thrive.services.errors import Conflict, NotFound, ValidationError
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, utcnow
@@ -85,11 +85,24 @@ def report_item(reporter_id: int, target_kind: str, target_id: int, reason: str,
     return report
 
 
+@dataclass(frozen=True)
+class ItemSubject:
+    """What a feed item is about, as data for the web layer's feed phrases (``item_predicate``).
+
+    ``kind`` is ``"entry"`` or ``"tier_up"``; ``activity_type``/``topic`` for entries, ``tier`` for tier-ups.
+    """
+
+    kind: str
+    activity_type: str | None = None
+    topic: str | None = None
+    tier: object | None = None
+
+
 @dataclass
 class QueueItem:
     """One reported feed item in the queue: who it belongs to, what it says, why it was reported.
 
-    ``sentence`` is the feed predicate ("completed a quiz on DDD"); ``reasons``
+    ``subject`` is what the item is about (None when it no longer exists); ``reasons``
     counts reports per reason; ``details`` the reporters' free texts.
     """
 
@@ -98,7 +111,7 @@ class QueueItem:
     subject_id: int
     subject_username: str
     subject_name: str
-    sentence: str
+    subject: ItemSubject | None
     occurred_at: datetime | None
     reports: int
     first_reported_at: datetime
@@ -107,21 +120,21 @@ class QueueItem:
     details: list[str] = field(default_factory=list)
 
 
-def _sentences(items: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, datetime | None]]:
-    out: dict[tuple[str, int], tuple[str, datetime | None]] = {}
+def _subjects(items: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[ItemSubject, datetime | None]]:
+    out: dict[tuple[str, int], tuple[ItemSubject, datetime | None]] = {}
     entry_ids = [i for k, i in items if k == "entry"]
     tier_ids = [i for k, i in items if k == "tier_up"]
     if entry_ids:
         for eid, activity_type, meta, at in db.session.execute(
                 select(LedgerEntry.id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
                 .where(LedgerEntry.id.in_(entry_ids))):
-            out[("entry", eid)] = (entry_predicate(activity_type, meta), as_utc(at))
+            out[("entry", eid)] = (ItemSubject("entry", activity_type, _topic(meta)), as_utc(at))
     if tier_ids:
         registry = load_registry()
         for pid, key, at in db.session.execute(
                 select(ProgressionEvent.id, ProgressionEvent.to_value, ProgressionEvent.occurred_at)
                 .where(ProgressionEvent.id.in_(tier_ids))):
-            out[("tier_up", pid)] = (tier_predicate(registry.tier(key)), as_utc(at))
+            out[("tier_up", pid)] = (ItemSubject("tier_up", tier=registry.tier(key)), as_utc(at))
     return out
 
 
@@ -141,14 +154,14 @@ def moderation_queue(limit: int = 100) -> list[QueueItem]:
             if len(by_item) >= limit:
                 continue
             item = by_item[key] = QueueItem(report.target_kind, report.target_id, report.subject_id, username,
-                                            display_name, "", None, 0, as_utc(report.created_at), False)
+                                            display_name, None, None, 0, as_utc(report.created_at), False)
         item.reports += 1
         item.reasons[report.reason] = item.reasons.get(report.reason, 0) + 1
         if report.details:
             item.details.append(report.details)
     hidden = _hidden_set(set(by_item))
-    for key, (sentence, at) in _sentences(set(by_item)).items():
-        by_item[key].sentence, by_item[key].occurred_at = sentence, at
+    for key, (subject, at) in _subjects(set(by_item)).items():
+        by_item[key].subject, by_item[key].occurred_at = subject, at
     for key, item in by_item.items():
         item.hidden = key in hidden
     db.session.commit()
@@ -335,11 +348,11 @@ def history(learner_id: int) -> History:
 
 @dataclass(frozen=True)
 class HiddenItem:
-    """A hidden feed item of a learner, with its feed sentence (for the history page's "unhide")."""
+    """A hidden feed item of a learner, with what it is about (for the history page's "unhide")."""
 
     target_kind: str
     target_id: int
-    sentence: str
+    subject: ItemSubject | None
     occurred_at: datetime | None
     hidden_at: datetime
 
@@ -348,8 +361,8 @@ def hidden_items(learner_id: int, limit: int = 200) -> list[HiddenItem]:
     """The learner's hidden feed items, most recently hidden first (at most ``limit``)."""
     rows = db.session.scalars(select(HiddenFeedItem).where(HiddenFeedItem.learner_id == learner_id)
                               .order_by(HiddenFeedItem.hidden_at.desc(), HiddenFeedItem.id.desc()).limit(limit)).all()
-    sentences = _sentences({(r.target_kind, r.target_id) for r in rows})
-    out = [HiddenItem(r.target_kind, r.target_id, *sentences.get((r.target_kind, r.target_id), ("(removed)", None)),
+    subjects = _subjects({(r.target_kind, r.target_id) for r in rows})
+    out = [HiddenItem(r.target_kind, r.target_id, *subjects.get((r.target_kind, r.target_id), (None, None)),
                       as_utc(r.hidden_at)) for r in rows]
     db.session.commit()
     return out

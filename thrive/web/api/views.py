@@ -18,7 +18,7 @@ from werkzeug.exceptions import InternalServerError
 
 from thrive.services.accounts import learners
 from thrive.services.achievements.reading import earned_for_api
-from thrive.services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
+from thrive.services.errors import Conflict, ThriveError, ValidationError
 from thrive.services.points import history
 from thrive.services.points.award import AwardResult, award
 from thrive.services.points.batch import award_events
