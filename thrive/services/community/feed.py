@@ -313,7 +313,8 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
             kind="entry", id=entry_id, actor=Actor(lid, username, display_name, share_profile),
             occurred_at=as_utc(occurred_at), activity_type=activity_type,
             # an achievement's topic is the badge's name ("Aisha earned Week Warrior", §10)
-            topic=_topic({"topic": (meta or {}).get("name")}) if activity_type == "achievement_earned" else _topic(meta),
+            topic=(_topic({"topic": (meta or {}).get("name")}) if activity_type == "achievement_earned"
+                   else _topic(meta)),
             group_key=_entry_group_key(activity_type, meta, as_utc(occurred_at)),
             circle_name=(meta or {}).get("circle_name") if activity_type == "circle_goal_completed" else None,
             can_cheer=lid != viewer_id,

@@ -186,9 +186,9 @@ def _name(fake: Faker, locale: str) -> tuple[str, str]:
 
 
 def _username(rng: random.Random, first: str, last: str, taken: set[str]) -> str:
-    f, l = _ascii(first) or "learner", _ascii(last) or "thrive"
+    f, s = _ascii(first) or "learner", _ascii(last) or "thrive"
     style = rng.randrange(4)
-    base = [f"{f}.{l}", f"{f}{l[:1]}", f"{f}_{l}", f"{f[:1]}{l}"][style][:48]
+    base = [f"{f}.{s}", f"{f}{s[:1]}", f"{f}_{s}", f"{f[:1]}{s}"][style][:48]
     candidate, n = base, 2
     while candidate.lower() in taken or not USERNAME_RE.match(candidate):
         candidate = f"{base}{n if n > 2 else rng.randrange(10, 99)}"
@@ -280,9 +280,11 @@ def _plan_awards(rng: random.Random, people: list[_Person], first_day: date, now
         projects: list[str] = []
         counter = 0
         days_total = (today - first_day).days
-        lapse_after = first_day + timedelta(days=rng.randint(days_total // 3, max(days_total // 3, days_total * 2 // 3)))
+        lapse_after = first_day + timedelta(
+            days=rng.randint(days_total // 3, max(days_total // 3, days_total * 2 // 3)))
 
-        def add(kind: str, at: datetime, key: str | None = None, metadata: dict | None = None) -> None:
+        def add(kind: str, at: datetime, key: str | None = None, metadata: dict | None = None,
+                person: _Person = person) -> None:   # bound now: called only within this person's loop
             nonlocal counter, order
             if at > now:
                 return
@@ -326,7 +328,8 @@ def _plan_awards(rng: random.Random, people: list[_Person], first_day: date, now
                     metadata = _activity(rng, person, kind, projects)
                     add(kind, at, metadata=metadata)
                     if kind == "battle_participated" and rng.random() < 0.4:
-                        add("battle_won", at + timedelta(minutes=rng.randint(2, 20)), metadata={"topic": metadata["topic"]})
+                        add("battle_won", at + timedelta(minutes=rng.randint(2, 20)),
+                            metadata={"topic": metadata["topic"]})
                 if day.weekday() >= 4 and person.persona.name in ("regular", "steady") and rng.random() < 0.12:
                     add("weekly_challenge_completed", at + timedelta(minutes=rng.randint(10, 90)),
                         metadata={"topic": rng.choice(person.topics), "challenge": f"Week {day.isocalendar().week}"})
@@ -363,7 +366,8 @@ def _follow_all(rng: random.Random, people: list[_Person], now: datetime) -> int
     if demo:  # a few people follow the demo learner back
         for other in rng.sample(people[1:], k=min(15, len(people) - 1)):
             try:
-                made += follow(other.learner_id, demo.learner_id, now=now - timedelta(minutes=rng.randint(5, 9000))).created
+                when = now - timedelta(minutes=rng.randint(5, 9000))
+                made += follow(other.learner_id, demo.learner_id, now=when).created
             except ThriveError:
                 continue
     return made

@@ -415,8 +415,8 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     The first award of a learner in a transaction runs one statement: the state row ``FOR UPDATE``
     with the learner's time zone and prefs, the id of an entry already holding the event key, and
     — on SQLite only, see below — the rule's uncapped counts for the award's ISO week, ever, and its
-    local date in the platform time zone (used when the learner's own zone gives the same date). ``existing`` is None, an
-    entry id, or a queued :class:`LedgerEntry` of this transaction.
+    local date in the platform time zone (used when the learner's own zone gives the same date).
+    ``existing`` is None, an entry id, or a queued :class:`LedgerEntry` of this transaction.
     """
     learner_id = req.learner_id if req.learner_id is not None else tx.by_external.get(req.external_id)
     locked = tx.locked.get(learner_id) if learner_id is not None else None

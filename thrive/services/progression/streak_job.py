@@ -204,7 +204,8 @@ def _settle_missed(today: date, zones_: list[str], counts: dict[str, Any]) -> No
                 if used:
                     counts["grace_days_used"] += used
                     days = "a grace day" if used == 1 else f"{used} grace days"
-                    left = f"{after.grace} left" if after.grace else "none left — they come back with every 7-day streak"
+                    left = (f"{after.grace} left" if after.grace
+                            else "none left — they come back with every 7-day streak")
                     notifications.notify(
                         session, state.learner_id, "grace_day_used",
                         f"{days[0].upper()}{days[1:]} kept your {after.current}-day streak alive", prefs=prefs,

@@ -457,7 +457,8 @@ def _refresh_chunk(chunk: list[int], week: str) -> list[tuple[int, datetime]]:
             entries_by[entry.learner_id].append((entry.id, _entry_view(entry)))
 
         def with_kind(kind: str) -> list[int]:
-            return [lid for lid, goals in goals_by.items() if entries_by.get(lid) and any(g.kind == kind for g in goals)]
+            return [lid for lid, goals in goals_by.items()
+                    if entries_by.get(lid) and any(g.kind == kind for g in goals)]
 
         streak_ids = with_kind("streak_days")
         streaks = _streak_after_many(session, streak_ids, {
