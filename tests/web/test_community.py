@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tests.community_support import ago, give, login, set_total
 from tests.conftest import csrf_token_from
 from thrive.extensions import db
+from thrive.services.notifications import inbox
 from thrive.models import Cheer, Follow, LedgerEntry, Notification
 
 HX = {"HX-Request": "true"}

@@ -19,6 +19,8 @@ What a feed shows (the §8.1 rules, in one place):
   paged with an opaque cursor (``before``) so "load more" is a plain link.
 - A learner who does not share their profile is named "A learner" and not linked.
 
+The visibility rules themselves live in :mod:`thrive.services.community.visibility`.
+
 **Grouping** (:func:`group_items`): walking a page newest first, an item joins
 the current run when it has the same *group key* as the run's first item
 (the activity type; ``tier_up:<tier key>`` for tier-ups) and happened within
@@ -45,21 +47,23 @@ from sqlalchemy import and_, case, func, or_, select
 
 from thrive.extensions import db
 from thrive.models import Cheer, CircleMembership, Follow, Learner, LedgerEntry, ProgressionEvent
+from thrive.services.community.visibility import (  # noqa: F401  (re-exported: the rules live there)
+    ANONYMOUS_NAME,
+    FEED_DAYS,
+    HIDDEN_ACTIVITY_TYPES,
+    entry_feed_visible_sql,
+    public_name,
+    public_username,
+    tier_up_feed_visible_sql,
+)
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.timeutil import as_utc, platform_week, utcnow
 
-FEED_DAYS = 7
 PROFILE_DAYS = 30
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
 GROUP_WINDOW = timedelta(hours=24)
-ANONYMOUS_NAME = "A learner"
-
-#: Awards that never appear in feeds: the automatic visit award (it would
-#: drown everything else), cheers (a feed about cheering the feed) and admin
-#: corrections (private by nature).
-HIDDEN_ACTIVITY_TYPES = frozenset({"daily_login", "reaction_given", "admin_adjustment"})
 
 #: Ordering rank at equal instants (higher first): a tier-up before its award.
 _RANK = {"entry": 0, "tier_up": 1}
@@ -118,12 +122,13 @@ class Actor:
 
     @property
     def name(self) -> str:
-        return self.display_name if self.shares_profile else ANONYMOUS_NAME
+        # feed rows are of active accounts only (visibility.shares_activities_sql)
+        return public_name(self.display_name, self.shares_profile, True)
 
     @property
     def public_username(self) -> str | None:
         """The username to link to, or None when the profile is private."""
-        return self.username if self.shares_profile else None
+        return public_username(self.username, self.shares_profile, True)
 
 
 @dataclass
@@ -277,14 +282,7 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
         select(LedgerEntry.id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at,
                Learner.id, Learner.username, Learner.display_name, Learner.share_profile)
         .join(Learner, Learner.id == LedgerEntry.learner_id)
-        .where(
-            LedgerEntry.occurred_at >= since,
-            LedgerEntry.points > 0,
-            LedgerEntry.capped.is_(False),
-            LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
-            Learner.share_activities.is_(True),
-            Learner.is_active_account.is_(True),
-        )
+        .where(LedgerEntry.occurred_at >= since, entry_feed_visible_sql(LedgerEntry, Learner))
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(limit)
     )
@@ -309,13 +307,7 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
         select(ProgressionEvent.id, ProgressionEvent.to_value, ProgressionEvent.occurred_at,
                Learner.id, Learner.username, Learner.display_name, Learner.share_profile)
         .join(Learner, Learner.id == ProgressionEvent.learner_id)
-        .where(
-            ProgressionEvent.kind == "tier_up",
-            ProgressionEvent.occurred_at >= since,
-            Learner.share_tier_upgrades.is_(True),
-            Learner.share_activities.is_(True),
-            Learner.is_active_account.is_(True),
-        )
+        .where(ProgressionEvent.occurred_at >= since, tier_up_feed_visible_sql(ProgressionEvent, Learner))
         .order_by(ProgressionEvent.occurred_at.desc(), ProgressionEvent.id.desc())
         .limit(limit)
     )

@@ -11,7 +11,14 @@ from sqlalchemy import (
 
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
-from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, entry_predicate
+from thrive.services.community.feed import entry_predicate
+from thrive.services.community.visibility import (
+    ANONYMOUS_NAME,
+    entry_worth_showing_sql,
+    is_profile_public,
+    public_name,
+    shares_activities,
+)
 from thrive.services.errors import validate_week
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.services.progression.state import effective_streak
@@ -162,20 +169,20 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     registry = load_registry()
     rows = db.session.execute(
         select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
-               LearnerState)
+               LearnerState, Learner.is_active_account)
         .join(cm, cm.learner_id == Learner.id)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
         .where(cm.circle_id == circle.id)
     ).all()
     members, names, sharing = [], {}, []
-    for lid, display_name, share_profile, share_activities, tz, state in rows:
+    for lid, display_name, share_profile, share_activities, tz, state, active in rows:
         is_you = lid == learner_id
-        shown = display_name if (share_profile or is_you) else ANONYMOUS
+        shown = public_name(display_name, share_profile, active, is_viewer=is_you)
         names[lid] = "You" if is_you else shown
-        if share_activities or is_you:
+        if is_you or shares_activities(share_activities, active):
             sharing.append(lid)
         streak = effective_streak(state, local_date(now, tz)).current
-        members.append(CircleMember(shown, shown if (share_profile or is_you) else None,
+        members.append(CircleMember(shown, shown if (is_you or is_profile_public(share_profile, active)) else None,
                                     registry.tier(state.tier_key), streak, is_you))
     members.sort(key=lambda m: (m.display_name.casefold(), not m.is_you))
     points_together = int(db.session.scalar(
@@ -184,8 +191,8 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     start, _ = _week_bounds(week)
     entries = db.session.execute(
         select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
-        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start, LedgerEntry.points > 0,
-               LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)))
+        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start,
+               entry_worth_showing_sql(LedgerEntry))
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(ACTIVITY_LIMIT)
     ).all() if sharing else []
