@@ -26,6 +26,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or Config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        if not (app.config.get("TESTING") or app.debug):
+            raise RuntimeError(
+                "SECRET_KEY is not set. Thrive refuses to start with a guessable key (anyone could forge a "
+                "sign-in cookie). Set SECRET_KEY to a long random value, e.g. "
+                "`export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`; "
+                "`make run` keeps one in instance/secret_key."
+            )
+        app.config["SECRET_KEY"] = os.urandom(32).hex()  # debug/tests: random per process
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "thrive.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -66,12 +75,9 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .models import Learner
+        from .services.accounts.sessions import load_session_learner
 
-        try:
-            return db.session.get(Learner, int(user_id))
-        except (TypeError, ValueError):
-            return None
+        return load_session_learner(user_id)
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.

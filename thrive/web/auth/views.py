@@ -7,6 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from thrive.services.accounts import learners
+from thrive.services.accounts.sessions import end_all_sessions
 from thrive.services.errors import ThriveError
 
 from ...extensions import limiter
@@ -72,10 +73,28 @@ def register():
     return render_template("auth/register.html", form=form), status
 
 
+def end_browser_session(*, all_devices: bool = True):
+    """Sign the current browser out and end every credential of the learner (issue 10 defect 1).
+
+    The generation bump makes replayed session and remember cookies worthless
+    (the session lives in a client-side cookie, so it cannot be revoked alone);
+    the response also deletes the remember cookie. Returns the redirect to sign-in.
+    """
+    learner_id = current_user.id
+    if all_devices:
+        end_all_sessions(learner_id)
+    logout_user()
+    session.clear()
+    response = redirect(url_for("auth.login"))
+    config = current_app.config
+    response.delete_cookie(config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+                           domain=config.get("REMEMBER_COOKIE_DOMAIN"), path=config.get("REMEMBER_COOKIE_PATH", "/"))
+    return response
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    response = end_browser_session()
     flash("You are signed out. See you soon!", "info")
-    return redirect(url_for("auth.login"))
+    return response

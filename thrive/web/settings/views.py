@@ -73,3 +73,14 @@ def save():
         return _render(form, saved=True)
     flash("Settings saved.", "success")
     return redirect(url_for("settings.index"))
+
+
+@bp.route("/settings/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every session and "keep me signed in" cookie of the learner, on every device (issue 10)."""
+    from ..auth.views import end_browser_session
+
+    response = end_browser_session(all_devices=True)
+    flash("You are signed out on every device.", "info")
+    return response
