@@ -9,10 +9,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
+from thrive.services.accounts.names import USERNAME_RE, clean_display_name, clean_username  # noqa: F401
+from thrive.services.accounts.passwords import check_new_password
 from thrive.services.errors import Conflict, UnknownLearner, ValidationError
 from thrive.timeutil import is_valid_timezone, platform_timezone_name
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 TOPIC_RE = re.compile(r"^[\w .&+#/-]{1,64}$", re.UNICODE)
 MAX_TOPICS = 20
 MIN_PASSWORD_LENGTH = 8
@@ -56,10 +57,10 @@ def clean_topics(topics: Iterable[str] | None) -> list[str]:
 
 
 def _validate_profile(username, display_name, email, timezone) -> None:
-    if username is not None and not USERNAME_RE.match(username):
-        raise ValidationError("username must be 3–64 letters, digits, '.', '_' or '-'", code="invalid_username")
-    if display_name is not None and not (1 <= len(display_name.strip()) <= 100):
-        raise ValidationError("display name must be 1–100 characters", code="invalid_display_name")
+    if username is not None:
+        clean_username(username)
+    if display_name is not None:
+        clean_display_name(display_name)
     if email is not None and email != "" and ("@" not in email or len(email) > 254):
         raise ValidationError("email address is not valid", code="invalid_email")
     if timezone is not None and not is_valid_timezone(timezone):
@@ -85,17 +86,24 @@ def create_learner(
     share_tier_upgrades: bool = True,
     share_profile: bool = True,
     commit: bool = True,
+    check_password: bool = False,
 ) -> Learner:
     """Create a learner with an empty derived-state row.
 
-    ``timezone`` defaults to the platform's (§3). Raises ``ValidationError`` for
-    bad fields and ``Conflict`` when the username or external id is taken.
+    ``timezone`` defaults to the platform's (§3). Names are normalised
+    (:mod:`thrive.services.accounts.names`). ``check_password`` applies the
+    new-password rules (:func:`thrive.services.accounts.passwords.check_new_password`,
+    sign-up and CLI). Raises ``ValidationError`` for bad fields and
+    ``Conflict`` when the username or external id is taken.
     """
-    display_name = (display_name or username).strip()
+    username = clean_username(username)
+    display_name = clean_display_name(display_name or username)
     timezone = timezone or platform_timezone_name()
     _validate_profile(username, display_name, email, timezone)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", code="weak_password")
+    if password is not None and check_password:
+        check_new_password(password, [username, display_name, email])
     if username_taken(username):
         raise Conflict(f"username {username!r} is taken", code="username_taken")
     if external_id and db.session.scalar(select(Learner.id).where(Learner.external_id == external_id)):
@@ -147,7 +155,12 @@ def upsert_by_external_id(external_id: str, fields: dict) -> tuple[Learner, bool
     topics = clean_topics(fields["topics"]) if "topics" in fields and fields["topics"] is not None else None
     for name in ("username", "display_name", "email", "timezone"):
         if fields.get(name) is not None:
-            setattr(learner, name, fields[name].strip() if name == "display_name" else fields[name])
+            value = fields[name]
+            if name == "display_name":
+                value = clean_display_name(value)
+            elif name == "username":
+                value = clean_username(value)
+            setattr(learner, name, value)
     if topics is not None:
         set_topics(learner, topics)
     db.session.commit()

@@ -59,10 +59,12 @@ def register():
         try:
             learner = learners.create_learner(
                 form.username.data.strip(), form.display_name.data, password=form.password.data,
-                email=(form.email.data or "").strip() or None, timezone=form.timezone.data,
+                email=(form.email.data or "").strip() or None, timezone=form.timezone.data, check_password=True,
             )
         except ThriveError as exc:
-            field = form.username if exc.code in ("username_taken", "invalid_username") else None
+            fields = {"username_taken": form.username, "invalid_username": form.username,
+                      "invalid_display_name": form.display_name, "weak_password": form.password}
+            field = fields.get(exc.code)
             (field.errors if field else form.form_errors).append(exc.message)
         else:
             session.clear()
