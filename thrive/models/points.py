@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -43,6 +43,8 @@ class PointRule(db.Model):
     max_points: Mapped[int | None] = mapped_column(Integer, nullable=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     requires_description: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: Whether API callers may award this type (False: system-only, awarded by Thrive itself; 422 otherwise).
+    api_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 

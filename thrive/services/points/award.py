@@ -52,6 +52,7 @@ MAX_METADATA_BYTES = 8 * 1024
 MAX_DESCRIPTION_LENGTH = 2000
 #: Awards may be back-dated freely but not dated in the future beyond this skew.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
+MIN_OCCURRED_YEAR = 1971
 #: Nested awards (a goal completed by an award…) go at most this deep.
 MAX_HOOK_DEPTH = 3
 
@@ -185,6 +186,8 @@ def _build_request(learner_id, activity_type, event_key, occurred_at, metadata, 
     if given:
         if not isinstance(occurred_at, datetime):
             raise ValidationError("occurred_at must be a datetime")
+        if occurred_at.year < MIN_OCCURRED_YEAR:  # also keeps local dates of any zone from overflowing
+            raise ValidationError(f"occurred_at must lie after {MIN_OCCURRED_YEAR}", code="invalid_occurred_at")
         occurred_at = as_utc(occurred_at)
         if occurred_at > now + MAX_FUTURE_SKEW:
             raise ValidationError("occurred_at lies in the future", code="invalid_occurred_at")

@@ -22,6 +22,7 @@ from thrive.services.points.defaults import (
     DEFAULT_RULES,
     DEFAULT_TIERS,
     LEVEL_STEP_BEYOND_TABLE,
+    SYSTEM_ONLY_ACTIVITY_TYPES,
 )
 
 
@@ -44,6 +45,8 @@ class RuleSnapshot:
     max_points: int | None
     allow_negative: bool
     requires_description: bool
+    #: callers of the API may award it (False for system-only types, see defaults.SYSTEM_ONLY_ACTIVITY_TYPES)
+    api_allowed: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def load_registry() -> Registry:
             r.activity_type, r.label, r.category, r.base_points, dict(r.difficulty_points or {}) or None,
             r.perfect_bonus_percent, r.max_per_day, r.max_per_week, r.max_ever, r.enabled,
             r.allow_custom_points, r.min_points, r.max_points, r.allow_negative, r.requires_description,
+            bool(r.api_allowed) and r.activity_type not in SYSTEM_ONLY_ACTIVITY_TYPES,
         )
         for r in db.session.scalars(select(PointRule))
     }
@@ -153,7 +157,7 @@ def seed_defaults() -> dict[str, int]:
     existing_rules = set(db.session.scalars(select(PointRule.activity_type)))
     for rule in DEFAULT_RULES:
         if rule["activity_type"] not in existing_rules:
-            db.session.add(PointRule(**rule))
+            db.session.add(PointRule(**rule, api_allowed=rule["activity_type"] not in SYSTEM_ONLY_ACTIVITY_TYPES))
             counts["rules"] += 1
     if not db.session.scalar(select(Tier.key).limit(1)):
         for tier in DEFAULT_TIERS:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import InternalServerError
 
 from thrive.services.accounts import learners
 from thrive.services.errors import Conflict, ThriveError, UnknownLearner, ValidationError
+from thrive.services.points.api_policy import check_api_event
 from thrive.services.points.award import AwardRequest, AwardResult, award, award_many
 from thrive.services.progression import state as progression
 
@@ -145,6 +146,7 @@ def post_event():
         429: RateLimited
     """
     data = load(_event_schema, json_body())
+    check_api_event(data["activity_type"], data["occurred_at"])
     learner_id = reads.learner_id_for(data["user"])
     result = award(learner_id, data["activity_type"], event_key=data["event_key"], occurred_at=data["occurred_at"],
                    metadata=data["metadata"], description=data["description"], points=data["points"])
@@ -198,7 +200,9 @@ def post_events_batch():
     valid: list[tuple[int, dict]] = []
     for index, item in enumerate(events):
         try:
-            valid.append((index, load(_event_schema, item)))
+            data = load(_event_schema, item)
+            check_api_event(data["activity_type"], data["occurred_at"])
+            valid.append((index, data))
         except ThriveError as exc:
             answers[index] = _error_item(index, exc)
     known = reads.learner_ids_for(data["user"] for _, data in valid)
