@@ -9,6 +9,7 @@ thrive_cli = AppGroup("thrive", help="Thrive operations: seeding, imports, verif
 from . import (
     circles,  # noqa: E402,F401
     core,  # noqa: E402,F401
+    data_requests,  # noqa: E402,F401
     demo,  # noqa: E402,F401
     imports,  # noqa: E402,F401
     weekly,  # noqa: E402,F401
