@@ -50,6 +50,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         engine_options.setdefault("pool_recycle", 1800)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
+    if app.config.get("THRIVE_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies: client address and scheme from X-Forwarded-For/-Proto (rate limits, §15).
+        hops = int(app.config["THRIVE_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     init_extensions(app)
     init_services(app)
     init_blueprints(app)

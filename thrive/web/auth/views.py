@@ -30,8 +30,23 @@ def _login_limit() -> str:
     return current_app.config["THRIVE_LOGIN_RATE_LIMIT"]
 
 
+def _account_login_limit() -> str:
+    return current_app.config["THRIVE_ACCOUNT_LOGIN_RATE_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["THRIVE_REGISTER_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """Rate-limit key of a sign-in attempt's account (whatever address it comes from)."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_login_limit, methods=["POST"], key_func=_login_account_key,
+               deduct_when=lambda response: response.status_code != 302)  # failed attempts only
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -49,6 +64,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
