@@ -98,6 +98,9 @@ def init_services(app: Flask) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
+    from .web import params
+
+    params.init_app(app)  # bounded <int:…> URL segments (before any route is added)
     from .web.api import bp as api_bp
     from .web.auth import bp as auth_bp
     from .web.home import bp as home_bp

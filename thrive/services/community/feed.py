@@ -214,8 +214,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, rank, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         instant = as_utc(datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%f"))
+        if not (ident.isascii() and ident.isdigit() and len(ident) <= 18 and rank.isascii()):
+            raise ValueError("cursor id out of range")
         rank_i, id_i = int(rank), int(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError) as exc:
         raise ValidationError("the feed cursor is not valid", code="invalid_cursor") from exc
     if rank_i not in _RANK.values():
         raise ValidationError("the feed cursor is not valid", code="invalid_cursor")

@@ -70,8 +70,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         instant, entry_id = raw.rsplit("|", 1)
+        if not (entry_id.isascii() and entry_id.isdigit() and len(entry_id) <= 18):
+            raise ValueError("cursor id out of range")
         return as_utc(datetime.fromisoformat(instant)), int(entry_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise ValidationError("cursor is not valid; use next_cursor from the previous page",
                               code="invalid_cursor") from exc
 

@@ -101,7 +101,8 @@ class EventsQuerySchema(Schema):
 
     limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE),
                            metadata=_doc(f"Page size, 1–{MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."))
-    cursor = fields.String(load_default=None, metadata=_doc("Opaque cursor: ``next_cursor`` of the previous page, passed back unchanged."))
+    cursor = fields.String(load_default=None,
+                           metadata=_doc("Opaque cursor: ``next_cursor`` of the previous page, unchanged."))
 
 
 # --- responses ------------------------------------------------------------------------------------------------

@@ -90,7 +90,10 @@ def json_body():
 
     A body over ``MAX_CONTENT_LENGTH`` raises werkzeug's 413 before parsing.
     """
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:  # JSON nested deeper than the parser's recursion limit
+        raise ValidationError("the request body nests too deeply", code="malformed_json") from None
     if data is None:
         raise ValidationError("the request body is not valid JSON", code="malformed_json")
     return data

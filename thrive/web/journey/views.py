@@ -4,18 +4,15 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user, login_required
 
-from thrive.services.errors import ValidationError
 from thrive.services.insights.journey import WINDOWS, journey
 
 from ..htmx import page_or_fragment
+from ..params import MAX_PAGE, parse_int
 from . import bp
 
 
 def _page() -> int:
-    try:
-        return int(request.args.get("page", 1))
-    except (TypeError, ValueError):
-        raise ValidationError("page must be a whole number", code="invalid_page") from None
+    return parse_int(request.args.get("page"), "page", default=1, maximum=MAX_PAGE, code="invalid_page")
 
 
 @bp.route("/journey")

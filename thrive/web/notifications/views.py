@@ -15,15 +15,14 @@ from thrive.services.notifications import inbox
 
 from ..hooks import HeaderInfo
 from ..htmx import is_htmx, page_or_fragment
+from ..params import MAX_PAGE, is_ascii_int
 from . import bp
 from .oob import bell_oob, celebration_oob
 
 
 def _page_arg(source) -> int:
-    try:
-        return max(int(source.get("page", 1)), 1)
-    except (TypeError, ValueError):
-        return 1
+    raw = source.get("page")
+    return int(raw) if is_ascii_int(raw, MAX_PAGE) and int(raw) >= 1 else 1
 
 
 @bp.route("/notifications")
