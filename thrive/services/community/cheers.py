@@ -30,6 +30,7 @@ from thrive.services.community.visibility import (
     entry_feed_visible_sql,
     learner_public_name,
     profile_public_sql,
+    shown_aggregate,
     tier_up_feed_visible_sql,
     within_feed_window,
 )
@@ -103,7 +104,7 @@ def _compute_stats(now: datetime) -> CommunityStats:
                counts_in_tier_stats_sql(Learner))
     ) or 0
     active = int(active)
-    shown = int(points) if active >= MIN_AGGREGATE_LEARNERS else None
+    shown = shown_aggregate(int(points), active)  # rounded to 50, None under 3 learners (§1.3)
     return CommunityStats(week, shown, int(tier_ups), active, friendly_message(active, tier_ups, week))
 
 

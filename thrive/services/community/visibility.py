@@ -140,3 +140,27 @@ def feed_since(now: datetime, days: int = FEED_DAYS) -> datetime:
 def within_feed_window(occurred_at_col, now: datetime, days: int = FEED_DAYS):
     """SQL: ``occurred_at_col`` lies in the feed window ending at ``now`` (UTC instant)."""
     return occurred_at_col >= feed_since(now, days) if days else true()
+
+
+# --- aggregates others can see -----------------------------------------------------
+
+#: No aggregate of fewer contributors is shown (one or two people's sum is their own amount, §1.3).
+MIN_AGGREGATE_CONTRIBUTORS = 3
+#: Shown aggregates are rounded down to this many points, so differencing two readings of a
+#: total before and after a peer's award cannot reveal that award (issue 10 defect 2).
+AGGREGATE_STEP = 50
+
+
+def shown_aggregate(total: int, contributors: int) -> int | None:
+    """A points aggregate as others may see it: None under 3 contributors, else rounded down to 50 points."""
+    if contributors < MIN_AGGREGATE_CONTRIBUTORS:
+        return None
+    return max(int(total), 0) // AGGREGATE_STEP * AGGREGATE_STEP
+
+
+def shown_percent(total: int, target: int, contributors: int) -> int | None:
+    """Progress towards ``target`` as a whole percentage (0–100) of the *rounded* aggregate; None when hidden."""
+    shown = shown_aggregate(total, contributors)
+    if shown is None:
+        return None
+    return 100 if target <= 0 else min(100, shown * 100 // target)

@@ -18,6 +18,8 @@ from thrive.services.community.visibility import (
     is_profile_public,
     public_name,
     shares_activities,
+    shown_aggregate,
+    shown_percent,
 )
 from thrive.services.errors import validate_week
 from thrive.services.points.registry import TierSnapshot, load_registry
@@ -91,8 +93,10 @@ class CircleActivity:
 class CirclePanel:
     """What "Your Thrive Circle" shows of the learner's circle this week (§6.1).
 
-    ``points_together`` is the aggregate of all members' points this week;
-    ``goal_percent`` 0–100. ``resets_at`` is the next week start (UTC instant),
+    ``points_together`` is the members' points this week as others may see an
+    aggregate (rounded down to 50 points; None under 3 contributors, see
+    ``visibility.shown_aggregate``); ``goal_percent`` 0–100 of that rounded
+    total (None when hidden; 100 once the goal is reached). ``resets_at`` is the next week start (UTC instant),
     ``remaining_seconds`` the time until then.
     """
 
@@ -102,9 +106,9 @@ class CirclePanel:
     tier: TierSnapshot
     members: list[CircleMember]
     activities: list[CircleActivity]
-    points_together: int
+    points_together: int | None
     goal_target: int
-    goal_percent: int
+    goal_percent: int | None
     goal_completed: bool
     resets_at: datetime
     remaining_seconds: int
@@ -185,8 +189,9 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
         members.append(CircleMember(shown, shown if (is_you or is_profile_public(share_profile, active)) else None,
                                     registry.tier(state.tier_key), streak, is_you))
     members.sort(key=lambda m: (m.display_name.casefold(), not m.is_you))
-    points_together = int(db.session.scalar(
-        select(func.coalesce(func.sum(cm.points), 0)).where(cm.circle_id == circle.id)) or 0)
+    total, contributors = db.session.execute(
+        select(func.coalesce(func.sum(cm.points), 0), func.count(cm.id).filter(cm.points > 0))
+        .where(cm.circle_id == circle.id)).one()
 
     start, _ = _week_bounds(week)
     entries = db.session.execute(
@@ -202,11 +207,14 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
         for lid, activity_type, meta, occurred_at in entries
     ]
     target = circle.goal_target
-    percent = 100 if target <= 0 else min(100, points_together * 100 // target)
+    completed = circle.goal_completed_at is not None
+    # Others' amounts must not be readable by differencing: rounded, and hidden under 3 contributors (§1.3).
+    points_together = shown_aggregate(int(total), int(contributors))
+    percent = 100 if completed else shown_percent(int(total), target, int(contributors))
     return CirclePanel(
         circle_id=circle.id, name=circle.name, week=week, tier=registry.tier(circle.tier_key), members=members,
         activities=activities, points_together=points_together, goal_target=target, goal_percent=percent,
-        goal_completed=circle.goal_completed_at is not None, resets_at=resets_at, remaining_seconds=remaining,
+        goal_completed=completed, resets_at=resets_at, remaining_seconds=remaining,
         goal_bonus=goal_bonus_or_default(),
     )
 
