@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.names import USERNAME_RE, clean_display_name, clean_username  # noqa: F401
@@ -72,7 +73,21 @@ def username_taken(username: str) -> bool:
     return db.session.scalar(select(Learner.id).where(func.lower(Learner.username) == username.lower())) is not None
 
 
-def create_learner(
+def create_learner(username: str, display_name: str | None = None, *, commit: bool = True, **fields) -> Learner:
+    """Create a learner (arguments of :func:`_create_learner`).
+
+    With ``commit`` (the default) the checks and the insert run in one
+    immediate write transaction (``BEGIN IMMEDIATE`` on SQLite), so sign-up
+    waits its turn behind an import instead of failing with "database is
+    locked" (issue 10 defect 3); without it the caller's transaction is only flushed.
+    """
+    if not commit:
+        return _create_learner(username, display_name, **fields)
+    with write_transaction():
+        return _create_learner(username, display_name, **fields)
+
+
+def _create_learner(
     username: str,
     display_name: str | None = None,
     *,
@@ -85,7 +100,6 @@ def create_learner(
     share_activities: bool = True,
     share_tier_upgrades: bool = True,
     share_profile: bool = True,
-    commit: bool = True,
     check_password: bool = False,
 ) -> Learner:
     """Create a learner with an empty derived-state row.
@@ -117,10 +131,7 @@ def create_learner(
     learner.topic_rows = [LearnerTopic(topic=t) for t in clean_topics(topics)]
     learner.state = LearnerState()
     db.session.add(learner)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return learner
 
 
