@@ -57,12 +57,24 @@ def clean_topics(topics: Iterable[str] | None) -> list[str]:
     return sorted(seen.values(), key=str.lower)
 
 
+def _is_email(value: str) -> bool:
+    """The same email check as the OpenAPI document's ``format: email`` (marshmallow's validator)."""
+    from marshmallow import ValidationError as SchemaError
+    from marshmallow.validate import Email
+
+    try:
+        Email()(value)
+    except SchemaError:
+        return False
+    return True
+
+
 def _validate_profile(username, display_name, email, timezone) -> None:
     if username is not None:
         clean_username(username)
     if display_name is not None:
         clean_display_name(display_name)
-    if email is not None and email != "" and ("@" not in email or len(email) > 254):
+    if email is not None and email != "" and (len(email) > 254 or not _is_email(email)):
         raise ValidationError("email address is not valid", code="invalid_email")
     if timezone is not None and not is_valid_timezone(timezone):
         raise ValidationError(f"unknown time zone {timezone!r}", code="invalid_timezone")

@@ -85,7 +85,9 @@ class UserUpsertSchema(Schema):
                              metadata=_doc("3–64 letters, digits, '.', '_' or '-'; unique.", example="ada"))
     display_name = fields.String(validate=validate.Length(1, 100), metadata=_doc("Shown to others.",
                                                                                  example="Ada Lovelace"))
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254), metadata=_doc("Optional."))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254),
+                          metadata={**_doc("Optional; an email address (else 400 invalid_email)."),
+                                    "format": "email"})
     timezone = fields.String(validate=validate.Length(1, 64),
                              metadata=_doc("IANA time zone; defines the learner's local day (caps, streaks).",
                                            example="Europe/London"))
