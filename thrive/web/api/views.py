@@ -96,10 +96,14 @@ def json_body():
         raise ValidationError("the request body nests too deeply", code="malformed_json") from None
     if data is None:
         raise ValidationError("the request body is not valid JSON", code="malformed_json")
+    if b"\\u0000" in request.get_data():  # PostgreSQL text cannot hold NUL; no field needs one
+        raise ValidationError("text fields must not contain NUL characters (\\u0000)", code="invalid_request")
     return data
 
 
 def _check_external_id(external_id: str) -> None:
+    if "\x00" in external_id:
+        raise ValidationError("external id must not contain NUL characters")
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
         raise ValidationError(f"external id is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
 
