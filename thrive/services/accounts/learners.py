@@ -162,6 +162,8 @@ def upsert_by_external_id(external_id: str, fields: dict) -> tuple[Learner, bool
     ``topics``. A new learner needs ``username``. Returns (learner, created).
     Raises ``ValidationError`` / ``Conflict``; nothing is written on error.
     """
+    if "\x00" in external_id:
+        raise ValidationError("external id must not contain NUL characters")
     learner = db.session.scalar(select(Learner).where(Learner.external_id == external_id))
     if learner is None:
         if not fields.get("username"):
@@ -192,6 +194,8 @@ def upsert_by_external_id(external_id: str, fields: dict) -> tuple[Learner, bool
 
 def get_by_external_id(external_id: str) -> Learner:
     """The learner with ``external_id``; raises ``UnknownLearner``."""
+    if "\x00" in external_id:  # no stored id holds NUL (and PostgreSQL text cannot)
+        raise UnknownLearner("no learner with that external id")
     learner = db.session.scalar(select(Learner).where(Learner.external_id == external_id))
     if learner is None:
         raise UnknownLearner(f"no learner with external id {external_id!r}")

@@ -26,6 +26,8 @@ _IN_CHUNK = 900
 
 def learner_id_for(external_id: str) -> int:
     """The id of the learner with ``external_id``; raises ``UnknownLearner`` (404)."""
+    if "\x00" in external_id:  # no stored id holds NUL (and PostgreSQL text cannot)
+        raise UnknownLearner("no learner with that external id")
     learner_id = db.session.scalar(select(Learner.id).where(Learner.external_id == external_id))
     if learner_id is None:
         raise UnknownLearner(f"no learner with external id {external_id!r}")
