@@ -22,7 +22,8 @@ def test_openapi_declares_email_format_cursor_and_new_operations(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     upsert = doc["components"]["schemas"]["UserUpsert"]["properties"]
     assert upsert["email"]["format"] == "email"
-    params = {p["name"]: p for p in doc["paths"]["/api/v1/users/{external_id}/events"]["get"]["parameters"] if "name" in p}
+    operation = doc["paths"]["/api/v1/users/{external_id}/events"]["get"]
+    params = {p["name"]: p for p in operation["parameters"] if "name" in p}
     assert params["cursor"]["schema"]["type"] == "string" and "paque" in params["cursor"]["description"]
     assert "delete" in doc["paths"]["/api/v1/users/{external_id}"]
     assert "get" in doc["paths"]["/api/v1/users/{external_id}/export"]
