@@ -113,7 +113,8 @@ class Server:
 
     def __init__(self, target: str, env: dict, workers: int, chdir: Path, health_path: str):
         self.port = common.free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="thrive_bench_gunicorn_", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 — kept open for the server's life, closed in stop()
+            prefix="thrive_bench_gunicorn_", suffix=".log", delete=False)
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
                "--chdir", str(chdir), "--log-level", "warning", "--timeout", "60", target]
         self.proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
@@ -305,7 +306,8 @@ def main(argv=None) -> int:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {api_key}"}
         env_common = {"PYTHONPATH": os.pathsep.join([str(common.ROOT), str(HERE)])}
         servers = {
-            "thrive": dict(target="wsgi:app", chdir=common.ROOT, health_path="/api/v1/openapi.json", path="/api/v1/events",
+            "thrive": dict(target="wsgi:app", chdir=common.ROOT, health_path="/api/v1/openapi.json",
+                        path="/api/v1/events",
                            env={**env_common, "DATABASE_URL": uri, "SECRET_KEY": "benchmark-secret-key",
                                 "THRIVE_API_RATE_LIMIT": "100000000 per minute",
                                 "RATELIMIT_STORAGE_URI": storage}),

@@ -384,7 +384,8 @@ def main(argv=None) -> int:
         print(f"target PostgreSQL {r['variant']}: thrive ≥ {TARGET_RATIO:.0%} of baseline → "
               f"{'MET' if met else 'NOT MET'} ({r['ratio']:.0%})")
     if args.json:
-        args.json.write_text(json.dumps({"machine": common.machine_info(), "args": vars(args) | {"json": str(args.json)},
+        args.json.write_text(json.dumps({"machine": common.machine_info(),
+                                         "args": vars(args) | {"json": str(args.json)},
                                          "results": rows}, indent=2))
     return verdict
 

@@ -66,7 +66,8 @@ WITH eligible AS (
     WHERE l.is_active_account AND s.last_award_at >= %(since)s AND s.last_award_at < %(end)s
 ), placed AS (
     SELECT learner_id, tier_key, wants,
-           LEAST(pos / %(target)s, GREATEST(n / %(target)s + CASE WHEN n %% %(target)s >= %(minimum)s THEN 1 ELSE 0 END, 1) - 1) AS seq
+           LEAST(pos / %(target)s,
+                 GREATEST(n / %(target)s + CASE WHEN n %% %(target)s >= %(minimum)s THEN 1 ELSE 0 END, 1) - 1) AS seq
     FROM eligible
 ), new_circles AS (
     INSERT INTO circles (week, tier_key, name, seq, goal_target, created_at)

@@ -117,7 +117,7 @@ def gunicorn(app_spec: str, *, env: dict, workers: int, cwd: Path, log_path: Pat
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
            "--worker-class", worker_class, "--threads", str(threads), "--log-level", "warning",
            "--backlog", "256", "--timeout", "120", app_spec]
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 — the server writes to it until the finally block
     proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
@@ -130,7 +130,7 @@ def gunicorn(app_spec: str, *, env: dict, workers: int, cwd: Path, log_path: Pat
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {app_spec} did not start in 60 s; see {log_path}")
+                    raise RuntimeError(f"gunicorn {app_spec} did not start in 60 s; see {log_path}") from None
                 time.sleep(0.2)
         yield Server(port, proc.pid)
     finally:

@@ -175,7 +175,8 @@ class _Timeline:
         return start, max((end - start).total_seconds(), 0.0)
 
 
-def _plan(spec: BulkSpec, rng: random.Random, timeline: _Timeline, zones: list[str], weights: list[float]) -> list[_Plan]:
+def _plan(spec: BulkSpec, rng: random.Random, timeline: _Timeline, zones: list[str],
+          weights: list[float]) -> list[_Plan]:
     """Choose active days and per-day entry counts so the ledger has exactly ``spec.entries`` rows."""
     n_days = timeline.days
     plans: list[_Plan] = []
@@ -444,9 +445,12 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                             custom = 2
                     amount = compute_points(rule, meta, custom)
                     capped = False
-                    if amount > 0:
-                        if rule.max_per_day is not None and day_counts[(i, a, local)] >= rule.max_per_day or rule.max_per_week is not None and weekly[(i, a, week)] >= rule.max_per_week or rule.max_ever is not None and (i, a) in ever:
-                            capped = True
+                    if amount > 0 and (
+                        (rule.max_per_day is not None and day_counts[(i, a, local)] >= rule.max_per_day)
+                        or (rule.max_per_week is not None and weekly[(i, a, week)] >= rule.max_per_week)
+                        or (rule.max_ever is not None and (i, a) in ever)
+                    ):
+                        capped = True
                     points = 0 if capped else amount
                     if not capped:
                         day_counts[(i, a, local)] += 1
@@ -484,7 +488,8 @@ def bulk_load(dsn: str, spec: BulkSpec = BulkSpec(), *, now: datetime | None = N
                     recent_targets = (recent_targets + todays_targets)[-50_000:]
 
         report.counts["ledger_entries"] = _copy_rows(
-            cur, "COPY ledger_entries (id, learner_id, activity_type, category, points, capped, event_key, payload_hash, "
+            cur,
+            "COPY ledger_entries (id, learner_id, activity_type, category, points, capped, event_key, payload_hash, "
                  "description, metadata, occurred_at, local_date, week, result, created_at) FROM STDIN",
             ledger_rows())
         phase("ledger (COPY)", t0)

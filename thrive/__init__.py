@@ -9,14 +9,15 @@ import os
 
 from flask import Flask
 
-from .config import Config, TestConfig, normalize_database_url
+from .config import Config, TestConfig, config_from_env, normalize_database_url
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     """Build the app.
 
     ``config`` is a config class, a mapping of overrides (on top of
-    :class:`Config`), or None for the environment-driven defaults.
+    :class:`Config`, or :class:`TestConfig` when it sets ``TESTING``), or None for the class that
+    ``THRIVE_CONFIG`` names (:func:`~thrive.config.config_from_env`: development, production or test).
     """
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
                 static_folder="../static")
@@ -24,7 +25,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.from_object(TestConfig if config.get("TESTING") else Config)
         app.config.update(config)
     else:
-        app.config.from_object(config or Config)
+        app.config.from_object(config or config_from_env())
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         if not (app.config.get("TESTING") or app.debug):
@@ -87,7 +88,11 @@ def init_extensions(app: Flask) -> None:
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.
-HOOKED_SERVICES: list[str] = ["thrive.services.community.cheers", "thrive.services.weekly.goals", "thrive.services.weekly.circles.goal"]
+HOOKED_SERVICES: list[str] = [
+    "thrive.services.community.cheers",
+    "thrive.services.weekly.goals",
+    "thrive.services.weekly.circles.goal",
+]
 
 
 def init_services(app: Flask) -> None:

@@ -95,7 +95,7 @@ class Config:
 
 
 class DevConfig(Config):
-    DEBUG = False
+    """Local development (``make run``): the defaults of :class:`Config`."""
 
 
 class TestConfig(Config):
@@ -109,5 +109,24 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    """Production behind TLS (``THRIVE_CONFIG=production``): secure cookies unless ``THRIVE_SECURE_COOKIES=0``."""
+
     SESSION_COOKIE_SECURE = os.environ.get("THRIVE_SECURE_COOKIES", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+#: ``THRIVE_CONFIG`` values and the configuration class each selects.
+CONFIGS: dict[str, type[Config]] = {"development": DevConfig, "production": ProductionConfig, "test": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    """The configuration class named by ``THRIVE_CONFIG`` (``development`` by default; §3).
+
+    Raises RuntimeError naming the accepted values for anything else, so a typo in a deployment
+    fails at startup instead of silently running with development settings.
+    """
+    name = (os.environ.get("THRIVE_CONFIG") or "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"THRIVE_CONFIG={name!r} is not one of: {', '.join(CONFIGS)}") from None

@@ -97,7 +97,10 @@ def hour_period(now: datetime, tz_name: str | None = None) -> str:
 
 
 def parse_instant(value: str) -> datetime:
-    """An ISO 8601 instant (``Z`` or an offset; naive = UTC) as a UTC datetime; :class:`ValidationError` if malformed."""
+    """An ISO 8601 instant (``Z`` or an offset; naive = UTC) as a UTC datetime.
+
+    Raises :class:`ValidationError` if malformed.
+    """
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("an ISO 8601 instant is required, e.g. 2026-03-08T07:00Z", code="invalid_instant")
     text = value.strip()

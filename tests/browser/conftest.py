@@ -116,7 +116,8 @@ def new_page(browser, live_server):
         # instead (the browser's own /favicon.ico probe is not the page's doing).
         page.on("console", lambda msg: log.console_errors.append(f"console {msg.type}: {msg.text}")
                 if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-        page.on("response", lambda resp: log.failed_requests.append(f"HTTP {resp.status}: {resp.request.method} {resp.url}")
+        page.on("response", lambda resp: log.failed_requests.append(
+            f"HTTP {resp.status}: {resp.request.method} {resp.url}")
                 if resp.status >= 400 and not resp.url.endswith("/favicon.ico") else None)
         page.on("pageerror", lambda exc: log.page_errors.append(f"uncaught: {exc}"))
         page.on("requestfailed", lambda req: log.failed_requests.append(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 def award_in_process(database_url: str, learner_id: int, keys: list[str], barrier, activity_type: str,
                      metadata: dict | None = None) -> list[tuple[int, bool, bool]]:
-    """Build an app on ``database_url`` and award ``activity_type`` once per key, once every process has reached ``barrier`` (a ``multiprocessing.Manager().Barrier``) so they start together.
+    """Build an app on ``database_url`` and award ``activity_type`` once per key, once every process has
+    reached ``barrier`` (a ``multiprocessing.Manager().Barrier``) so they start together.
 
     Returns (points_awarded, capped, duplicate) per award.
     """

@@ -34,7 +34,7 @@ def runs(job: str | None = None) -> list[JobRun]:
 
 def make_active(make_learner, n: int, when: datetime) -> list[int]:
     ids = []
-    for i in range(n):
+    for _ in range(n):
         learner = make_learner()
         award(learner.id, "comment_posted", event_key=f"active-{learner.id}", occurred_at=when,
               now=when + timedelta(minutes=1))

@@ -34,8 +34,8 @@ def test_page_default_window_and_tables(client, learner):
     response = client.get("/journey")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html and "<h1>My Journey</h1>" in html
-    assert re.search(r'href="/journey\?days=30"\s+hx-get="/journey\?days=30" hx-target="#journey" hx-swap="outerHTML"\s+'
-                     r'aria-current="page"', html)
+    assert re.search(r'href="/journey\?days=30"\s+hx-get="/journey\?days=30" hx-target="#journey" '
+                     r'hx-swap="outerHTML"\s+aria-current="page"', html)
     cells = _category_cells(html)
     assert cells["learning"] == 20 and cells["community"] == 5 and cells["creation"] == 0
     assert cells["participation"] == 5  # daily_login of this visit

@@ -34,7 +34,7 @@ def _form(client, **overrides):
 def _reload(app, learner_id) -> Learner:
     with app.app_context():
         person = db.session.get(Learner, learner_id)
-        person.topics  # load
+        _ = person.topics  # load before detaching
         db.session.expunge_all()
         return person
 

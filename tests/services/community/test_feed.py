@@ -248,7 +248,8 @@ def test_cheer_awards_the_cheerer_with_diminishing_returns(app, app_ctx, make_le
     assert got == [2, 1, 0]  # first, second, later cheers of the same person within 24 h
     assert community.cheer(cheerer.id, "entry", m_item, now=now + timedelta(minutes=4)).points_awarded == 2
     # 24 h after the first cheers the ladder starts again
-    assert community.cheer(cheerer.id, "entry", s_items[3], now=now + timedelta(hours=24, minutes=3)).points_awarded == 2
+    later = now + timedelta(hours=24, minutes=3)
+    assert community.cheer(cheerer.id, "entry", s_items[3], now=later).points_awarded == 2
 
     entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.learner_id == cheerer.id)
                                  .order_by(LedgerEntry.id)).all()
@@ -285,8 +286,8 @@ def test_cheer_rules_self_once_and_visible_only(app, app_ctx, make_learner):
     with pytest.raises(ValidationError):
         community.cheer(cheerer.id, "bogus", item)
     assert db.session.scalar(select(func.count(Cheer.id))) == 1
-    assert db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.learner_id == cheerer.id,
-                                                                      LedgerEntry.activity_type == "reaction_given")) == 1
+    assert db.session.scalar(select(func.count(LedgerEntry.id)).where(
+        LedgerEntry.learner_id == cheerer.id, LedgerEntry.activity_type == "reaction_given")) == 1
 
 
 def test_cheer_a_tier_up(app, app_ctx, make_learner):

@@ -144,7 +144,7 @@ def test_mapping_instants_bonus_and_banked_skip(app, runner, tmp_path):
     assert "score" not in missing_score.meta and missing_score.points == 15
 
     with app.app_context():
-        learners = {l.external_id: l for l in db.session.scalars(select(Learner))}
+        learners = {row.external_id: row for row in db.session.scalars(select(Learner))}
         assert set(learners) == {"oulad:1", "oulad:2"}
         one = learners["oulad:1"]
         assert one.username == "oulad_1" and one.display_name and one.display_name != one.username

@@ -24,18 +24,19 @@ from thrive.models.circle_week import CircleWeek
 from thrive.services.errors import ValidationError
 from thrive.services.points.award import award
 from thrive.services.points.registry import load_registry
-from thrive.services.weekly.circles import goal
 from thrive.services.weekly.circles import (
     assign_circles,
     circle_count,
     circle_name,
     circle_sizes,
+    goal,
     list_circles,
     plan_groups,
     seq_label,
     settle_circle_goals,
 )
 from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instant
+
 
 def _crash(*_args, **_kwargs):
     raise RuntimeError("simulated crash after commit")
@@ -54,7 +55,8 @@ _names = itertools.count(1)
 
 def add_population(tiers: dict[str, int], week: str = WEEK, *, days_before: float = 3, seed: int = 1,
                    **learner_fields) -> list[int]:
-    """Insert learners with derived state: ``tiers`` maps tier key → count; last award ``days_before`` the week start."""
+    """Insert learners with derived state: ``tiers`` maps tier key → count; last award ``days_before`` the
+    week start."""
     rng = random.Random(seed)
     at = week_start_instant(week) - timedelta(days=days_before)
     learners = []
@@ -117,7 +119,7 @@ def check_assignment(week: str, eligible: list[int], tiers: dict[str, int], targ
     plans = plan_groups([(t, tiers.get(t, 0)) for t in TIERS], target, minimum)
     group_of = {tier: plan.tier_key for plan in plans for tier in plan.member_tiers}
     registry = load_registry()
-    for circle_id, members in by_circle.items():
+    for members in by_circle.values():
         circle_tier = members[0][3]
         for r in members:
             # one tier per circle, except the documented merges of small tiers
@@ -626,10 +628,9 @@ def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner,
     from thrive.jobs import hour_period, streaks_job
 
     week, circle_id, (a, b, c) = _goal_circle(app, make_learner)
-    with app.app_context():
-        with monkeypatch.context() as m:   # crash before the settlement step
-            m.setattr(goal, "settle_circle_goals", _crash)
-            award(a, "special_event", event_key="big-hourly", points=100)
+    with app.app_context(), monkeypatch.context() as m:   # crash before the settlement step
+        m.setattr(goal, "settle_circle_goals", _crash)
+        award(a, "special_event", event_key="big-hourly", points=100)
     with app.app_context():
         assert _bonus_entries() == []
         counts = streaks_job(hour_period(utcnow()))

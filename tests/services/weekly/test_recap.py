@@ -23,7 +23,8 @@ def give(learner_id, activity, key, when, **kw):
 
 def recaps() -> dict[int, Notification]:
     db.session.expire_all()
-    return {n.learner_id: n for n in db.session.scalars(select(Notification).where(Notification.type == "weekly_recap"))}
+    recaps = db.session.scalars(select(Notification).where(Notification.type == "weekly_recap"))
+    return {n.learner_id: n for n in recaps}
 
 
 def test_recap_reports_own_points_and_completed_goals_once(app_ctx, make_learner):

@@ -19,6 +19,7 @@ from thrive.models import Follow, Learner, LearnerState
 from thrive.services.community.visibility import ANONYMOUS_NAME, is_profile_public, public_name, public_username
 from thrive.services.errors import NotFound, ValidationError
 from thrive.services.notifications import sending as notifications
+from thrive.services.paging import check_page, fetch_page
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.timeutil import as_utc, utcnow
 
@@ -124,29 +125,27 @@ def followed_among(follower_id: int, learner_ids: list[int]) -> set[int]:
 
 
 def _people(direction: str, learner_id: int, page: int) -> PeoplePage:
-    if page < 1:
-        raise ValidationError("page must be 1 or more")
+    check_page(page, LIST_PAGE_SIZE)
     if direction == "followers":
         other, me = Follow.follower_id, Follow.followed_id
     else:
         other, me = Follow.followed_id, Follow.follower_id
     total = db.session.scalar(select(func.count()).select_from(Follow).where(me == learner_id)) or 0
-    rows = db.session.execute(
+    result = fetch_page(
         select(Learner.id, Learner.username, Learner.display_name, Learner.share_profile, Learner.is_active_account,
                LearnerState.tier_key, Follow.created_at)
         .join(Learner, Learner.id == other)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
         .where(me == learner_id)
-        .order_by(Follow.created_at.desc(), other.desc())
-        .offset((page - 1) * LIST_PAGE_SIZE).limit(LIST_PAGE_SIZE + 1)
-    ).all()
+        .order_by(Follow.created_at.desc(), other.desc()),
+        page, LIST_PAGE_SIZE)
     registry = load_registry()
     people = []
-    for lid, username, display_name, share_profile, active, tier_key, created_at in rows[:LIST_PAGE_SIZE]:
+    for lid, username, display_name, share_profile, active, tier_key, created_at in result.rows:
         people.append(Person(lid, public_name(display_name, share_profile, active),
                              public_username(username, share_profile, active),
                              registry.tier(tier_key), as_utc(created_at)))
-    return PeoplePage(people, total, page, len(rows) > LIST_PAGE_SIZE)
+    return PeoplePage(people, total, page, result.has_next)
 
 
 def followers(learner_id: int, page: int = 1) -> PeoplePage:

@@ -19,6 +19,7 @@ from thrive.models import LedgerEntry
 from thrive.models.points import CATEGORIES
 from thrive.services.errors import ValidationError
 from thrive.services.insights.recommendations import ACTIONS
+from thrive.services.paging import fetch_page
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, local_date, utcnow
 
@@ -203,24 +204,19 @@ def ledger_page(learner_id: int, start: date | None, end: date, page: int = 1,
     Capped entries (0 points) are included: this is the learner's own audit
     trail. Raises ``ValidationError`` for a page below 1.
     """
-    if page < 1:
-        raise ValidationError("page must be 1 or more", code="invalid_page")
+    result = fetch_page(select(LedgerEntry)
+                        .where(LedgerEntry.learner_id == learner_id, *_in_window(start, end))
+                        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc()),
+                        page, per_page, scalars=True)
     registry = load_registry()
-    entries = db.session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.learner_id == learner_id, *_in_window(start, end))
-        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-    ).all()
     rows = [
         LedgerRow(id=e.id, local_date=e.local_date, occurred_at=e.occurred_at, activity_type=e.activity_type,
                   label=(registry.rules[e.activity_type].label if e.activity_type in registry.rules
                          else e.activity_type.replace("_", " ").capitalize()),
                   category=e.category, points=e.points, capped=e.capped, description=e.description)
-        for e in entries[:per_page]
+        for e in result.rows
     ]
-    return LedgerPage(rows=rows, page=page, per_page=per_page, has_next=len(entries) > per_page)
+    return LedgerPage(rows=rows, page=page, per_page=per_page, has_next=result.has_next)
 
 
 def nudge_for(totals: dict[str | None, int], window: str) -> Nudge | None:

@@ -14,7 +14,8 @@ from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, Notification
 from thrive.services.community.visibility import learner_public_name, learner_public_username
-from thrive.services.errors import NotFound, ValidationError
+from thrive.services.errors import NotFound
+from thrive.services.paging import fetch_page
 from thrive.timeutil import as_utc, utcnow
 
 PER_PAGE = 20
@@ -104,19 +105,12 @@ def list_notifications(learner_id: int, page: int = 1, per_page: int = PER_PAGE)
 
     Raises ``ValidationError`` for a page below 1 or a page size outside 1–100.
     """
-    if page < 1:
-        raise ValidationError("page must be 1 or more", code="invalid_page")
-    if not 1 <= per_page <= 100:
-        raise ValidationError("per_page must be between 1 and 100", code="invalid_page")
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.learner_id == learner_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-    ).all()
-    return NotificationPage(items=render_notifications(list(rows[:per_page])), page=page, per_page=per_page,
-                            has_next=len(rows) > per_page, unread=unread_count(learner_id))
+    result = fetch_page(select(Notification)
+                        .where(Notification.learner_id == learner_id)
+                        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+                        page, per_page, scalars=True)
+    return NotificationPage(items=render_notifications(list(result.rows)), page=page, per_page=per_page,
+                            has_next=result.has_next, unread=unread_count(learner_id))
 
 
 def mark_read(learner_id: int, notification_id: int, now: datetime | None = None) -> bool:

@@ -181,7 +181,8 @@ def _bulk_assign(session: Session, week: str, settings: CircleSettings, registry
         .order_by(placed_rows.c.learner_id)  # (learner_id, week) index filled in order, not at random
     )
     placed = session.execute(
-        insert(CircleMembership.__table__).from_select(["circle_id", "learner_id", "week", "points", "joined_at"], members),
+        insert(CircleMembership.__table__).from_select(
+            ["circle_id", "learner_id", "week", "points", "joined_at"], members),
         execution_options={"preserve_rowcount": True},
     ).rowcount
 
