@@ -76,7 +76,7 @@ def test_every_state_changing_browser_route_needs_a_csrf_token(app, signed_in):
     client = signed_in
     token = csrf_token_from(client.get("/settings").get_data(as_text=True))
     checked = 0
-    routes = sorted(_routes(app), key=lambda r: r[0] == "auth.logout")   # sign out last
+    routes = sorted(_routes(app), key=lambda r: r[0] in ("auth.logout", "settings.sign_out_everywhere"))  # last
     for endpoint, method, url in routes:
         if method not in STATE_CHANGING or url.startswith("/api/") or endpoint == "static":
             continue

@@ -8,7 +8,7 @@ within :data:`MAX_ID` (2^63 − 1, the widest database integer), and raises a
 """
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter as _WerkzeugIntegerConverter
 
 from thrive.services.errors import ValidationError
 
@@ -37,7 +37,7 @@ def parse_int(raw: object, name: str, *, default: int | None = None, minimum: in
     return int(text)
 
 
-class BoundedIntConverter(IntegerConverter):
+class IntegerConverter(_WerkzeugIntegerConverter):
     """The ``<int:…>`` URL converter, limited to ASCII digits within :data:`MAX_ID` (else: no route, 404)."""
 
     regex = r"[0-9]{1,19}"
@@ -52,5 +52,5 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def init_app(app) -> None:
-    """Install :class:`BoundedIntConverter` as the app's ``int`` converter (before routes are added)."""
-    app.url_map.converters["int"] = BoundedIntConverter
+    """Install :class:`IntegerConverter` as the app's ``int`` converter (before routes are added)."""
+    app.url_map.converters["int"] = IntegerConverter
