@@ -41,11 +41,18 @@ deps: $(VENV)/.installed
 vendor: deps static/vendor/.copied
 setup: deps vendor thrive/translations/es/LC_MESSAGES/messages.mo
 
-db: setup
-	$(FLASK) db upgrade heads
-	$(FLASK) thrive seed
+## instance/secret_key: a random SECRET_KEY made once and reused by `make db` / `make run` (never committed)
+instance/secret_key:
+	@mkdir -p instance
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+	@echo "  Generated a random SECRET_KEY in $@"
+SECRET := SECRET_KEY="$$(cat instance/secret_key)"
+
+db: setup instance/secret_key
+	$(SECRET) $(FLASK) db upgrade heads
+	$(SECRET) $(FLASK) thrive seed
 	@echo "Building the demo community on first run (learners, follows, weeks of activity; a progress bar follows)…"
-	$(FLASK) thrive demo --if-empty
+	$(SECRET) $(FLASK) thrive demo --if-empty
 
 ## make run: set everything up, then serve http://$(HOST):$(PORT) with the scheduler beside it
 run: db
@@ -54,7 +61,7 @@ run: db
 	@echo "  Sign in as the demo admin:  username 'admin'  password 'thrive-admin'"
 	@echo "  or as a demo learner:       username 'demo'   password 'thrive-demo'"
 	@echo
-	@$(PY) scheduler.py & SCHED=$$!; trap "kill $$SCHED 2>/dev/null" EXIT INT TERM; \
+	@export $(SECRET); $(PY) scheduler.py & SCHED=$$!; trap "kill $$SCHED 2>/dev/null" EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: set everything up, then run the whole suite (SQLite; plus PostgreSQL with THRIVE_TEST_DATABASE_URL)

@@ -27,6 +27,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or config_from_env())
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        if not (app.config.get("TESTING") or app.debug):
+            raise RuntimeError(
+                "SECRET_KEY is not set. Thrive refuses to start with a guessable key (anyone could forge a "
+                "sign-in cookie). Set SECRET_KEY to a long random value, e.g. "
+                "`export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`; "
+                "`make run` keeps one in instance/secret_key."
+            )
+        app.config["SECRET_KEY"] = os.urandom(32).hex()  # debug/tests: random per process
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "thrive.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -42,6 +51,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         engine_options.setdefault("pool_recycle", 1800)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
+    if app.config.get("THRIVE_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies: client address and scheme from X-Forwarded-For/-Proto (rate limits, §15).
+        hops = int(app.config["THRIVE_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     init_extensions(app)
     init_services(app)
     init_blueprints(app)
@@ -67,12 +82,9 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .models import Learner
+        from .services.accounts.sessions import load_session_learner
 
-        try:
-            return db.session.get(Learner, int(user_id))
-        except (TypeError, ValueError):
-            return None
+        return load_session_learner(user_id)
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.
@@ -95,6 +107,9 @@ def init_services(app: Flask) -> None:
 def init_blueprints(app: Flask) -> None:
     import importlib
 
+    from .web import params
+
+    params.init_app(app)  # bounded <int:…> URL segments (before any route is added)
     from .web.api import bp as api_bp
     from .web.auth import bp as auth_bp
     from .web.home import bp as home_bp

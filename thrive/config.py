@@ -6,6 +6,7 @@ clone; production overrides them with environment variables (see README).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 
 def normalize_database_url(url: str) -> str:
@@ -29,7 +30,8 @@ def _int_env(name: str, default: int) -> int:
 class Config:
     """Defaults for local development, overridable from the environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+    # Required outside debug and tests (create_app refuses to start without it); `make run` keeps one in instance/.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     # None means: SQLite file ``thrive.db`` under the instance folder (set in create_app).
     SQLALCHEMY_DATABASE_URI = (
         normalize_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
@@ -46,6 +48,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
 
     WTF_CSRF_TIME_LIMIT = None  # token valid for the session's life
 
@@ -118,6 +121,16 @@ class Config:
     # scheduler heartbeat age /readyz accepts (seconds; the scheduler beats every 60 s).
     THRIVE_METRICS_TOKEN = os.environ.get("THRIVE_METRICS_TOKEN") or None
     THRIVE_READY_HEARTBEAT_MAX_AGE = _int_env("THRIVE_READY_HEARTBEAT_MAX_AGE", 180)
+    # --- security and privacy (issue 10) -------------------------------------------------------
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (werkzeug ProxyFix); 0 = none.
+    THRIVE_PROXY_HOPS = _int_env("THRIVE_PROXY_HOPS", 0)
+    THRIVE_REGISTER_RATE_LIMIT = os.environ.get("THRIVE_REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
+    # Failed-password budget per account (any address), on top of the per-address sign-in limit.
+    THRIVE_ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("THRIVE_ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes")
+    # How far back the API accepts occurred_at (days); the CLI import is not bound (§13).
+    THRIVE_API_MAX_BACKDATE_DAYS = _int_env("THRIVE_API_MAX_BACKDATE_DAYS", 30)
+    # Minimum zxcvbn score (0–4) of a new password (NIST SP 800-63B: reject guessable passwords).
+    THRIVE_PASSWORD_MIN_SCORE = _int_env("THRIVE_PASSWORD_MIN_SCORE", 3)
 
 
 class DevConfig(Config):

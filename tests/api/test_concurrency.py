@@ -23,6 +23,7 @@ N = 20
 @pytest.fixture
 def live_server(app):
     """Base URL of the app served by a threaded werkzeug server on a free port."""
+    app.config["THRIVE_API_MAX_BACKDATE_DAYS"] = 3650  # fixed 2026 dates (the bound: test_api_policy.py)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

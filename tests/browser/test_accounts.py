@@ -51,8 +51,8 @@ def test_sign_up_errors_are_shown_on_the_form(page, make_learner, backend):
     assert "Passwords do not match." in body
     screenshot(page, f"{backend}-register-errors")
     # with valid passwords, the taken username is the remaining problem, shown at the field
-    page.get_by_label("Password", exact=True).fill("long enough")
-    page.get_by_label("Repeat password").fill("long enough")
+    page.get_by_label("Password", exact=True).fill("long enough lantern")
+    page.get_by_label("Repeat password").fill("long enough lantern")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_load_state()
     assert re.search(r"/register$", page.url)

@@ -12,7 +12,7 @@ from thrive.models import LedgerEntry
 def register(client, **overrides):
     page = client.get("/register").get_data(as_text=True)
     data = {"username": "newbie", "display_name": "New Bie", "email": "", "timezone": "Europe/Berlin",
-            "password": "password123", "confirm": "password123", "csrf_token": csrf_token_from(page)}
+            "password": "quiet-lantern-47", "confirm": "quiet-lantern-47", "csrf_token": csrf_token_from(page)}
     data.update(overrides)
     return client.post("/register", data=data)
 

@@ -68,7 +68,9 @@ def test_panel_never_shows_member_points(app, client, circle):
         together = db.session.scalar(select(func.sum(CircleMembership.points))
                                      .where(CircleMembership.week == week))
     assert together > 1000
-    assert f"{together:,} of 600 points together this week" in html  # the aggregate is fine (§1.3)
+    # the aggregate is fine (§1.3), rounded down to 50 points so no award can be read off by differencing
+    assert f"About {together // 50 * 50:,} of 600 points together this week" in html
+    assert f"{together:,}" not in html
     assert 'id="circle-goal-progress"' in html and 'value="100"' in html
     assert "You reached this week&#39;s goal together!" in html or "You reached this week's goal together!" in html
 

@@ -11,6 +11,7 @@ from . import (  # noqa: E402 — the modules register on thrive_cli, defined ab
     circles,  # noqa: E402,F401
     config_data,  # noqa: E402,F401
     core,  # noqa: E402,F401
+    data_requests,  # noqa: E402,F401
     demo,  # noqa: E402,F401
     imports,  # noqa: E402,F401
     sign_in,  # noqa: E402,F401

@@ -46,20 +46,21 @@ def create_admin_command(username, password, display_name, email, also_learner):
     """
     from ..extensions import db
     from ..models import Learner
+    from ..services.accounts.passwords import check_new_password
 
     try:
         existing = db.session.query(Learner).filter(Learner.username == username).one_or_none()
         if existing:
-            if len(password) < learners.MIN_PASSWORD_LENGTH:
-                fail(f"password must be at least {learners.MIN_PASSWORD_LENGTH} characters")
+            check_new_password(password, [existing.username, existing.display_name, existing.email])
             existing.staff_role = "admin"
             existing.is_learner = existing.is_learner or also_learner
             existing.password_hash = learners.hash_password(password)
+            existing.session_generation = (existing.session_generation or 0) + 1  # old sign-ins end
             db.session.commit()
             click.echo(f"Promoted {username} to admin.")
             return
         learners.create_learner(username, display_name, password=password, email=email, staff_role="admin",
-                                is_learner=also_learner)
+                                is_learner=also_learner, check_password=True)
     except ThriveError as exc:
         fail(exc.message)
     click.echo(f"Created admin {username}.")

@@ -50,6 +50,10 @@ class Learner(UserMixin, db.Model):
     #: UI language ("en", "es"); None follows the browser's Accept-Language (§7).
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Bumped to end every session and remember cookie of the learner (sign-out, all devices, erasure).
+    session_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    #: Set when the account was erased on the learner's request (personal data gone, §15).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     state: Mapped[LearnerState] = relationship(back_populates="learner", uselist=False, lazy="joined")
     topic_rows: Mapped[list[LearnerTopic]] = relationship(
@@ -86,6 +90,14 @@ class Learner(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """Flask-Login's id (session and remember cookie): ``"<id>:<session_generation>"``.
+
+        A cookie minted before the generation was bumped no longer loads the
+        learner (see ``thrive.services.accounts.sessions``).
+        """
+        return f"{self.id}:{self.session_generation or 0}"
 
     def __repr__(self) -> str:
         return f"<Learner {self.username}>"

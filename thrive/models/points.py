@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -43,6 +43,8 @@ class PointRule(db.Model):
     max_points: Mapped[int | None] = mapped_column(Integer, nullable=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     requires_description: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: Whether API callers may award this type (False: system-only, awarded by Thrive itself; 422 otherwise).
+    api_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: Where on the learning platform the activity is done (admin-set; shown by onboarding, §7).
     where_url: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -115,6 +115,13 @@ def init_app(app: Flask) -> None:
             g.toast_points = result.points_awarded
 
     @app.after_request
+    def no_store_when_signed_in(response):
+        """Pages of a signed-in learner are personal: never kept by browser or proxy caches (§15)."""
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -152,8 +159,15 @@ def init_app(app: Flask) -> None:
         if wants_json():
             codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                      405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
-            return json_error(exc.code or 500, codes.get(exc.code, "http_error"), exc.description or exc.name)
-        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+            response = json_error(exc.code or 500, codes.get(exc.code, "http_error"), exc.description or exc.name)
+        else:
+            response = app.make_response((render_template("error.html", status=exc.code, message=exc.description),
+                                          exc.code))
+        # keep the exception's protocol headers: Allow on 405, Retry-After on 429, WWW-Authenticate…
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.template_filter("localtime")
     def localtime_filter(value, fmt: str = "%d %b %Y, %H:%M") -> str:

@@ -37,16 +37,11 @@ def page_arg(source=None, name: str = "page") -> int:
     The one way page parameters are parsed: missing → 1; not a whole number or
     below 1 → ``ValidationError`` (a clear 400, never a 500).
     """
-    from thrive.services.errors import ValidationError
+    from .params import MAX_PAGE, parse_int
 
-    raw = (request.args if source is None else source).get(name, "1") or "1"
-    try:
-        page = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{name} must be a whole number", code="invalid_page") from None
-    if page < 1:
-        raise ValidationError(f"{name} must be 1 or more", code="invalid_page")
-    return page
+    raw = (request.args if source is None else source).get(name)
+    # ASCII digits only, bounded (issue 10: "٣" or 2**70 are a clear 400, not a 500)
+    return parse_int(raw, name, default=1, maximum=MAX_PAGE, code="invalid_page")
 
 
 def with_points_toast(response, points: int, label: str | None = None):

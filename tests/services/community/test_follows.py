@@ -11,6 +11,7 @@ from thrive.extensions import db
 from thrive.models import Follow, Learner, Notification
 from thrive.services.community import discover, follows
 from thrive.services.errors import NotFound, ValidationError
+from thrive.services.notifications import inbox
 
 
 def notes_for(learner_id: int) -> list[Notification]:
@@ -25,8 +26,10 @@ def test_follow_notifies_once_and_is_idempotent(app_ctx, make_learner):
     assert not follows.follow(sarah.id, marcus.id).created
     assert follows.is_following(sarah.id, marcus.id) and not follows.is_following(marcus.id, sarah.id)
     (note,) = notes_for(marcus.id)
-    assert note.type == "new_follower" and note.title == "Sarah started following you"
-    assert note.link == "/u/sarah" and note.dedupe_key == f"new_follower:{sarah.id}:{marcus.id}"
+    (shown,) = inbox.render_notifications([note])  # names are rendered at display time (§8.4)
+    assert note.type == "new_follower" and shown.title == "Sarah started following you"
+    assert shown.link == "/u/sarah" and note.dedupe_key == f"new_follower:{sarah.id}:{marcus.id}"
+    assert "Sarah" not in note.title and note.link is None  # nothing personal stored
     # unfollow + follow again does not notify twice
     assert follows.unfollow(sarah.id, marcus.id)
     assert not follows.unfollow(sarah.id, marcus.id)
@@ -48,8 +51,9 @@ def test_follow_notification_honours_prefs_and_privacy(app_ctx, make_learner):
     secret = make_learner("secretfan", display_name="Secret Fan", share_profile=False)
     follows.follow(secret.id, target.id)
     (note,) = notes_for(target.id)
-    assert note.title == "A learner started following you"
-    assert note.link is None and "secretfan" not in str(note.data)
+    (shown,) = inbox.render_notifications([note])
+    assert shown.title == "A learner started following you" == note.title
+    assert shown.link is None and note.link is None and "secretfan" not in str(note.data)
 
 
 def test_follow_errors(app_ctx, make_learner):

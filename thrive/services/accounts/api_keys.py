@@ -5,11 +5,12 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from thrive.extensions import db
 from thrive.models import ApiKey
@@ -72,22 +73,45 @@ class VerifiedKey:
 _verified: dict[float, TTLCache] = {}
 _verified_lock = threading.Lock()
 _MAX_CACHED_KEYS = 1024
+#: database URI → (next check, monotonic clock; revoked keys seen): the cross-process revocation signal.
+_revocations: dict[str, tuple[float, int]] = {}
+#: How often a process re-reads the revocation count (seconds): a revocation takes effect everywhere within it.
+REVOCATION_CHECK_SECONDS = 1.0
+
+
+def _drop_cache_on_revocation(uri: str, now: float) -> None:
+    """At most once per :data:`REVOCATION_CHECK_SECONDS`, count revoked keys; a change clears the cache.
+
+    Revoking in any process (web, CLI, another gunicorn worker) is thus seen by
+    every process within a second, at the price of one tiny query per second.
+    """
+    seen = _revocations.get(uri)
+    if seen and now < seen[0]:
+        return
+    revoked = db.session.scalar(select(func.count(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))) or 0
+    with _verified_lock:
+        if seen is None or seen[1] != revoked:
+            _verified.clear()
+        _revocations[uri] = (now + REVOCATION_CHECK_SECONDS, revoked)
 
 
 def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
     """:func:`verify_api_key` with a per-process cache of *valid* keys (§13 hot path).
 
-    A valid key is remembered (cachetools ``TTLCache``) for ``THRIVE_API_KEY_CACHE_SECONDS``
-    (default 10) seconds, so a busy integration does not pay a query per request; unknown or
-    revoked keys are never cached. Revoking through :func:`revoke_api_key` clears this
-    process's cache at once; other processes stop accepting the key within the cache lifetime.
+    A valid key is remembered for ``THRIVE_API_KEY_CACHE_SECONDS`` (default 10)
+    seconds, so a busy integration does not pay a query per request; unknown or
+    revoked keys are never cached. Revoking through :func:`revoke_api_key`
+    clears this process's cache at once; other processes notice within
+    :data:`REVOCATION_CHECK_SECONDS` (1 s, :func:`_drop_cache_on_revocation`).
     """
     if not plaintext:
         return None
     ttl = current_app.config.get("THRIVE_API_KEY_CACHE_SECONDS", 10)
-    cache_key = (current_app.config["SQLALCHEMY_DATABASE_URI"], _hash(plaintext))
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    cache_key = (uri, _hash(plaintext))
     cache = None
     if ttl:
+        _drop_cache_on_revocation(uri, time.monotonic())
         with _verified_lock:
             cache = _verified.get(ttl)
             if cache is None:

@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
 from thrive.models.learner import STAFF_ROLES
+from thrive.services.accounts.names import USERNAME_RE, clean_display_name, clean_username  # noqa: F401
+from thrive.services.accounts.passwords import check_new_password
 from thrive.services.errors import Conflict, UnknownLearner, ValidationError
 from thrive.timeutil import is_valid_timezone, platform_timezone_name
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 TOPIC_RE = re.compile(r"^[\w .&+#/-]{1,64}$", re.UNICODE)
 MAX_TOPICS = 20
 MIN_PASSWORD_LENGTH = 8
@@ -56,12 +58,24 @@ def clean_topics(topics: Iterable[str] | None) -> list[str]:
     return sorted(seen.values(), key=str.lower)
 
 
+def _is_email(value: str) -> bool:
+    """The same email check as the OpenAPI document's ``format: email`` (marshmallow's validator)."""
+    from marshmallow import ValidationError as SchemaError
+    from marshmallow.validate import Email
+
+    try:
+        Email()(value)
+    except SchemaError:
+        return False
+    return True
+
+
 def _validate_profile(username, display_name, email, timezone) -> None:
-    if username is not None and not USERNAME_RE.match(username):
-        raise ValidationError("username must be 3–64 letters, digits, '.', '_' or '-'", code="invalid_username")
-    if display_name is not None and not (1 <= len(display_name.strip()) <= 100):
-        raise ValidationError("display name must be 1–100 characters", code="invalid_display_name")
-    if email is not None and email != "" and ("@" not in email or len(email) > 254):
+    if username is not None:
+        clean_username(username)
+    if display_name is not None:
+        clean_display_name(display_name)
+    if email is not None and email != "" and (len(email) > 254 or not _is_email(email)):
         raise ValidationError("email address is not valid", code="invalid_email")
     if timezone is not None and not is_valid_timezone(timezone):
         raise ValidationError(f"unknown time zone {timezone!r}", code="invalid_timezone")
@@ -72,7 +86,21 @@ def username_taken(username: str) -> bool:
     return db.session.scalar(select(Learner.id).where(func.lower(Learner.username) == username.lower())) is not None
 
 
-def create_learner(
+def create_learner(username: str, display_name: str | None = None, *, commit: bool = True, **fields) -> Learner:
+    """Create a learner (arguments of :func:`_create_learner`).
+
+    With ``commit`` (the default) the checks and the insert run in one
+    immediate write transaction (``BEGIN IMMEDIATE`` on SQLite), so sign-up
+    waits its turn behind an import instead of failing with "database is
+    locked" (issue 10 defect 3); without it the caller's transaction is only flushed.
+    """
+    if not commit:
+        return _create_learner(username, display_name, **fields)
+    with write_transaction():
+        return _create_learner(username, display_name, **fields)
+
+
+def _create_learner(
     username: str,
     display_name: str | None = None,
     *,
@@ -87,20 +115,26 @@ def create_learner(
     share_activities: bool = True,
     share_tier_upgrades: bool = True,
     share_profile: bool = True,
-    commit: bool = True,
+    check_password: bool = False,
 ) -> Learner:
     """Create a learner with an empty derived-state row.
 
     ``timezone`` defaults to the platform's (§3). ``staff_role`` is None, "admin"
     or "moderator" (``is_admin=True`` is shorthand for "admin"); ``is_learner``
-    defaults to True for learners and False for staff (§11). Raises ``ValidationError`` for
-    bad fields and ``Conflict`` when the username or external id is taken.
+    defaults to True for learners and False for staff (§11). Names are normalised
+    (:mod:`thrive.services.accounts.names`). ``check_password`` applies the
+    new-password rules (:func:`thrive.services.accounts.passwords.check_new_password`,
+    sign-up and CLI). Raises ``ValidationError`` for bad fields and
+    ``Conflict`` when the username or external id is taken.
     """
-    display_name = (display_name or username).strip()
+    username = clean_username(username)
+    display_name = clean_display_name(display_name or username)
     timezone = timezone or platform_timezone_name()
     _validate_profile(username, display_name, email, timezone)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", code="weak_password")
+    if password is not None and check_password:
+        check_new_password(password, [username, display_name, email])
     if username_taken(username):
         raise Conflict(f"username {username!r} is taken", code="username_taken")
     if external_id and db.session.scalar(select(Learner.id).where(Learner.external_id == external_id)):
@@ -119,10 +153,7 @@ def create_learner(
     learner.topic_rows = [LearnerTopic(topic=t) for t in clean_topics(topics)]
     learner.state = LearnerState()
     db.session.add(learner)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return learner
 
 
@@ -141,6 +172,8 @@ def upsert_by_external_id(external_id: str, fields: dict) -> tuple[Learner, bool
     ``topics``. A new learner needs ``username``. Returns (learner, created).
     Raises ``ValidationError`` / ``Conflict``; nothing is written on error.
     """
+    if "\x00" in external_id:
+        raise ValidationError("external id must not contain NUL characters")
     learner = db.session.scalar(select(Learner).where(Learner.external_id == external_id))
     if learner is None:
         if not fields.get("username"):
@@ -157,7 +190,12 @@ def upsert_by_external_id(external_id: str, fields: dict) -> tuple[Learner, bool
     topics = clean_topics(fields["topics"]) if "topics" in fields and fields["topics"] is not None else None
     for name in ("username", "display_name", "email", "timezone"):
         if fields.get(name) is not None:
-            setattr(learner, name, fields[name].strip() if name == "display_name" else fields[name])
+            value = fields[name]
+            if name == "display_name":
+                value = clean_display_name(value)
+            elif name == "username":
+                value = clean_username(value)
+            setattr(learner, name, value)
     if topics is not None:
         set_topics(learner, topics)
     db.session.commit()
@@ -166,6 +204,8 @@ def upsert_by_external_id(external_id: str, fields: dict) -> tuple[Learner, bool
 
 def get_by_external_id(external_id: str) -> Learner:
     """The learner with ``external_id``; raises ``UnknownLearner``."""
+    if "\x00" in external_id:  # no stored id holds NUL (and PostgreSQL text cannot)
+        raise UnknownLearner("no learner with that external id")
     learner = db.session.scalar(select(Learner).where(Learner.external_id == external_id))
     if learner is None:
         raise UnknownLearner(f"no learner with external id {external_id!r}")

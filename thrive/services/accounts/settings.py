@@ -11,6 +11,7 @@ from thrive.db import write_transaction
 from thrive.models import Learner
 from thrive.models.community import NOTIFICATION_TYPES
 from thrive.services.accounts.learners import clean_topics, set_topics
+from thrive.services.accounts.names import clean_display_name
 from thrive.services.errors import UnknownLearner, ValidationError
 from thrive.timeutil import is_valid_timezone
 
@@ -79,9 +80,10 @@ def parse_topics(text: str | None) -> list[str]:
 
 def validate(settings: Settings) -> Settings:
     """Return ``settings`` cleaned (display name stripped, topics normalised) or raise :class:`SettingsError`."""
-    name = " ".join((settings.display_name or "").split())
-    if not 1 <= len(name) <= 100:
-        raise SettingsError("display_name", "Display name must be 1–100 characters.")
+    try:
+        name = clean_display_name(settings.display_name or "")
+    except ValidationError as exc:
+        raise SettingsError("display_name", exc.message[:1].upper() + exc.message[1:] + ".") from None
     if not is_valid_timezone(settings.timezone or ""):
         raise SettingsError("timezone", "Choose a time zone from the list.")
     try:

@@ -19,13 +19,22 @@ from datetime import datetime, timedelta
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from thrive.extensions import db
 from thrive.models import Cheer, Follow, Learner, LearnerState, LedgerEntry, ProgressionEvent
-from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, FeedPage, feed_page, not_hidden
+from thrive.services.community.feed import FeedPage, feed_page, not_hidden
+from thrive.services.community.visibility import (
+    counts_in_tier_stats_sql,
+    entry_feed_visible_sql,
+    learner_public_name,
+    profile_public_sql,
+    shown_aggregate,
+    tier_up_feed_visible_sql,
+    within_feed_window,
+)
 from thrive.services.errors import Conflict, NotFound, ThriveError, ValidationError
 from thrive.services.points.award import AwardContext, award, register_award_hook
 from thrive.services.points.registry import TierSnapshot, load_registry
@@ -94,10 +103,10 @@ def _compute_stats(now: datetime) -> CommunityStats:
         select(func.count(ProgressionEvent.id))
         .join(Learner, Learner.id == ProgressionEvent.learner_id)
         .where(ProgressionEvent.kind == "tier_up", ProgressionEvent.occurred_at >= start,
-               Learner.share_tier_upgrades.is_(True), Learner.is_learner.is_(True))
+               counts_in_tier_stats_sql(Learner))
     ) or 0
     active = int(active)
-    shown = int(points) if active >= MIN_AGGREGATE_LEARNERS else None
+    shown = shown_aggregate(int(points), active)  # rounded to 50, None under 3 learners (§1.3)
     return CommunityStats(week, shown, int(tier_ups), active, friendly_message(active, tier_ups, week))
 
 
@@ -169,31 +178,28 @@ def _prior_cheers(session, cheerer_id: int, recipient_id: int, at: datetime) -> 
     ) or 0
 
 
-def cheer_target(target_kind: str, target_id: int) -> Learner:
+def cheer_target(target_kind: str, target_id: int, now: datetime | None = None) -> Learner:
     """The learner behind a cheerable feed item; raises ``NotFound`` if it is not visible in feeds.
 
-    Visible means: a ledger entry with points > 0, not capped, of a feed
-    activity type, whose learner shares activities; or a tier-up of a learner
-    who shares tier upgrades and activities (§8.1, §8.4); and not hidden by a
-    moderator (§11).
+    Cheerable means feed-visible (:mod:`thrive.services.community.visibility`)
+    and inside the feed's window (the last ``FEED_DAYS`` days before ``now``,
+    a UTC instant): an older entry is in no feed, and cheering it would reveal
+    its owner's name (§8.1, §8.4). Items hidden by a moderator refuse cheers (§11).
     """
+    now = as_utc(now) if now else utcnow()
     if target_kind == "entry":
         row = db.session.execute(
             select(Learner).join(LedgerEntry, LedgerEntry.learner_id == Learner.id).where(
-                LedgerEntry.id == target_id, LedgerEntry.points > 0, LedgerEntry.capped.is_(False),
-                LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
-                Learner.share_activities.is_(True), Learner.is_active_account.is_(True),
-                Learner.is_learner.is_(True),
+                LedgerEntry.id == target_id, entry_feed_visible_sql(LedgerEntry, Learner),
+                within_feed_window(LedgerEntry.occurred_at, now),
                 not_hidden("entry", LedgerEntry.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
     elif target_kind == "tier_up":
         row = db.session.execute(
             select(Learner).join(ProgressionEvent, ProgressionEvent.learner_id == Learner.id).where(
-                ProgressionEvent.id == target_id, ProgressionEvent.kind == "tier_up",
-                Learner.share_tier_upgrades.is_(True), Learner.share_activities.is_(True),
-                Learner.is_active_account.is_(True), Learner.is_learner.is_(True),
-                Learner.is_active_account.is_(True),
+                ProgressionEvent.id == target_id, tier_up_feed_visible_sql(ProgressionEvent, Learner),
+                within_feed_window(ProgressionEvent.occurred_at, now),
                 not_hidden("tier_up", ProgressionEvent.id),  # a hidden item refuses cheers (§11 moderation)
             )
         ).scalar_one_or_none()
@@ -225,9 +231,9 @@ def cheer(cheerer_id: int, target_kind: str, target_id: int, *, now: datetime | 
         raise ValidationError("target kind must be 'entry' or 'tier_up'", code="invalid_target")
     if isinstance(target_id, bool) or not isinstance(target_id, int) or target_id <= 0:
         raise ValidationError("target id must be a positive integer", code="invalid_target")
-    recipient = cheer_target(target_kind, target_id)
+    recipient = cheer_target(target_kind, target_id, now)
     recipient_id = recipient.id
-    recipient_name = recipient.display_name if recipient.share_profile else "A learner"
+    recipient_name = learner_public_name(recipient)
     if recipient_id == cheerer_id:
         raise ValidationError("you cannot cheer your own activity", code="cannot_cheer_self")
     already = Conflict("you already cheered this", code="already_cheered")
@@ -337,8 +343,9 @@ def visible_learner(username: str, viewer_id: int) -> Learner:
     active; the owner always sees their own. Missing and private profiles
     answer alike (no existence leak).
     """
-    learner = db.session.scalar(select(Learner).where(func.lower(Learner.username) == (username or "").lower()))
-    if learner is None or (learner.id != viewer_id and not (learner.share_profile and learner.is_active_account)):
+    learner = db.session.scalar(select(Learner).where(func.lower(Learner.username) == (username or "").lower(),
+                                                      or_(Learner.id == viewer_id, profile_public_sql(Learner))))
+    if learner is None:
         raise NotFound("This profile is not available.", code="not_found")
     return learner
 

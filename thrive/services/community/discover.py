@@ -18,6 +18,7 @@ from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import TOPIC_RE
 from thrive.services.community.follows import followed_among
+from thrive.services.community.visibility import profile_public_sql
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
 
@@ -71,8 +72,7 @@ def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least
     q = (
         select(Learner.id, Learner.username, Learner.display_name, LearnerState.tier_key, LearnerState.level)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(Learner.share_profile.is_(True), Learner.is_active_account.is_(True), Learner.id != viewer_id,
-               Learner.is_learner.is_(True))  # staff are not learners unless flagged (§11)
+        .where(profile_public_sql(Learner), Learner.id != viewer_id)
     )
     bounds = []
     if at_least is not None:

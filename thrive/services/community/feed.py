@@ -20,6 +20,8 @@ What a feed shows (the §8.1 rules, in one place):
   paged with an opaque cursor (``before``) so "load more" is a plain link.
 - A learner who does not share their profile is anonymous and not linked.
 
+The visibility rules themselves live in :mod:`thrive.services.community.visibility`.
+
 **Grouping** (:func:`group_items`) runs over the *whole* window, not per page,
 so one burst of similar activity cannot fill the first screen. Items fall
 into fixed buckets that new activity never re-partitions:
@@ -62,11 +64,19 @@ from thrive.models import (
     LedgerEntry,
     ProgressionEvent,
 )
+from thrive.services.community.visibility import (  # noqa: F401  (re-exported: the rules live there)
+    ANONYMOUS_NAME,
+    FEED_DAYS,
+    HIDDEN_ACTIVITY_TYPES,
+    entry_feed_visible_sql,
+    public_name,
+    public_username,
+    tier_up_feed_visible_sql,
+)
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.timeutil import as_utc, local_date, platform_timezone_name, platform_week, utcnow
 
-FEED_DAYS = 7
 PROFILE_DAYS = 30
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
@@ -74,12 +84,6 @@ MAX_PAGE_SIZE = 50
 MIN_GROUP = 3
 #: Most items read per source (entries, tier-ups) to group a feed window.
 MAX_WINDOW_ITEMS = 5000
-ANONYMOUS_NAME = "A learner"
-
-#: Awards that never appear in feeds: the automatic visit award (it would
-#: drown everything else), cheers (a feed about cheering the feed) and admin
-#: corrections (private by nature).
-HIDDEN_ACTIVITY_TYPES = frozenset({"daily_login", "reaction_given", "admin_adjustment"})
 
 #: Ordering rank at equal instants (higher first): a tier-up before its award.
 _RANK = {"entry": 0, "tier_up": 1}
@@ -101,13 +105,13 @@ class Actor:
 
     @property
     def name(self) -> str:
-        """The name shown, or :data:`ANONYMOUS_NAME` (English; the web layer translates anonymity itself)."""
-        return self.display_name if self.shares_profile else ANONYMOUS_NAME
+        # feed rows are of active accounts only (visibility.shares_activities_sql)
+        return public_name(self.display_name, self.shares_profile, True)
 
     @property
     def public_username(self) -> str | None:
         """The username to link to, or None when the profile is private."""
-        return self.username if self.shares_profile else None
+        return public_username(self.username, self.shares_profile, True)
 
 
 @dataclass
@@ -220,8 +224,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, rank, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         instant = as_utc(datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%f"))
+        if not (ident.isascii() and ident.isdigit() and len(ident) <= 18 and rank.isascii()):
+            raise ValueError("cursor id out of range")
         rank_i, id_i = int(rank), int(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError) as exc:
         raise ValidationError("the feed cursor is not valid", code="invalid_cursor") from exc
     if rank_i not in _RANK.values():
         raise ValidationError("the feed cursor is not valid", code="invalid_cursor")
@@ -288,12 +294,7 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
         .join(Learner, Learner.id == LedgerEntry.learner_id)
         .where(
             LedgerEntry.occurred_at >= since,
-            LedgerEntry.points > 0,
-            LedgerEntry.capped.is_(False),
-            LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
-            Learner.share_activities.is_(True),
-            Learner.is_active_account.is_(True),
-            Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
+            entry_feed_visible_sql(LedgerEntry, Learner),   # the one visibility rule (incl. staff, §11)
             not_hidden("entry", LedgerEntry.id),  # moderation (§11)
             ~select(LearnerAchievement.id).where(  # a private or revoked badge never shows (§10)
                 LearnerAchievement.ledger_entry_id == LedgerEntry.id,
@@ -329,12 +330,8 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
                Learner.id, Learner.username, Learner.display_name, Learner.share_profile)
         .join(Learner, Learner.id == ProgressionEvent.learner_id)
         .where(
-            ProgressionEvent.kind == "tier_up",
             ProgressionEvent.occurred_at >= since,
-            Learner.share_tier_upgrades.is_(True),
-            Learner.share_activities.is_(True),
-            Learner.is_active_account.is_(True),
-            Learner.is_learner.is_(True),  # staff are not learners unless flagged (§11)
+            tier_up_feed_visible_sql(ProgressionEvent, Learner),   # the one visibility rule (incl. staff, §11)
             not_hidden("tier_up", ProgressionEvent.id),  # moderation (§11)
         )
         .order_by(ProgressionEvent.occurred_at.desc(), ProgressionEvent.id.desc())

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Follow, Learner, LearnerState
-from thrive.services.community.feed import ANONYMOUS_NAME
+from thrive.services.community.visibility import ANONYMOUS_NAME, is_profile_public, public_name, public_username
 from thrive.services.errors import NotFound, ValidationError
 from thrive.services.notifications import sending as notifications
 from thrive.services.paging import check_page, fetch_page
@@ -24,6 +24,8 @@ from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.timeutil import as_utc, utcnow
 
 LIST_PAGE_SIZE = 50
+#: Title of a ``new_follower`` notification; ``{actor}`` is filled at display time (inbox).
+NEW_FOLLOWER_TITLE = "{actor} started following you"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def follow(follower_id: int, followed_id: int, *, now: datetime | None = None) -
     try:
         with write_transaction() as session:
             target = session.get(Learner, followed_id)
-            if target is None or not target.share_profile or not target.is_active_account:
+            if target is None or not is_profile_public(target.share_profile, target.is_active_account):
                 raise NotFound("This profile is not available.", code="not_found")
             if session.get(Follow, (follower_id, followed_id)) is not None:
                 return FollowResult(follower_id, followed_id, False)
@@ -84,12 +86,11 @@ def follow(follower_id: int, followed_id: int, *, now: datetime | None = None) -
             if follower is None:
                 raise NotFound("unknown learner", code="unknown_user")
             session.add(Follow(follower_id=follower_id, followed_id=followed_id, created_at=now))
-            shown = follower.display_name if follower.share_profile else ANONYMOUS_NAME
+            # The follower's name is not stored: the inbox renders it at display
+            # time through the visibility rules (it disappears if they go private).
             notifications.notify(
-                session, followed_id, "new_follower", f"{shown} started following you",
-                prefs=target.notification_prefs,
-                link=f"/u/{follower.username}" if follower.share_profile else None,
-                data={"follower": follower.username} if follower.share_profile else {},
+                session, followed_id, "new_follower", NEW_FOLLOWER_TITLE.format(actor=ANONYMOUS_NAME),
+                prefs=target.notification_prefs, data={"actor_id": follower_id},
                 dedupe_key=f"new_follower:{follower_id}:{followed_id}",
             )
             session.flush()
@@ -141,8 +142,8 @@ def _people(direction: str, learner_id: int, page: int) -> PeoplePage:
     registry = load_registry()
     people = []
     for lid, username, display_name, share_profile, active, tier_key, created_at in result.rows:
-        public = share_profile and active
-        people.append(Person(lid, display_name if public else ANONYMOUS_NAME, username if public else None,
+        people.append(Person(lid, public_name(display_name, share_profile, active),
+                             public_username(username, share_profile, active),
                              registry.tier(tier_key), as_utc(created_at)))
     return PeoplePage(people, total, page, result.has_next)
 

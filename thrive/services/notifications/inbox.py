@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from thrive.db import write_transaction
 from thrive.extensions import db
-from thrive.models import Notification
+from thrive.models import Learner, Notification
+from thrive.services.community.visibility import learner_public_name, learner_public_username
 from thrive.services.errors import NotFound
 from thrive.services.paging import fetch_page
 from thrive.timeutil import as_utc, utcnow
@@ -21,10 +22,66 @@ PER_PAGE = 20
 
 
 @dataclass(frozen=True)
-class NotificationPage:
-    """One page of notifications, newest first. ``page`` starts at 1."""
+class NotificationView:
+    """A notification as its recipient sees it now (§9).
 
-    items: list[Notification]
+    When the notification is about another learner (``data.actor_id``, e.g. a
+    ``new_follower``), ``title`` and ``link`` are rendered at display time
+    through the visibility rules (§8.4): the actor's name and profile link only
+    while they share their profile and are active, else "A learner" unlinked.
+    ``link`` is a site path or None; instants are UTC.
+    """
+
+    id: int
+    type: str
+    title: str
+    body: str | None
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+#: type → title template with ``{actor}`` for notifications about another learner.
+ACTOR_TITLES = {"new_follower": "{actor} started following you"}
+
+
+def _actor_id(note: Notification) -> int | None:
+    value = (note.data or {}).get("actor_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def render_notifications(notes: list[Notification]) -> list[NotificationView]:
+    """:class:`NotificationView` s for stored notifications, names resolved now (one query for all actors).
+
+    Notifications stored before names were rendered at display time (a
+    ``data.follower`` username) are resolved by username the same way.
+    """
+    ids = {a for a in (_actor_id(n) for n in notes) if a is not None}
+    legacy = {(n.data or {}).get("follower") for n in notes if _actor_id(n) is None and n.type in ACTOR_TITLES}
+    legacy = {u for u in legacy if isinstance(u, str)}
+    actors: dict = {}
+    if ids or legacy:
+        rows = db.session.scalars(select(Learner).where(or_(Learner.id.in_(ids), Learner.username.in_(legacy))))
+        for learner in rows:
+            actors[learner.id] = actors[learner.username] = learner
+    views = []
+    for n in notes:
+        title, link = n.title, n.link
+        if n.type in ACTOR_TITLES and (_actor_id(n) is not None or (n.data or {}).get("follower")):
+            key = _actor_id(n)
+            actor = actors.get(key if key is not None else (n.data or {}).get("follower"))
+            username = learner_public_username(actor)
+            title = ACTOR_TITLES[n.type].format(actor=learner_public_name(actor))
+            link = f"/u/{username}" if username else None
+        views.append(NotificationView(n.id, n.type, title, n.body, link, n.created_at, n.read_at))
+    return views
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    """One page of notifications (:class:`NotificationView`), newest first. ``page`` starts at 1."""
+
+    items: list[NotificationView]
     page: int
     per_page: int
     has_next: bool
@@ -52,7 +109,7 @@ def list_notifications(learner_id: int, page: int = 1, per_page: int = PER_PAGE)
                         .where(Notification.learner_id == learner_id)
                         .order_by(Notification.created_at.desc(), Notification.id.desc()),
                         page, per_page, scalars=True)
-    return NotificationPage(items=list(result.rows), page=page, per_page=per_page,
+    return NotificationPage(items=render_notifications(list(result.rows)), page=page, per_page=per_page,
                             has_next=result.has_next, unread=unread_count(learner_id))
 
 

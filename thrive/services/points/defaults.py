@@ -1,6 +1,14 @@
 """Default data seeded by ``flask thrive seed`` (§4.2, §5.1, §5.2, §6.2)."""
 from __future__ import annotations
 
+#: Activity types only Thrive itself awards (visits, streak/goal/circle bonuses, quests, achievements):
+#: the API answers 422 ``not_api_awardable`` for them (issue 10 defect 8). A rule's ``api_allowed`` column
+#: can close more types; these stay closed whatever the column says.
+SYSTEM_ONLY_ACTIVITY_TYPES = frozenset({
+    "daily_login", "streak_bonus", "weekly_goal_completed", "circle_goal_completed", "side_quest_completed",
+    "achievement_earned",
+})
+
 # activity_type: (label, category, base, extras)
 DEFAULT_RULES: list[dict] = [
     dict(activity_type="quiz_completed", label="Completed a quiz", category="learning", base_points=20,

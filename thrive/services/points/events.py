@@ -136,10 +136,16 @@ def check_fields(activity_type, event_key, metadata, description, points) -> dic
     return metadata
 
 
+#: Earliest year an ``occurred_at`` may lie in (issue 10: year 1 in a negative-offset zone overflows).
+MIN_OCCURRED_YEAR = 1971
+
+
 def check_instant(occurred_at, now: datetime) -> datetime:
     """A given ``occurred_at`` as a UTC instant, not after ``now`` + the allowed skew (``invalid_occurred_at``)."""
     if not isinstance(occurred_at, datetime):
         raise ValidationError("occurred_at must be a datetime")
+    if occurred_at.year < MIN_OCCURRED_YEAR:  # also keeps local dates of any zone from overflowing
+        raise ValidationError(f"occurred_at must lie after {MIN_OCCURRED_YEAR}", code="invalid_occurred_at")
     occurred_at = as_utc(occurred_at)
     if occurred_at > now + MAX_FUTURE_SKEW:
         raise ValidationError("occurred_at lies in the future", code="invalid_occurred_at")

@@ -21,6 +21,8 @@ from thrive.timeutil import as_utc
 
 def learner_id_for(external_id: str) -> int:
     """The id of the learner with ``external_id``; raises ``UnknownLearner`` (404)."""
+    if "\x00" in external_id:  # no stored id holds NUL (and PostgreSQL text cannot)
+        raise UnknownLearner("no learner with that external id")
     learner_id = db.session.scalar(select(Learner.id).where(Learner.external_id == external_id))
     if learner_id is None:
         raise UnknownLearner(f"no learner with external id {external_id!r}")
@@ -46,8 +48,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         instant, entry_id = raw.rsplit("|", 1)
+        if not (entry_id.isascii() and entry_id.isdigit() and len(entry_id) <= 18):
+            raise ValueError("cursor id out of range")
         return as_utc(datetime.fromisoformat(instant)), int(entry_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise ValidationError("cursor is not valid; use next_cursor from the previous page",
                               code="invalid_cursor") from exc
 

@@ -22,6 +22,7 @@ from thrive.services.points.defaults import (
     DEFAULT_RULES,
     DEFAULT_TIERS,
     LEVEL_STEP_BEYOND_TABLE,
+    SYSTEM_ONLY_ACTIVITY_TYPES,
 )
 
 
@@ -48,6 +49,8 @@ class RuleSnapshot:
     version: int = 1
     #: Where on the learning platform the activity is done (admin-set, shown by onboarding; None = not set).
     where_url: str | None = None
+    #: callers of the API may award it (False for system-only types, see defaults.SYSTEM_ONLY_ACTIVITY_TYPES)
+    api_allowed: bool = True
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def load_registry() -> Registry:
             r.allow_custom_points, r.min_points, r.max_points, r.allow_negative, r.requires_description,
             r.version or 1,
             r.where_url,
+            bool(r.api_allowed) and r.activity_type not in SYSTEM_ONLY_ACTIVITY_TYPES,
         )
         for r in db.session.scalars(select(PointRule))
     }
@@ -164,7 +168,7 @@ def seed_defaults() -> dict[str, int]:
     existing_rules = set(db.session.scalars(select(PointRule.activity_type)))
     for rule in DEFAULT_RULES:
         if rule["activity_type"] not in existing_rules:
-            db.session.add(PointRule(**rule))
+            db.session.add(PointRule(**rule, api_allowed=rule["activity_type"] not in SYSTEM_ONLY_ACTIVITY_TYPES))
             counts["rules"] += 1
     if not db.session.scalar(select(Tier.key).limit(1)):
         for tier in DEFAULT_TIERS:

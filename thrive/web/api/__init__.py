@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import auth, sign_in_links, views  # noqa: E402,F401  (register hooks and routes on bp)
+from . import auth, data_requests, sign_in_links, views  # noqa: E402,F401  (register hooks and routes on bp)

@@ -64,7 +64,8 @@ ERROR_RESPONSES = {
                         "payload_too_large, batch_too_large"),
     "Unprocessable": ("The event key was used before with another user, activity type or payload; the activity "
                       "type is disabled; or points are out of the rule's range. Nothing was written.",
-                      "event_key_conflict, activity_disabled, points_out_of_range"),
+                      "event_key_conflict, activity_disabled, points_out_of_range, not_api_awardable (a "
+                      "system-only activity type), occurred_at_too_old (beyond THRIVE_API_MAX_BACKDATE_DAYS)"),
     "RateLimited": ("Too many requests for this API key; retry after Retry-After seconds.", "rate_limited"),
 }
 

@@ -88,7 +88,9 @@ class UserUpsertSchema(Schema):
                              metadata=_doc("3–64 letters, digits, '.', '_' or '-'; unique.", example="ada"))
     display_name = fields.String(validate=validate.Length(1, 100), metadata=_doc("Shown to others.",
                                                                                  example="Ada Lovelace"))
-    email = fields.String(allow_none=True, validate=validate.Length(max=254), metadata=_doc("Optional."))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254),
+                          metadata={**_doc("Optional; an email address (else 400 invalid_email)."),
+                                    "format": "email"})
     timezone = fields.String(validate=validate.Length(1, 64),
                              metadata=_doc("IANA time zone; defines the learner's local day (caps, streaks).",
                                            example="Europe/London"))
@@ -104,7 +106,8 @@ class EventsQuerySchema(Schema):
 
     limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE),
                            metadata=_doc(f"Page size, 1–{MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."))
-    cursor = fields.String(load_default=None, metadata=_doc("``next_cursor`` of the previous page."))
+    cursor = fields.String(load_default=None,
+                           metadata=_doc("Opaque cursor: ``next_cursor`` of the previous page, unchanged."))
 
 
 # --- responses ------------------------------------------------------------------------------------------------

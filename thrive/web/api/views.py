@@ -20,6 +20,7 @@ from thrive.services.accounts import learners
 from thrive.services.achievements.reading import earned_for_api
 from thrive.services.errors import Conflict, ThriveError, ValidationError
 from thrive.services.points import history
+from thrive.services.points.api_policy import check_api_event
 from thrive.services.points.award import AwardResult, award
 from thrive.services.points.batch import award_events
 from thrive.services.points.events import parse_event
@@ -95,13 +96,20 @@ def json_body():
 
     A body over ``MAX_CONTENT_LENGTH`` raises werkzeug's 413 before parsing.
     """
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:  # JSON nested deeper than the parser's recursion limit
+        raise ValidationError("the request body nests too deeply", code="malformed_json") from None
     if data is None:
         raise ValidationError("the request body is not valid JSON", code="malformed_json")
+    if b"\\u0000" in request.get_data():  # PostgreSQL text cannot hold NUL; no field needs one
+        raise ValidationError("text fields must not contain NUL characters (\\u0000)", code="invalid_request")
     return data
 
 
 def _check_external_id(external_id: str) -> None:
+    if "\x00" in external_id:
+        raise ValidationError("external id must not contain NUL characters")
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
         raise ValidationError(f"external id is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
 
@@ -151,6 +159,7 @@ def post_event():
         429: RateLimited
     """
     event = parse_event(json_body())
+    check_api_event(event.activity_type, event.occurred_at)   # open to the API, not back-dated too far
     # One write transaction: the learner is resolved by external id inside the award's locking statement.
     result = award(None, event.activity_type, event_key=event.event_key, occurred_at=event.occurred_at,
                    metadata=event.metadata, description=event.description, points=event.points,
@@ -160,6 +169,16 @@ def post_event():
 
 def _error_item(index: int, exc: ThriveError) -> dict:
     return {"index": index, "status": exc.status, "error": {"code": exc.code, "message": exc.message}}
+
+
+def _api_event(item):
+    """One batch item parsed and checked against the API's policy, or the ThriveError answering it."""
+    try:
+        event = parse_event(item)
+        check_api_event(event.activity_type, event.occurred_at)
+        return event
+    except ThriveError as exc:
+        return exc
 
 
 @bp.post("/events/batch")
@@ -202,7 +221,7 @@ def post_events_batch():
                           code="batch_too_large", status=413)
 
     answers = []
-    for index, outcome in enumerate(award_events(events)):
+    for index, outcome in enumerate(award_events([_api_event(item) for item in events])):
         if isinstance(outcome, AwardResult):
             answers.append({"index": index, "status": 200 if outcome.duplicate else 201,
                             "result": outcome.to_dict()})

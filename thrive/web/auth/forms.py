@@ -7,6 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from thrive.services.accounts.learners import MIN_PASSWORD_LENGTH
+from thrive.services.accounts.names import USERNAME_PATTERN
 
 from ..timezones import timezone_choices
 
@@ -24,7 +25,7 @@ class RegisterForm(FlaskForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(min=3, max=64),
-                    Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, '.', '_' or '-'."))],
+                    Regexp(USERNAME_PATTERN, message=_l("Use letters, digits, '.', '_' or '-'."))],
         render_kw={"autocomplete": "username", "autofocus": True},
     )
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)],

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from thrive.services.accounts import learners
+from thrive.services.accounts.sessions import end_all_sessions
 from thrive.services.errors import ThriveError
 
 from ...extensions import limiter
@@ -35,8 +36,23 @@ def _login_limit() -> str:
     return current_app.config["THRIVE_LOGIN_RATE_LIMIT"]
 
 
+def _account_login_limit() -> str:
+    return current_app.config["THRIVE_ACCOUNT_LOGIN_RATE_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["THRIVE_REGISTER_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """Rate-limit key of a sign-in attempt's account (whatever address it comes from)."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_login_limit, methods=["POST"], key_func=_login_account_key,
+               deduct_when=lambda response: response.status_code != 302)  # failed attempts only
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), landing_for(current_user)))
@@ -58,6 +74,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -70,10 +87,12 @@ def register():
         try:
             learner = learners.create_learner(
                 form.username.data.strip(), form.display_name.data, password=form.password.data,
-                email=(form.email.data or "").strip() or None, timezone=form.timezone.data,
+                email=(form.email.data or "").strip() or None, timezone=form.timezone.data, check_password=True,
             )
         except ThriveError as exc:
-            field = form.username if exc.code in ("username_taken", "invalid_username") else None
+            fields = {"username_taken": form.username, "invalid_username": form.username,
+                      "invalid_display_name": form.display_name, "weak_password": form.password}
+            field = fields.get(exc.code)
             (field.errors if field else form.form_errors).append(exc.message)
         else:
             session.clear()
@@ -84,12 +103,32 @@ def register():
     return render_template("auth/register.html", form=form), status
 
 
+def end_browser_session(*, all_devices: bool = True):
+    """Sign the current browser out and end every credential of the learner (issue 10 defect 1).
+
+    The generation bump makes replayed session and remember cookies worthless
+    (the session lives in a client-side cookie, so it cannot be revoked alone);
+    the response also deletes the remember cookie. Returns the redirect to sign-in.
+    """
+    learner_id = current_user.id
+    if all_devices:
+        end_all_sessions(learner_id)
+    logout_user()
+    session.clear()
+    response = redirect(url_for("auth.login"))
+    config = current_app.config
+    response.delete_cookie(config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+                           domain=config.get("REMEMBER_COOKIE_DOMAIN"), path=config.get("REMEMBER_COOKIE_PATH", "/"))
+    return response
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out; after an OpenID Connect sign-in, continue to the provider's end-session endpoint."""
+    """Sign out of every credential; after an OpenID Connect sign-in, continue to the provider's end-session."""
     provider_logout = oidc.end_session_url(session.get(oidc.ID_TOKEN_KEY))
-    logout_user()
-    session.clear()
+    response = end_browser_session()
     flash(gettext("You are signed out. See you soon!"), "info")
-    return redirect(provider_logout or url_for("auth.login"))
+    if provider_logout:
+        response.headers["Location"] = provider_logout
+    return response

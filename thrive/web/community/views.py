@@ -35,6 +35,7 @@ from thrive.services.points.registry import load_registry
 from ...timeutil import as_utc
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast
+from ..params import MAX_PAGE, parse_int
 from . import bp
 
 PAGE_TEMPLATE = "community/index.html"
@@ -132,10 +133,7 @@ def discover():
 
 
 def _int_field(name: str) -> int:
-    raw = (request.form.get(name) or "").strip()
-    if not raw.isdigit():
-        raise ValidationError(f"{name} must be a positive integer", code="invalid_target")
-    return int(raw)
+    return parse_int(request.form.get(name), name, code="invalid_target")
 
 
 @bp.route("/community/cheer", methods=["POST"])
@@ -219,10 +217,8 @@ def unfollow_id(learner_id: int):
 
 def _people(username: str, direction: str):
     owner = community.visible_learner(username, current_user.id)
-    page_raw = request.args.get("page", "1")
-    if not page_raw.isdigit() or int(page_raw) < 1:
-        raise ValidationError("page must be a positive integer")
-    listing = (follows.followers if direction == "followers" else follows.following)(owner.id, int(page_raw))
+    page = parse_int(request.args.get("page"), "page", default=1, maximum=MAX_PAGE, code="invalid_page")
+    listing = (follows.followers if direction == "followers" else follows.following)(owner.id, page)
     mine = follows.followed_among(current_user.id, [p.id for p in listing.people])
     return page_or_fragment("profile/people.html", "people_panel", owner=owner, direction=direction,
                             listing=listing, mine=mine, is_owner=owner.id == current_user.id, here=_here())

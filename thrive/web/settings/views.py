@@ -6,6 +6,8 @@ with a success note or the errors.
 """
 from __future__ import annotations
 
+import io
+
 from flask import flash, redirect, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
@@ -82,3 +84,51 @@ def save():
         return _render(form, saved=True)
     flash(gettext("Settings saved."), "success")
     return redirect(url_for("settings.index"))
+
+
+@bp.route("/settings/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every session and "keep me signed in" cookie of the learner, on every device (issue 10)."""
+    from ..auth.views import end_browser_session
+
+    response = end_browser_session(all_devices=True)
+    flash("You are signed out on every device.", "info")
+    return response
+
+
+@bp.route("/settings/export", methods=["GET"])
+@login_required
+def export_data():
+    """Download "my data": a ZIP of JSON and CSV files with an index.html (issue 10, data subject requests)."""
+    from flask import send_file
+
+    from thrive.services.accounts.data_requests import export_learner
+
+    export = export_learner(current_user.id)
+    response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
+                         download_name=export.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/settings/delete", methods=["POST"])
+@login_required
+def delete_account():
+    """Erase the account after password confirmation; signs out everywhere (issue 10, data subject requests)."""
+    from flask import request
+
+    from thrive.services.accounts.data_requests import erase_learner
+    from thrive.services.accounts.learners import authenticate
+
+    from ..auth.views import end_browser_session
+
+    password = request.form.get("password", "")
+    if request.form.get("confirm") != "delete" or authenticate(current_user.username, password) is None:
+        flash("Your account was not deleted: type your password and tick the confirmation.", "error")
+        return redirect(url_for("settings.index")), 303
+    learner_id = current_user.id
+    response = end_browser_session(all_devices=False)
+    erase_learner(learner_id)
+    flash("Your account and personal data have been deleted. Thank you for learning with us.", "info")
+    return response

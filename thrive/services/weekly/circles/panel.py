@@ -11,7 +11,16 @@ from sqlalchemy import (
 
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
-from thrive.services.community.feed import ANONYMOUS_NAME, HIDDEN_ACTIVITY_TYPES, _topic, not_hidden
+from thrive.services.community.feed import _topic, not_hidden
+from thrive.services.community.visibility import (
+    ANONYMOUS_NAME,
+    entry_worth_showing_sql,
+    is_profile_public,
+    public_name,
+    shares_activities,
+    shown_aggregate,
+    shown_percent,
+)
 from thrive.services.errors import validate_week
 from thrive.services.points.registry import TierSnapshot, load_registry
 from thrive.services.progression.state import effective_streak
@@ -89,8 +98,10 @@ class CircleActivity:
 class CirclePanel:
     """What "Your Thrive Circle" shows of the learner's circle this week (§6.1).
 
-    ``points_together`` is the aggregate of all members' points this week;
-    ``goal_percent`` 0–100. ``resets_at`` is the next week start (UTC instant),
+    ``points_together`` is the members' points this week as others may see an
+    aggregate (rounded down to 50 points; None under 3 contributors, see
+    ``visibility.shown_aggregate``); ``goal_percent`` 0–100 of that rounded
+    total (None when hidden; 100 once the goal is reached). ``resets_at`` is the next week start (UTC instant),
     ``remaining_seconds`` the time until then.
     """
 
@@ -100,9 +111,9 @@ class CirclePanel:
     tier: TierSnapshot
     members: list[CircleMember]
     activities: list[CircleActivity]
-    points_together: int
+    points_together: int | None
     goal_target: int
-    goal_percent: int
+    goal_percent: int | None
     goal_completed: bool
     resets_at: datetime
     remaining_seconds: int
@@ -144,31 +155,32 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     registry = load_registry()
     rows = db.session.execute(
         select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
-               LearnerState)
+               LearnerState, Learner.is_active_account)
         .join(cm, cm.learner_id == Learner.id)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
         .where(cm.circle_id == circle.id)
     ).all()
     members, names, sharing = [], {}, []
-    for lid, display_name, share_profile, share_activities, tz, state in rows:
+    for lid, display_name, share_profile, share_activities, tz, state, active in rows:
         is_you = lid == learner_id
-        shown = display_name if (share_profile or is_you) else ANONYMOUS
+        shown = public_name(display_name, share_profile, active, is_viewer=is_you)
         names[lid] = None if is_you else shown
-        if share_activities or is_you:
+        if is_you or shares_activities(share_activities, active):
             sharing.append(lid)
         streak = effective_streak(state, local_date(now, tz)).current
-        private = not (share_profile or is_you)
+        private = not (is_you or is_profile_public(share_profile, active))
         members.append(CircleMember(shown, None if private else shown, registry.tier(state.tier_key), streak, is_you,
                                     private))
     members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
-    points_together = int(db.session.scalar(
-        select(func.coalesce(func.sum(cm.points), 0)).where(cm.circle_id == circle.id)) or 0)
+    total, contributors = db.session.execute(
+        select(func.coalesce(func.sum(cm.points), 0), func.count(cm.id).filter(cm.points > 0))
+        .where(cm.circle_id == circle.id)).one()
 
     start, _ = _week_bounds(week)
     entries = db.session.execute(
         select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
-        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start, LedgerEntry.points > 0,
-               LedgerEntry.capped.is_(False), LedgerEntry.activity_type.not_in(sorted(HIDDEN_ACTIVITY_TYPES)),
+        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start,
+               entry_worth_showing_sql(LedgerEntry),
                not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
         .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
         .limit(ACTIVITY_SCAN)
@@ -182,11 +194,14 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
         activities.append(CircleActivity(names[lid], lid == learner_id, activity_type, len(rows_),
                                          rows_[0][1] if len(topics) == 1 else None, rows_[0][0]))
     target = circle.goal_target
-    percent = 100 if target <= 0 else min(100, points_together * 100 // target)
+    completed = circle.goal_completed_at is not None
+    # Others' amounts must not be readable by differencing: rounded, and hidden under 3 contributors (§1.3).
+    points_together = shown_aggregate(int(total), int(contributors))
+    percent = 100 if completed else shown_percent(int(total), target, int(contributors))
     return CirclePanel(
         circle_id=circle.id, name=circle.name, week=week, tier=registry.tier(circle.tier_key), members=members,
         activities=activities, points_together=points_together, goal_target=target, goal_percent=percent,
-        goal_completed=circle.goal_completed_at is not None, resets_at=resets_at, remaining_seconds=remaining,
+        goal_completed=completed, resets_at=resets_at, remaining_seconds=remaining,
         goal_bonus=goal_bonus_or_default(),
     )
 

@@ -1,0 +1,79 @@
+"""Data subject requests through the API (issue 10): export and erase a learner by external id (§13)."""
+from __future__ import annotations
+
+import io
+
+from flask import send_file
+
+from thrive.services.accounts import data_requests, learners
+
+from . import bp
+from .views import _check_external_id
+
+
+@bp.get("/users/<external_id>/export")
+def export_user(external_id: str):
+    """Export a learner's data as a ZIP (issue 10).
+
+    ---
+    get:
+      operationId: exportUser
+      summary: Export a learner's data (data subject access request)
+      description: >
+        A ZIP of JSON and CSV files with an index.html: profile, settings,
+        ledger, progression events, streaks, goals, circle memberships,
+        follows, cheers given and received, notifications. Other learners
+        appear only as "A learner" unless they share their profile.
+      tags: [users]
+      parameters:
+        - ExternalId
+      responses:
+        200:
+          description: The ZIP archive.
+          content:
+            application/zip:
+              schema:
+                type: string
+                format: binary
+        400: BadRequest
+        401: Unauthorized
+        404: NotFound
+        429: RateLimited
+    """
+    _check_external_id(external_id)
+    export = data_requests.export_learner(learners.get_by_external_id(external_id).id)
+    response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
+                         download_name=export.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/users/<external_id>")
+def delete_user(external_id: str):
+    """Erase a learner (issue 10).
+
+    ---
+    delete:
+      operationId: deleteUser
+      summary: Erase a learner (right to erasure)
+      description: >
+        Erases the learner's personal data (username, display name, email,
+        topics, time zone, external id, password, notifications, follows,
+        cheers) and keeps their ledger only as anonymous amounts, so community
+        totals stay true. The learner disappears from every page; the external
+        id is free to be registered again as a new learner. Answers 204. A
+        repeated DELETE answers 404 (the external id no longer exists).
+      tags: [users]
+      parameters:
+        - ExternalId
+      responses:
+        204:
+          description: Erased.
+        400: BadRequest
+        401: Unauthorized
+        404: NotFound
+        429: RateLimited
+    """
+    _check_external_id(external_id)
+    data_requests.erase_learner(learners.get_by_external_id(external_id).id)
+    return "", 204
