@@ -28,14 +28,14 @@ static/vendor/.copied: node_modules/.package-lock.json scripts/copy_vendor.py
 BABEL := $(VENV)/bin/pybabel
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_pgettext:1c,2
 thrive/translations/es/LC_MESSAGES/messages.mo: thrive/translations/es/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BABEL) compile -q -d thrive/translations
+	$(BABEL) -q compile -d thrive/translations
 
 .PHONY: translations
 translations: deps
 	$(BABEL) extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --project Thrive \
 	  --copyright-holder Thrive -o thrive/translations/messages.pot .
-	$(BABEL) update -q -i thrive/translations/messages.pot -d thrive/translations --no-fuzzy-matching --width 120
-	$(BABEL) compile -q -d thrive/translations
+	$(BABEL) -q update -i thrive/translations/messages.pot -d thrive/translations --no-fuzzy-matching --width 120
+	$(BABEL) -q compile -d thrive/translations
 
 deps: $(VENV)/.installed
 vendor: deps static/vendor/.copied
