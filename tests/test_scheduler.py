@@ -25,6 +25,7 @@ UTC = UTC
 def process_env(app, **extra) -> dict:
     env = dict(os.environ)
     env.pop("THRIVE_SCHEDULER_ONCE", None)
+    env.setdefault("SECRET_KEY", "scheduler-test-secret-key")   # required outside tests (issue 10)
     env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], FLASK_APP="wsgi:app",
                THRIVE_TIMEZONE=app.config.get("THRIVE_TIMEZONE", "UTC"), PYTHONUNBUFFERED="1", **extra)
     return env
@@ -52,7 +53,7 @@ def test_scheduler_has_every_job_with_safe_defaults(app):
     app.config["THRIVE_TIMEZONE"] = "Europe/Paris"
     sched = scheduler_module.build_scheduler(app)
     jobs = {job.id: job for job in sched.get_jobs()}
-    assert set(jobs) == {"assign_circles", "create_goals", "streaks", "weekly_recap", "catch_up"}
+    assert set(jobs) == {"assign_circles", "create_goals", "streaks", "weekly_recap", "catch_up", "heartbeat"}
     paris = ZoneInfo("Europe/Paris")
     after = datetime(2026, 3, 4, 12, 0, 30, tzinfo=paris)                   # a Wednesday
     expected = {

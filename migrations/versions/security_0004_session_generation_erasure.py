@@ -31,8 +31,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("point_rules") as batch_op:
-        batch_op.drop_column("api_allowed")
-    with op.batch_alter_table("learners") as batch_op:
-        batch_op.drop_column("erased_at")
-        batch_op.drop_column("session_generation")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch rebuild of learners would lose the
+    # expression index on lower(username), as admin_0004 explains.
+    op.execute("ALTER TABLE point_rules DROP COLUMN api_allowed")
+    op.execute("ALTER TABLE learners DROP COLUMN erased_at")
+    op.execute("ALTER TABLE learners DROP COLUMN session_generation")

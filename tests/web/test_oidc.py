@@ -56,7 +56,7 @@ def sign_in(client, provider, sub: str, next_path: str | None = None):
 
 def signed_in_id(client) -> int | None:
     with client.session_transaction() as session:
-        return int(session["_user_id"]) if "_user_id" in session else None
+        return int(session["_user_id"].split(":")[0]) if "_user_id" in session else None
 
 
 def assert_nobody_signed_in(client) -> None:

@@ -31,7 +31,7 @@ def platform_learner(client, api_headers) -> str:
 
 def signed_in_id(client) -> int | None:
     with client.session_transaction() as session:
-        return int(session["_user_id"]) if "_user_id" in session else None
+        return int(session["_user_id"].split(":")[0]) if "_user_id" in session else None
 
 
 def assert_nobody_signed_in(client) -> None:

@@ -11,6 +11,7 @@ from tests.community_support import ago, give
 from thrive.extensions import db
 from thrive.models import CircleMembership, Learner, LedgerEntry, WeeklyGoal
 from thrive.services.community import cheers, discover, feed
+from thrive.services.community.visibility import shown_aggregate
 from thrive.services.weekly.circles import assign_circles
 from thrive.services.weekly.goals import create_weekly_goals
 from thrive.timeutil import platform_week, utcnow
@@ -67,7 +68,9 @@ def test_staff_are_absent_from_community_stats(app, app_ctx, people):
     staff_points = db.session.scalar(select(func.sum(LedgerEntry.points)).where(LedgerEntry.learner_id == staff.id))
     learner_points = db.session.scalar(select(func.sum(LedgerEntry.points))
                                        .where(LedgerEntry.learner_id.in_([p.id for p in learners])))
-    assert stats.points_together == learner_points != learner_points + staff_points
+    # shown rounded (issue 10: no differencing), computed over learners only
+    assert stats.points_together == shown_aggregate(learner_points, len(learners))
+    assert staff_points and stats.points_together == shown_aggregate(learner_points, len(learners))
     assert stats.tier_ups == 0
 
 

@@ -109,7 +109,8 @@ def list_notifications(learner_id: int, page: int = 1, per_page: int = PER_PAGE)
                         .where(Notification.learner_id == learner_id)
                         .order_by(Notification.created_at.desc(), Notification.id.desc()),
                         page, per_page, scalars=True)
-    return NotificationPage(items=render_notifications(list(result.rows)), page=page, per_page=per_page,
+    # Raw rows: the web layer words them at display time, names through the visibility rules (§8.4, §9).
+    return NotificationPage(items=list(result.rows), page=page, per_page=per_page,
                             has_next=result.has_next, unread=unread_count(learner_id))
 
 

@@ -72,14 +72,15 @@ def _required_string(raw: dict, name: str, limit: int) -> str:
 
 def parse_instant(value) -> datetime:
     """An ISO 8601 string (no offset = UTC) → aware UTC datetime; raises ``ValidationError``."""
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if not isinstance(value, str):
+    if not isinstance(value, datetime | str):
         raise ValidationError("occurred_at must be an ISO 8601 string")
     try:
-        return as_utc(datetime.fromisoformat(value.strip()))
+        instant = value if isinstance(value, datetime) else datetime.fromisoformat(value.strip())
+        return as_utc(instant)
     except ValueError:
-        raise ValidationError(f"occurred_at is not an ISO 8601 instant: {value[:40]!r}") from None
+        raise ValidationError(f"occurred_at is not an ISO 8601 instant: {str(value)[:40]!r}") from None
+    except OverflowError:   # e.g. year 1 with a negative offset (issue 10)
+        raise ValidationError(f"occurred_at must lie after {MIN_OCCURRED_YEAR}", code="invalid_occurred_at") from None
 
 
 def parse_event(raw) -> EventInput:
@@ -146,7 +147,10 @@ def check_instant(occurred_at, now: datetime) -> datetime:
         raise ValidationError("occurred_at must be a datetime")
     if occurred_at.year < MIN_OCCURRED_YEAR:  # also keeps local dates of any zone from overflowing
         raise ValidationError(f"occurred_at must lie after {MIN_OCCURRED_YEAR}", code="invalid_occurred_at")
-    occurred_at = as_utc(occurred_at)
+    try:
+        occurred_at = as_utc(occurred_at)
+    except OverflowError:
+        raise ValidationError(f"occurred_at must lie after {MIN_OCCURRED_YEAR}", code="invalid_occurred_at") from None
     if occurred_at > now + MAX_FUTURE_SKEW:
         raise ValidationError("occurred_at lies in the future", code="invalid_occurred_at")
     return occurred_at

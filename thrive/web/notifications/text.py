@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_babel import gettext, ngettext
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from thrive.extensions import db
 from thrive.models import Circle, Learner, WeeklyGoal
+from thrive.services.community.visibility import is_profile_public
 from thrive.services.points.registry import load_registry
 
 
@@ -39,16 +40,21 @@ def _lookups(items) -> dict:
     circle_ids = {(n.data or {}).get("circle_id") for n in items if n.type.startswith("circle")} - {None}
     goal_ids = {(n.data or {}).get("goal_id") for n in items if n.type == "weekly_goal_completed"} - {None}
     usernames = {(n.data or {}).get("follower") for n in items if n.type == "new_follower"} - {None}
+    actor_ids = {(n.data or {}).get("actor_id") for n in items if n.type == "new_follower"} - {None}
     out = {"circles": {}, "goals": {}, "people": {}}
     if circle_ids:
         out["circles"] = dict(db.session.execute(select(Circle.id, Circle.name).where(Circle.id.in_(circle_ids))).all())
     if goal_ids:
         out["goals"] = dict(db.session.execute(
             select(WeeklyGoal.id, WeeklyGoal.title).where(WeeklyGoal.id.in_(goal_ids))).all())
-    if usernames:
-        out["people"] = {u: (d, share) for u, d, share in db.session.execute(
-            select(Learner.username, Learner.display_name, Learner.share_profile)
-            .where(Learner.username.in_(usernames))).all()}
+    if usernames or actor_ids:
+        # names go through the one visibility rule (a learner who stopped sharing reads "A learner", issue 10)
+        for lid, username, display, share, active in db.session.execute(
+                select(Learner.id, Learner.username, Learner.display_name, Learner.share_profile,
+                       Learner.is_active_account)
+                .where(or_(Learner.username.in_(usernames), Learner.id.in_(actor_ids)))).all():
+            person = (display, is_profile_public(share, active), username)
+            out["people"][username] = out["people"][lid] = person
     return out
 
 
@@ -98,10 +104,10 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
         body = gettext("Say hello to the learners at a similar stage to you this week.")
         return title, body, url_for("circles.panel")
     if t == "new_follower" and n.data is not None:
-        person = look["people"].get(data.get("follower"))
+        person = look["people"].get(data.get("actor_id", data.get("follower")))
         if person and person[1]:
             return (gettext("%(name)s started following you", name=person[0]), None,
-                    url_for("community.profile", username=data["follower"]))
+                    url_for("community.profile", username=person[2]))
         return gettext("A learner started following you"), None, None
     if t == "weekly_recap" and "points" in data:
         points, goals = int(data.get("points") or 0), int(data.get("goals") or 0)

@@ -11,6 +11,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
+from thrive.services.errors import ValidationError
 from thrive.services.notifications import inbox
 
 from ..hooks import HeaderInfo
@@ -70,7 +71,11 @@ def mark_all_read():
     changed = inbox.mark_all_read(current_user.id)
     message = ngettext("Marked %(num)s notification as read.", "Marked %(num)s notifications as read.", changed) \
         if changed else gettext("Everything was already read.")
-    return _after_change(message, page_arg(request.form))
+    try:   # the page is only where to return to: a bad one returns to the first page
+        page = page_arg(request.form)
+    except ValidationError:
+        page = 1
+    return _after_change(message, page)
 
 
 @bp.route("/celebrations/next")
