@@ -26,7 +26,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("point_rules") as batch:
-        batch.drop_column("where_url")
-    with op.batch_alter_table("learners") as batch:
-        batch.drop_column("locale")
+    # Plain DROP COLUMN (SQLite ≥ 3.35): a batch rebuild of learners would lose its expression index.
+    op.execute("ALTER TABLE point_rules DROP COLUMN where_url")
+    op.execute("ALTER TABLE learners DROP COLUMN locale")

@@ -19,7 +19,12 @@ PUBLIC = {
     "static", "auth.login", "auth.register", "api.openapi_document",
     # the doors in from the learning platform (issue 13): they sign people in, so they cannot require it
     "auth.oidc_login", "auth.oidc_callback", "auth.sign_in_link",
+    # probes for the load balancer and orchestrator (issue 12): they reveal nothing but up/ready
+    "ops.healthz", "ops.readyz",
+    "favicon",  # browsers ask for /favicon.ico on every page, signed in or not (issue 11)
 }
+#: Endpoints guarded by their own token instead of a session (issue 12: Prometheus scrapes /metrics).
+TOKEN_GUARDED = {"ops.metrics"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 #: What the CSRF error handler tells a browser (thrive/web/hooks.py).
 CSRF_REFUSAL = "Your form expired"
@@ -55,6 +60,9 @@ def test_every_non_public_route_needs_sign_in(app, client):
     checked = 0
     for endpoint, method, url in _routes(app):
         if endpoint in PUBLIC:
+            continue
+        if endpoint in TOKEN_GUARDED:
+            assert client.open(url, method=method).status_code in (401, 403, 404), (endpoint, url)
             continue
         response = client.open(url, method=method, json={} if url.startswith("/api/") else None)
         if url.startswith("/api/"):
