@@ -69,7 +69,7 @@ def test_an_api_learner_signs_in_with_the_platform_and_out_again(app, page, live
     violations = axe_violations(page)
     assert violations == [], format_violations("settings (linked)", violations)
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url(re.compile(r"^http://localhost:\d+/oauth2/end_session\?"))
     page.get_by_role("button", name="End session").click()
     page.wait_for_url(re.compile(rf"^{re.escape(live_server)}/login"))

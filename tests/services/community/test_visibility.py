@@ -86,6 +86,14 @@ def _deactivate(learner_id: int, *, active: bool = False) -> None:
     db.session.commit()
 
 
+def _worded(app, learner_id: int):
+    """The learner's notifications as the page words them (names at display time, through visibility)."""
+    from thrive.web.notifications.text import notification_views
+
+    with app.test_request_context("/notifications"):
+        return notification_views(inbox.list_notifications(learner_id).items)
+
+
 def test_deactivated_account_disappears_everywhere(app, app_ctx, make_learner):
     """Feed, profile, discover, follows lists and notifications all drop a deactivated learner's identity."""
     viewer = make_learner("viewer")
@@ -96,7 +104,7 @@ def test_deactivated_account_disappears_everywhere(app, app_ctx, make_learner):
     assert any(i.actor.name == "Frank" for i in feed_page(viewer.id).items)
     assert [c.display_name for c in discover.discover(viewer.id).people] == ["Frank"]
     assert follows.followers(viewer.id).people[0].name == "Frank"
-    note = inbox.list_notifications(viewer.id).items[0]
+    note = _worded(app, viewer.id)[0]
     assert note.title == "Frank started following you" and note.link == "/u/frank"
 
     _deactivate(frank.id)
@@ -106,7 +114,7 @@ def test_deactivated_account_disappears_everywhere(app, app_ctx, make_learner):
         visible_learner("frank", viewer.id)
     assert follows.followers(viewer.id).people[0].name == A
     assert follows.following(viewer.id).people[0].username is None
-    note = inbox.list_notifications(viewer.id).items[0]
+    note = _worded(app, viewer.id)[0]
     assert note.title == f"{A} started following you" and note.link is None
 
 
@@ -115,11 +123,11 @@ def test_notification_names_follow_share_profile_switch(app, app_ctx, make_learn
     viewer = make_learner("viewer")
     frank = make_learner("frank", display_name="Frank")
     follows.follow(frank.id, viewer.id)
-    assert inbox.list_notifications(viewer.id).items[0].title == "Frank started following you"
+    assert _worded(app, viewer.id)[0].title == "Frank started following you"
     db.session.rollback()
     db.session.get(Learner, frank.id).share_profile = False
     db.session.commit()
-    (note,) = inbox.list_notifications(viewer.id).items
+    (note,) = _worded(app, viewer.id)
     assert note.title == "A learner started following you" and note.link is None
     # owner still sees their own profile; others do not
     assert public_profile("frank", frank.id).display_name == "Frank"
