@@ -26,7 +26,7 @@ PERFECT_CMA = 25
 CAP = {"CMA": 10, "TMA": 5, "Exam": 1}  # CMA and TMA per day, Exam per ISO week
 DAILY_LOGIN = 5
 #: ``../shared/data/oulad`` next to the repository; THRIVE_OULAD_DIR points elsewhere (e.g. from a git worktree).
-REAL_DATA = Path(os.environ.get("THRIVE_OULAD_DIR") or Path(__file__).resolve().parents[3].parent / "shared" / "data"
+REAL_DATA = Path(os.environ.get("THRIVE_OULAD_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data"
                  / "oulad")
 
 
