@@ -32,12 +32,43 @@ HEAVY_BACKEND = BACKENDS[-1]
 once_on_heavy_backend = pytest.mark.parametrize("database_url", [HEAVY_BACKEND], indirect=True)
 
 
-def _migrate(uri: str) -> None:
+def _memoise_url_builders() -> None:
+    """Test-only speed-up: share werkzeug's compiled URL builders between the suite's app instances.
+
+    Every test builds a fresh app, and werkzeug compiles two Python functions per URL rule (through
+    ``ast`` and ``compile``) on each — about two thirds of ``create_app``'s cost. A builder depends only
+    on the rule's text, its parsed trace, its defaults and ``append_unknown`` (it reaches the rule's
+    converters through ``self`` at call time), so builders are cached on exactly that key.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def cached(self, append_unknown: bool = True):
+        key = (self.rule, self.subdomain, self.host, tuple(self._trace), repr(sorted((self.defaults or {}).items())),
+               append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = cached
+
+
+_memoise_url_builders()
+
+
+def _migrate(uri: str, *, seed: bool = False) -> None:
     from flask_migrate import upgrade
+
+    from thrive.services.points.registry import seed_defaults
 
     app = create_app(_config(uri))
     with app.app_context():
         upgrade(revision="heads")
+        if seed:
+            seed_defaults()
+            db.session.remove()
         db.engine.dispose()
 
 
@@ -48,23 +79,56 @@ def _config(uri: str) -> dict:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    _migrate(f"sqlite:///{path}")
+    _migrate(f"sqlite:///{path}", seed=True)
     return path
+
+
+SEED_SCHEMA = "test_seed"
+
+
+def _public_tables(conn) -> list[str]:
+    return [r[0] for r in conn.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+    ))]
+
+
+def _snapshot_seed(conn) -> list[tuple[str, str | None]]:
+    """Copy every seeded table into schema ``test_seed``; return ``[(table, id sequence or None)]``."""
+    conn.execute(text(f"CREATE SCHEMA {SEED_SCHEMA}"))
+    seeded = []
+    for table in _public_tables(conn):
+        if conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{table}")')).scalar():
+            conn.execute(text(f'CREATE TABLE {SEED_SCHEMA}."{table}" AS TABLE public."{table}"'))
+            has_id = conn.execute(text(
+                "SELECT 1 FROM information_schema.columns"
+                " WHERE table_schema = 'public' AND table_name = :t AND column_name = 'id'"), {"t": table}).scalar()
+            sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                                    {"t": f'public."{table}"'}).scalar() if has_id else None
+            seeded.append((table, sequence))
+    return seeded
 
 
 @pytest.fixture(scope="session")
 def pg_database():
-    """Create a PostgreSQL database for this test process, migrate it, drop it at the end."""
+    """Create a PostgreSQL database for this test process, migrate and seed it, drop it at the end.
+
+    Yields ``(uri, engine, seeded)``: the seeded defaults are kept in schema ``test_seed`` so that
+    :func:`_reset_pg` restores them after emptying the tables (instead of seeding through the ORM per test).
+    """
     base = make_url(normalize_database_url(os.environ[PG_ENV]))
     name = f"thrive_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     uri = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(uri)
     try:
-        _migrate(uri)
-        yield uri
+        _migrate(uri, seed=True)
+        with engine.begin() as conn:
+            seeded = _snapshot_seed(conn)
+        yield uri, engine, seeded
     finally:
+        engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
@@ -73,22 +137,28 @@ def pg_database():
         admin.dispose()
 
 
+def _reset_pg(engine, seeded: list[tuple[str, str | None]]) -> None:
+    """Empty every table and put the seeded defaults back, as ``seed_defaults()`` on a new database leaves them."""
+    with engine.begin() as conn:
+        tables = _public_tables(conn)
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        for table, sequence in seeded:
+            if table in tables:
+                conn.execute(text(f'INSERT INTO public."{table}" SELECT * FROM {SEED_SCHEMA}."{table}"'))
+                if sequence:
+                    conn.execute(text(f'SELECT setval(:q, (SELECT max(id) FROM public."{table}"))'), {"q": sequence})
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path) -> str:
-    """A fresh, migrated, empty database URL (SQLite file or truncated PostgreSQL)."""
+    """A fresh, migrated database URL holding only the seeded defaults (SQLite file or reset PostgreSQL)."""
     if request.param == "sqlite":
         path = tmp_path / "thrive.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    uri = request.getfixturevalue("pg_database")
-    engine = create_engine(uri)
-    with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        ))]
-        if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    uri, engine, seeded = request.getfixturevalue("pg_database")
+    _reset_pg(engine, seeded)
     return uri
 
 
