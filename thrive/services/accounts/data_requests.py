@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import String, cast, delete, literal, or_, select, update
+from sqlalchemy.orm import Session
 
 from thrive.db import write_transaction
 from thrive.extensions import db
@@ -243,9 +244,13 @@ class Erasure:
     ledger_entries_kept: int
 
 
-def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
+def erase_learner(learner_id: int, *, now: datetime | None = None,
+                  within: Callable[[Session, int], None] | None = None) -> Erasure:
     """Erase the learner's personal data, keeping anonymous ledger amounts (module docstring); idempotent.
 
+    ``within(session, ledger entries kept)`` is called inside the erasure's
+    write transaction (not for an already erased learner), e.g. to append the
+    staff audit entry so that both commit or neither does.
     Raises ``UnknownLearner`` when no such learner exists. Logs the erasure by
     internal id only (no personal data).
     """
@@ -267,7 +272,7 @@ def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
         learner.notification_prefs = {}
         learner.share_activities = learner.share_tier_upgrades = learner.share_profile = False
         learner.is_active_account = False
-        learner.is_admin = False
+        learner.staff_role = None
         learner.session_generation = (learner.session_generation or 0) + 1
         learner.erased_at = now
         session.execute(delete(LearnerTopic).where(LearnerTopic.learner_id == learner_id))
@@ -296,6 +301,8 @@ def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
             .execution_options(synchronize_session=False))
         session.execute(update(WeeklyGoal).where(WeeklyGoal.learner_id == learner_id).values(data=None)
                         .execution_options(synchronize_session=False))
+        if within is not None:
+            within(session, result.rowcount)
     session.expire_all()
     log.info("learner #%s erased on request", learner_id)
     return Erasure(learner_id, False, result.rowcount)
