@@ -56,7 +56,8 @@ def _insert(rows: list[dict], topics_by_student: dict[int, set[str]]) -> list[in
     with write_transaction() as session:
         session.execute(insert(Learner), [{k: v for k, v in r.items() if k != "student"} for r in rows])
         externals = [r["external_id"] for r in rows]
-        ids = dict(session.execute(select(Learner.external_id, Learner.id).where(Learner.external_id.in_(externals))))
+        ids = dict(session.execute(select(Learner.external_id, Learner.id)
+                                   .where(Learner.external_id.in_(externals))).tuples().all())
         session.execute(insert(LearnerState), [{"learner_id": ids[e]} for e in externals])
         topic_rows = [{"learner_id": ids[r["external_id"]], "topic": t}
                       for r in rows for t in clean_topics(topics_by_student[r["student"]])]
