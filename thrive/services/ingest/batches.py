@@ -16,9 +16,11 @@ one transaction lasts about :data:`SQLITE_SLICE_SECONDS`; between slices
 the importer steps aside for :data:`SQLITE_PAUSE_SECONDS`, longer than
 SQLite's busy handler sleeps between two attempts (at most 100 ms), so a
 waiting web request takes the lock instead of the importer taking it straight
-back. A web write then waits at most one slice (≈ 0.4 s), well under the
-~2 s allowed. On PostgreSQL writers lock rows, not the database, so a slice
-is the caller's whole ``batch_size``.
+back. A web write then waits about one slice (≈ 0.5 s) per write
+transaction it opens, under the ~2 s allowed (``tests/web/test_writes_during_import.py``
+measured at most 0.65–1.2 s of waiting for the lock with the machine's load
+average at 13–16). On PostgreSQL writers lock rows, not the database, so a
+slice is the caller's whole ``batch_size``.
 
 Slicing keeps imports exact: every slice is a complete ``award_events`` /
 ``award_many`` transaction, outcomes are counted per slice in input order,
@@ -49,12 +51,12 @@ DEFAULT_BATCH_SIZE = 500
 #: Rejections kept with their line numbers for the summary (all are counted).
 MAX_REJECTIONS_LISTED = 1000
 #: SQLite: the time one slice should hold the write lock (seconds).
-SQLITE_SLICE_SECONDS = 0.4
-#: SQLite: events in the first slice (≈ 0.25 s at the measured ~10 ms per event), and the smallest slice.
-SQLITE_FIRST_SLICE = 25
+SQLITE_SLICE_SECONDS = 0.5
+#: SQLite: events in the first slice (≈ 0.2 s at the measured ~10 ms per event), and the smallest slice.
+SQLITE_FIRST_SLICE = 20
 SQLITE_MIN_SLICE = 5
 #: SQLite: pause between two slices (seconds) so that writers waiting on the busy handler get the lock.
-SQLITE_PAUSE_SECONDS = 0.12
+SQLITE_PAUSE_SECONDS = 0.15
 
 Progress = Callable[[int], None]
 T = TypeVar("T")

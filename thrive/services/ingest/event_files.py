@@ -22,7 +22,7 @@ The file is streamed: a first pass checks it can be read (UTF-8, CSV quoting)
 and counts its rows, the second reads ``batch_size`` rows at a time, so memory
 does not grow with the file, and awards them in short write transactions
 (:class:`~thrive.services.ingest.batches.WriteSlicer`: on SQLite each lasts
-about 0.4 s, so web writes never wait long behind an import).
+about 0.5 s, so web writes never wait long behind an import).
 """
 from __future__ import annotations
 

@@ -193,7 +193,7 @@ def post_events_batch():
       description: >
         Each event is validated and awarded on its own, in order, through the
         same award() as POST /events, in short transactions (on SQLite each
-        lasts about 0.4 s so that other writers are not held up): an invalid
+        lasts under a second so that other writers are not held up): an invalid
         event, an unknown user or a reused key is that item's error and writes
         nothing, the others are awarded. The answer is 200 with one result per event
         (status 201 awarded, 200 duplicate, 4xx error) and a summary. More
