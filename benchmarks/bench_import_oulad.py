@@ -88,7 +88,7 @@ def run_thrive(uri: str, data: Path, batch_size: int) -> dict:
 
 def _read_rows(data: Path):
     """The submissions as Thrive reads them: (student, activity type, metadata, instant, description, key)."""
-    from thrive.services.ingest.event_files import ImportSummary
+    from thrive.services.ingest.batches import ImportSummary
     from thrive.services.ingest.oulad import ACTIVITY_TYPES, read_assessments, read_submissions
 
     assessments, unusable = read_assessments(data)

@@ -11,7 +11,7 @@ from tests.community_support import ago, give, login, set_total
 from tests.conftest import csrf_token_from
 from thrive.extensions import db
 from thrive.models import Cheer, Follow, LedgerEntry, Notification
-from thrive.services.notifications import inbox
+from thrive.web.notifications.text import notification_views
 
 HX = {"HX-Request": "true"}
 
@@ -220,7 +220,8 @@ def test_follow_and_unfollow_with_htmx_and_without(app, client, viewer, make_lea
     with app.app_context():
         assert db.session.get(Follow, (viewer.id, sarah.id)) is not None
         note = db.session.scalar(select(Notification).where(Notification.learner_id == sarah.id))
-        (shown,) = inbox.render_notifications([note])  # rendered at display time (§8.4)
+        with app.test_request_context():
+            (shown,) = notification_views([note])  # worded at display time (§8.4)
         assert note.type == "new_follower" and "Viewer" in shown.title
     response = client.post("/u/sarah/unfollow", data={"csrf_token": csrf, "next": "/community/discover"})
     assert response.status_code == 302 and response.headers["Location"] == "/community/discover"

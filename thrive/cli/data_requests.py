@@ -7,6 +7,7 @@ import click
 
 from thrive.services.accounts import data_requests, learners
 from thrive.services.errors import ThriveError
+from thrive.web.data_export import build_export
 
 from . import thrive_cli
 
@@ -28,7 +29,7 @@ def _learner_id(user: str) -> int:
 def export_learner_command(user: str, output: Path | None):
     """Export USER's data (username, or ext:<external id>) as a ZIP of JSON + CSV files with an index.html."""
     try:
-        export = data_requests.export_learner(_learner_id(user))
+        export = build_export(_learner_id(user))
     except ThriveError as exc:
         raise click.ClickException(exc.message) from None
     target = output or Path(export.filename)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from tests.community_support import set_total
@@ -11,7 +12,13 @@ from thrive.extensions import db
 from thrive.models import Follow, Learner, Notification
 from thrive.services.community import discover, follows
 from thrive.services.errors import NotFound, ValidationError
-from thrive.services.notifications import inbox
+from thrive.web.notifications.text import notification_views
+
+
+def worded(notes: list[Notification]):
+    """The notifications as the notifications page words them (the one wording, ``web/notifications/text.py``)."""
+    with current_app.test_request_context():
+        return notification_views(notes)
 
 
 def notes_for(learner_id: int) -> list[Notification]:
@@ -26,7 +33,7 @@ def test_follow_notifies_once_and_is_idempotent(app_ctx, make_learner):
     assert not follows.follow(sarah.id, marcus.id).created
     assert follows.is_following(sarah.id, marcus.id) and not follows.is_following(marcus.id, sarah.id)
     (note,) = notes_for(marcus.id)
-    (shown,) = inbox.render_notifications([note])  # names are rendered at display time (§8.4)
+    (shown,) = worded([note])  # names are rendered at display time (§8.4)
     assert note.type == "new_follower" and shown.title == "Sarah started following you"
     assert shown.link == "/u/sarah" and note.dedupe_key == f"new_follower:{sarah.id}:{marcus.id}"
     assert "Sarah" not in note.title and note.link is None  # nothing personal stored
@@ -51,7 +58,7 @@ def test_follow_notification_honours_prefs_and_privacy(app_ctx, make_learner):
     secret = make_learner("secretfan", display_name="Secret Fan", share_profile=False)
     follows.follow(secret.id, target.id)
     (note,) = notes_for(target.id)
-    (shown,) = inbox.render_notifications([note])
+    (shown,) = worded([note])
     assert shown.title == "A learner started following you" == note.title
     assert shown.link is None and note.link is None and "secretfan" not in str(note.data)
 

@@ -1,17 +1,24 @@
 """Data subject requests: export a learner's data, erase a learner (§1, §8.4, §15; issue 10).
 
-**Export** (:func:`export_learner`) builds a ZIP: for every section of
-:data:`SECTIONS` a ``<section>.json`` and a ``<section>.csv``, plus an
-``index.html`` to browse them. Sections form a registry
-(:func:`register_section`), so domains added later (quests, achievements…)
-contribute their own tables with one call. Other learners appear only as
-"A learner" unless they share their profile (the visibility rules).
+**Export** (:func:`export_data`) gathers the learner's data as rows, one
+list per section of :data:`SECTIONS` (profile, settings, ledger, progression
+events, streaks, goals, circle memberships, side quests, achievements,
+follows, cheers); notifications come from :func:`notification_rows`. Sections
+form a registry (:func:`register_section`), so domains added later contribute
+their own tables with one call. Other learners appear only as "A learner"
+unless they share their profile (the visibility rules). The ZIP (JSON + CSV
+per section and an ``index.html``) and every word in it — notifications
+included, worded by the same code as the notifications page — are built in
+the web layer (:mod:`thrive.web.data_export`), which the settings page, the
+admin area, the CLI and the API all call.
 
 **Erasure** (:func:`erase_learner`) removes the learner's personal data in one
 write transaction — username, display name, email, password, topics, time
 zone, external id, preferences, notifications, celebrations, follows (both
-ways) and cheers given or received — and keeps their ledger only as anonymous
-amounts (descriptions, metadata and event keys scrubbed), so community
+ways), cheers given or received, side quests in progress, staff reasons for
+revoked badges — and keeps their ledger only as anonymous amounts
+(descriptions, metadata and event keys scrubbed), with the completed quests
+and earned badges those amounts paid for (made private), so community
 aggregates stay true and ``flask thrive verify`` stays clean. The account is
 deactivated and marked erased, every session ends, the learner disappears from
 every page (visibility rules), and the external id and username are free to be
@@ -19,50 +26,51 @@ registered again as a new learner. Erasing twice is a no-op.
 """
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
 import logging
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import String, cast, delete, literal, or_, select, update
+from sqlalchemy.orm import Session
 
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import (
+    Achievement,
     Celebration,
     Cheer,
     CircleMembership,
     Follow,
     Learner,
+    LearnerAchievement,
+    LearnerQuest,
     LearnerState,
     LearnerTopic,
     LedgerEntry,
     Notification,
     ProgressionEvent,
+    Quest,
     WeeklyGoal,
 )
 from thrive.services.community.visibility import ANONYMOUS_NAME, learner_public_name
 from thrive.services.errors import UnknownLearner
-from thrive.services.notifications.inbox import render_notifications
 from thrive.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 #: A section: (learner) → rows (dicts of JSON-able scalars).
 SectionFn = Callable[[Learner], list[dict]]
-SECTIONS: dict[str, tuple[str, SectionFn]] = {}
+#: Section name (the file stem in the ZIP) → function; the web layer titles them.
+SECTIONS: dict[str, SectionFn] = {}
 
 
-def register_section(name: str, title: str) -> Callable[[SectionFn], SectionFn]:
-    """Decorator: add an export section ``name`` (file stem) with a human ``title`` (index.html)."""
+def register_section(name: str) -> Callable[[SectionFn], SectionFn]:
+    """Decorator: add an export section ``name`` (file stem, e.g. ``ledger`` → ``ledger.json``/``.csv``)."""
 
     def deco(fn: SectionFn) -> SectionFn:
-        SECTIONS[name] = (title, fn)
+        SECTIONS[name] = fn
         return fn
 
     return deco
@@ -81,14 +89,14 @@ def _names(ids: set[int]) -> dict[int, str]:
     return {lr.id: learner_public_name(lr) for lr in db.session.scalars(select(Learner).where(Learner.id.in_(ids)))}
 
 
-@register_section("profile", "Profile")
+@register_section("profile")
 def _profile(learner: Learner) -> list[dict]:
     return [{"username": learner.username, "display_name": learner.display_name, "email": learner.email,
              "timezone": learner.timezone, "external_id": learner.external_id, "topics": ", ".join(learner.topics),
              "created_at": _value(learner.created_at), "is_admin": learner.is_admin}]
 
 
-@register_section("settings", "Settings")
+@register_section("settings")
 def _settings(learner: Learner) -> list[dict]:
     row = {"share_activities": learner.share_activities, "share_tier_upgrades": learner.share_tier_upgrades,
            "share_profile": learner.share_profile}
@@ -96,7 +104,7 @@ def _settings(learner: Learner) -> list[dict]:
     return [row]
 
 
-@register_section("ledger", "Points history (ledger)")
+@register_section("ledger")
 def _ledger(learner: Learner) -> list[dict]:
     rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.learner_id == learner.id)
                               .order_by(LedgerEntry.occurred_at, LedgerEntry.id))
@@ -106,7 +114,7 @@ def _ledger(learner: Learner) -> list[dict]:
              "occurred_at": _value(e.occurred_at), "local_date": _value(e.local_date), "week": e.week} for e in rows]
 
 
-@register_section("progression_events", "Tier and level changes")
+@register_section("progression_events")
 def _progression(learner: Learner) -> list[dict]:
     rows = db.session.scalars(select(ProgressionEvent).where(ProgressionEvent.learner_id == learner.id)
                               .order_by(ProgressionEvent.occurred_at, ProgressionEvent.id))
@@ -114,7 +122,7 @@ def _progression(learner: Learner) -> list[dict]:
              "occurred_at": _value(p.occurred_at)} for p in rows]
 
 
-@register_section("streaks", "Progress and streaks")
+@register_section("streaks")
 def _streaks(learner: Learner) -> list[dict]:
     s = db.session.get(LearnerState, learner.id)
     if s is None:
@@ -127,7 +135,7 @@ def _streaks(learner: Learner) -> list[dict]:
              "side_quests_completed": s.side_quests_completed}]
 
 
-@register_section("goals", "Weekly goals")
+@register_section("goals")
 def _goals(learner: Learner) -> list[dict]:
     rows = db.session.scalars(select(WeeklyGoal).where(WeeklyGoal.learner_id == learner.id)
                               .order_by(WeeklyGoal.week, WeeklyGoal.id))
@@ -135,7 +143,7 @@ def _goals(learner: Learner) -> list[dict]:
              "progress": g.progress, "reward": g.reward, "completed_at": _value(g.completed_at)} for g in rows]
 
 
-@register_section("circle_memberships", "Thrive Circle memberships")
+@register_section("circle_memberships")
 def _circles(learner: Learner) -> list[dict]:
     rows = db.session.scalars(select(CircleMembership).where(CircleMembership.learner_id == learner.id)
                               .order_by(CircleMembership.week))
@@ -143,7 +151,7 @@ def _circles(learner: Learner) -> list[dict]:
              "joined_at": _value(m.joined_at)} for m in rows]
 
 
-@register_section("follows", "Follows")
+@register_section("follows")
 def _follows(learner: Learner) -> list[dict]:
     rows = db.session.scalars(select(Follow).where(or_(Follow.follower_id == learner.id,
                                                        Follow.followed_id == learner.id))).all()
@@ -153,7 +161,7 @@ def _follows(learner: Learner) -> list[dict]:
              "since": _value(f.created_at)} for f in rows]
 
 
-@register_section("cheers", "Cheers given and received")
+@register_section("cheers")
 def _cheers(learner: Learner) -> list[dict]:
     rows = db.session.scalars(select(Cheer).where(or_(Cheer.cheerer_id == learner.id,
                                                       Cheer.recipient_id == learner.id))
@@ -169,66 +177,62 @@ def _cheers(learner: Learner) -> list[dict]:
     return out
 
 
-@register_section("notifications", "Notifications")
-def _notifications(learner: Learner) -> list[dict]:
-    rows = db.session.scalars(select(Notification).where(Notification.learner_id == learner.id)
-                              .order_by(Notification.created_at, Notification.id)).all()
-    return [{"type": n.type, "title": n.title, "body": n.body, "created_at": _value(n.created_at),
-             "read_at": _value(n.read_at)} for n in render_notifications(rows)]
+@register_section("side_quests")
+def _side_quests(learner: Learner) -> list[dict]:
+    rows = db.session.execute(
+        select(LearnerQuest, Quest.key, Quest.title).join(Quest, Quest.id == LearnerQuest.quest_id)
+        .where(LearnerQuest.learner_id == learner.id).order_by(LearnerQuest.started_at, LearnerQuest.id)).all()
+    return [{"id": run.id, "quest": key, "title": title, "period": run.period, "progress": run.progress,
+             "target": run.target, "started_at": _value(run.started_at), "completed_at": _value(run.completed_at),
+             "ledger_entry_id": run.ledger_entry_id} for run, key, title in rows]
 
 
-def _csv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    writer = csv.DictWriter(buffer, fieldnames=columns or ["(empty)"])
-    writer.writeheader()
-    for row in rows:
-        # spreadsheet formula injection: prefix cells starting with = + - @ by a quote
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
-    return buffer.getvalue()
+@register_section("achievements")
+def _achievements(learner: Learner) -> list[dict]:
+    rows = db.session.execute(
+        select(LearnerAchievement, Achievement.key, Achievement.name)
+        .join(Achievement, Achievement.id == LearnerAchievement.achievement_id)
+        .where(LearnerAchievement.learner_id == learner.id)
+        .order_by(LearnerAchievement.granted_at, LearnerAchievement.id)).all()
+    return [{"id": row.id, "achievement": key, "name": name, "earned_at": _value(row.granted_at),
+             "visibility": row.visibility, "featured": row.visibility == "featured",
+             "private": row.visibility == "private", "source": row.source, "ledger_entry_id": row.ledger_entry_id,
+             "revoked_at": _value(row.revoked_at), "revoked_reason": row.revoked_reason} for row, key, name in rows]
 
 
-def _index(learner_name: str, counts: dict[str, int], exported_at: datetime) -> str:
-    items = "\n".join(
-        f'<li><strong>{html.escape(SECTIONS[n][0])}</strong> ({c} row{"s" if c != 1 else ""}): '
-        f'<a href="{n}.json">{n}.json</a> · <a href="{n}.csv">{n}.csv</a></li>' for n, c in counts.items())
-    return (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Your Thrive data</title>'
-            f"<h1>Your Thrive data</h1><p>{html.escape(learner_name)}, exported {exported_at.isoformat()} (UTC)."
-            f" Other learners appear as “{ANONYMOUS_NAME}” unless they share their profile.</p>"
-            f"<ul>{items}</ul></html>\n")
+@register_section("achievement_progress")
+def _achievement_progress(learner: Learner) -> list[dict]:
+    """Progress towards the badges not earned yet (secret ones left out, as on the achievements page)."""
+    from thrive.services.achievements.reading import achievement_board
+
+    board = achievement_board(learner.id)
+    return [{"achievement": card.achievement.key, "name": card.achievement.name, "state": card.state,
+             "progress": card.progress, "target": card.target} for card in board.in_progress + board.locked]
 
 
-@dataclass(frozen=True)
-class Export:
-    """A finished export: ``filename`` (``thrive-data-<username>.zip``), ``content`` (ZIP bytes), row counts."""
-
-    filename: str
-    content: bytes
-    counts: dict[str, int]
-
-
-def export_data(learner_id: int) -> dict[str, list[dict]]:
-    """Every section's rows for the learner (what the ZIP holds); raises ``UnknownLearner`` (also when erased)."""
+def learner_for_export(learner_id: int) -> Learner:
+    """The learner whose data is exported; raises ``UnknownLearner`` (also when erased)."""
     learner = db.session.get(Learner, learner_id)
     if learner is None or learner.erased_at is not None:
         raise UnknownLearner(f"no learner with id {learner_id}")
-    return {name: fn(learner) for name, (_title, fn) in SECTIONS.items()}
+    return learner
 
 
-def export_learner(learner_id: int, *, now: datetime | None = None) -> Export:
-    """Build the learner's export ZIP (JSON + CSV per section, ``index.html``); raises ``UnknownLearner``."""
-    data = export_data(learner_id)
-    learner = db.session.get(Learner, learner_id)
-    now = now or utcnow()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in data.items():
-            archive.writestr(f"{name}.json", json.dumps(rows, indent=2, ensure_ascii=False, default=str))
-            archive.writestr(f"{name}.csv", _csv(rows))
-        archive.writestr("index.html", _index(learner.display_name, {n: len(r) for n, r in data.items()}, now))
-    return Export(f"thrive-data-{learner.username}.zip", buffer.getvalue(), {n: len(r) for n, r in data.items()})
+def export_data(learner_id: int) -> dict[str, list[dict]]:
+    """Every section's rows for the learner, in :data:`SECTIONS` order; raises ``UnknownLearner`` (also when erased).
+
+    Notifications are not a section: their words depend on the reader's
+    language and the visibility rules at display time, so the web layer words
+    the rows of :func:`notification_rows` exactly as the notifications page does.
+    """
+    learner = learner_for_export(learner_id)
+    return {name: fn(learner) for name, fn in SECTIONS.items()}
+
+
+def notification_rows(learner_id: int) -> list[Notification]:
+    """Every notification of the learner, oldest first (stored rows, for the web layer to word)."""
+    return list(db.session.scalars(select(Notification).where(Notification.learner_id == learner_id)
+                                   .order_by(Notification.created_at, Notification.id)))
 
 
 @dataclass(frozen=True)
@@ -240,9 +244,13 @@ class Erasure:
     ledger_entries_kept: int
 
 
-def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
+def erase_learner(learner_id: int, *, now: datetime | None = None,
+                  within: Callable[[Session, int], None] | None = None) -> Erasure:
     """Erase the learner's personal data, keeping anonymous ledger amounts (module docstring); idempotent.
 
+    ``within(session, ledger entries kept)`` is called inside the erasure's
+    write transaction (not for an already erased learner), e.g. to append the
+    staff audit entry so that both commit or neither does.
     Raises ``UnknownLearner`` when no such learner exists. Logs the erasure by
     internal id only (no personal data).
     """
@@ -264,7 +272,7 @@ def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
         learner.notification_prefs = {}
         learner.share_activities = learner.share_tier_upgrades = learner.share_profile = False
         learner.is_active_account = False
-        learner.is_admin = False
+        learner.staff_role = None
         learner.session_generation = (learner.session_generation or 0) + 1
         learner.erased_at = now
         session.execute(delete(LearnerTopic).where(LearnerTopic.learner_id == learner_id))
@@ -272,6 +280,13 @@ def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
         session.execute(delete(Celebration).where(Celebration.learner_id == learner_id))
         session.execute(delete(Follow).where(or_(Follow.follower_id == learner_id, Follow.followed_id == learner_id)))
         session.execute(delete(Cheer).where(or_(Cheer.cheerer_id == learner_id, Cheer.recipient_id == learner_id)))
+        # Quests in progress are activity data with no amount: gone. Completed quests and earned badges stay
+        # (their rewards are ledger amounts that verify reads), private and without staff's revocation reasons.
+        session.execute(delete(LearnerQuest).where(LearnerQuest.learner_id == learner_id,
+                                                   LearnerQuest.completed_at.is_(None)))
+        session.execute(update(LearnerAchievement).where(LearnerAchievement.learner_id == learner_id)
+                        .values(visibility="private", revoked_reason=None)
+                        .execution_options(synchronize_session=False))
         # Others' notifications about this learner render names at display time ("A learner" from now on);
         # older ones stored the follower's username and name: rewrite them to the id-only form.
         for note in session.scalars(select(Notification).where(
@@ -286,6 +301,8 @@ def erase_learner(learner_id: int, *, now: datetime | None = None) -> Erasure:
             .execution_options(synchronize_session=False))
         session.execute(update(WeeklyGoal).where(WeeklyGoal.learner_id == learner_id).values(data=None)
                         .execution_options(synchronize_session=False))
+        if within is not None:
+            within(session, result.rowcount)
     session.expire_all()
     log.info("learner #%s erased on request", learner_id)
     return Erasure(learner_id, False, result.rowcount)

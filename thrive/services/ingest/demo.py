@@ -38,7 +38,7 @@ from thrive.extensions import db
 from thrive.models import Learner, LedgerEntry
 from thrive.services.accounts.learners import USERNAME_RE, create_learner
 from thrive.services.errors import Conflict, ThriveError, ValidationError
-from thrive.services.ingest.event_files import ImportSummary, award_in_batches
+from thrive.services.ingest.batches import ImportSummary, award_in_batches
 from thrive.services.points.award import AwardRequest, daily_login_key
 from thrive.services.quests import demo as quest_demo
 from thrive.timeutil import as_utc, local_date, platform_timezone_name, utcnow, zone

@@ -19,39 +19,31 @@ nothing (every row answers as a duplicate). ``dry_run`` runs every batch and
 rolls it back: nothing is written.
 
 The file is streamed: a first pass checks it can be read (UTF-8, CSV quoting)
-and counts its rows, the second awards ``batch_size`` rows at a time, so memory
-does not grow with the file.
-
-:func:`award_in_batches` is shared with the OULAD importer (``oulad.py``).
+and counts its rows, the second reads ``batch_size`` rows at a time, so memory
+does not grow with the file, and awards them in short write transactions
+(:class:`~thrive.services.ingest.batches.WriteSlicer`: on SQLite each lasts
+about 0.5 s, so web writes never wait long behind an import).
 """
 from __future__ import annotations
 
 import csv
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from more_itertools import chunked
-from sqlalchemy import select
 
-from thrive.extensions import db
-from thrive.models import LedgerEntry
-from thrive.services.errors import EventKeyConflict, ThriveError, UnknownLearner, ValidationError
-from thrive.services.points.award import AwardResult
-from thrive.services.points.batch import AwardRequest, award_events, award_many
+from thrive.services.errors import ThriveError, UnknownLearner, ValidationError
+from thrive.services.ingest.batches import DEFAULT_BATCH_SIZE, ImportSummary, Progress, WriteSlicer
+from thrive.services.points.batch import award_events
 from thrive.services.points.events import EVENT_FIELDS, REQUIRED_FIELDS, EventInput, parse_event
 from thrive.timeutil import as_utc, utcnow
 
+__all__ = ["DEFAULT_BATCH_SIZE", "ImportFileError", "ImportSummary", "import_events", "read_event_rows"]
+
 FORMATS = ("jsonl", "csv")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-DEFAULT_BATCH_SIZE = 500
-#: Rejections kept with their line numbers for the summary (all are counted).
-MAX_REJECTIONS_LISTED = 1000
-
-Progress = Callable[[int], None]
 
 
 class ImportFileError(ValidationError):
@@ -62,94 +54,6 @@ class ImportFileError(ValidationError):
 
 class RowError(Exception):
     """One row is malformed; ``str(exc)`` is the reason shown with its line number."""
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A rejected row: ``line`` is its 1-based line number in the file (the CSV row's first line)."""
-
-    line: int
-    reason: str
-
-
-@dataclass
-class ImportSummary:
-    """Counts of an import run.
-
-    ``rows_read`` = ``awarded + duplicates + capped + skipped + rejected``
-    (``pending`` instead of ``awarded + capped`` in a dry run, which cannot
-    know caps without writing). ``awarded``/``capped`` count new ledger
-    entries with/without points; ``points`` is the sum awarded.
-    """
-
-    rows_read: int = 0
-    awarded: int = 0
-    duplicates: int = 0
-    capped: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    pending: int = 0
-    points: int = 0
-    learners_created: int = 0
-    dry_run: bool = False
-    rejections: list[Rejection] = field(default_factory=list)
-    reasons: Counter = field(default_factory=Counter)
-    skip_reasons: Counter = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
-
-    def reject(self, line: int, reason: str, kind: str | None = None) -> None:
-        """Count one rejected row; ``kind`` groups reasons in the summary (defaults to ``reason``)."""
-        self.rejected += 1
-        self.reasons[kind or reason] += 1
-        if len(self.rejections) < MAX_REJECTIONS_LISTED:
-            self.rejections.append(Rejection(line, reason))
-
-    def skip(self, reason: str, count: int = 1) -> None:
-        """Count ``count`` rows skipped on purpose (not an error), grouped by ``reason``."""
-        self.skipped += count
-        self.skip_reasons[reason] += count
-
-    def tally(self, result: AwardResult) -> None:
-        """Count one award result."""
-        if result.duplicate:
-            self.duplicates += 1
-        elif result.capped:
-            self.capped += 1
-        else:
-            self.awarded += 1
-            self.points += result.points_awarded
-
-    @property
-    def accounted(self) -> int:
-        """Rows with an outcome; equals ``rows_read`` once the run is over."""
-        return self.awarded + self.duplicates + self.capped + self.skipped + self.rejected + self.pending
-
-    def lines(self, *, rejection_limit: int = 20) -> list[str]:
-        """The human summary printed by the CLI."""
-        out = [f"Rows read:   {self.rows_read:,}"]
-        if self.dry_run:
-            out.append(f"Valid, new:  {self.pending:,} (would be awarded or capped)")
-            out.append(f"Duplicates:  {self.duplicates:,} (event key already imported)")
-        else:
-            out.append(f"Awarded:     {self.awarded:,} ({self.points:,} points)")
-            out.append(f"Duplicates:  {self.duplicates:,}")
-            out.append(f"Capped:      {self.capped:,}")
-        if self.skipped or self.skip_reasons:
-            detail = ", ".join(f"{n:,} {why}" for why, n in self.skip_reasons.most_common())
-            out.append(f"Skipped:     {self.skipped:,}" + (f" ({detail})" if detail else ""))
-        out.append(f"Rejected:    {self.rejected:,}")
-        for why, n in self.reasons.most_common():
-            out.append(f"  {n:,} × {why}")
-        for r in self.rejections[:rejection_limit]:
-            out.append(f"  line {r.line}: {r.reason}")
-        if self.rejected > rejection_limit:
-            out.append(f"  … and {self.rejected - rejection_limit:,} more rejected rows")
-        if self.learners_created:
-            out.append(f"Learners created: {self.learners_created:,}")
-        out.extend(self.notes)
-        if self.dry_run:
-            out.append("Dry run: nothing was written.")
-        return out
 
 
 # ---------------------------------------------------------------- reading files
@@ -280,62 +184,6 @@ def read_event_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[
     return _iter_csv(_lines(path))
 
 
-# ---------------------------------------------------------------- awarding
-
-def award_in_batches(
-    items: Iterable[tuple[int, AwardRequest]],
-    summary: ImportSummary,
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    now: datetime | None = None,
-    progress: Progress | None = None,
-    conflict_is_duplicate: bool = False,
-) -> None:
-    """Award ``(line, request)`` items through :func:`award_many`, ``batch_size`` per transaction.
-
-    Tallies every result into ``summary``; a :class:`ThriveError` for an item
-    counts as a rejection of its line. With ``conflict_is_duplicate`` an
-    ``EventKeyConflict`` whose existing entry has the same learner and
-    activity type (the event was imported before with another payload, e.g.
-    at another ``--shift-to-now`` week) counts as a duplicate.
-    ``progress(n)`` is called after each batch with the number of items done.
-    Each batch commits on its own: an interrupted import keeps the finished
-    batches, and running it again completes it (duplicates are free).
-    """
-    if batch_size < 1:
-        raise ValidationError("batch size must be at least 1")
-    now = as_utc(now) if now else utcnow()
-    shifted = 0
-    for chunk in chunked(items, batch_size):
-        results = award_many([req for _line, req in chunk], now=now)
-        for (line, req), result in zip(chunk, results):
-            if isinstance(result, AwardResult):
-                summary.tally(result)
-            elif conflict_is_duplicate and isinstance(result, EventKeyConflict) and _same_event(req):
-                summary.duplicates += 1
-                shifted += 1
-            elif isinstance(result, ThriveError):
-                summary.reject(line, result.message, kind=result.code.replace("_", " "))
-            else:  # pragma: no cover - award_many only returns results or ThriveErrors
-                raise result
-        if progress:
-            progress(len(chunk))
-    if shifted:
-        summary.notes.append(
-            f"{shifted:,} duplicate(s) had been imported before at another instant "
-            "(e.g. with --shift-to-now in an earlier week); they were left as they are."
-        )
-
-
-def _same_event(req: AwardRequest) -> bool:
-    """True when the ledger entry holding ``req.event_key`` has ``req``'s learner and activity type."""
-    row = db.session.execute(
-        select(LedgerEntry.learner_id, LedgerEntry.activity_type).where(LedgerEntry.event_key == req.event_key)
-    ).first()
-    db.session.commit()
-    return row is not None and tuple(row) == (req.learner_id, req.activity_type)
-
-
 def _reject_outcome(summary: ImportSummary, line: int, event: EventInput, exc: ThriveError) -> None:
     if isinstance(exc, UnknownLearner):
         summary.reject(line, f"unknown user {event.user!r} (no learner with that external id)", kind="unknown user")
@@ -358,7 +206,7 @@ def import_events(
     Args:
         path: the file; ``fmt`` ("jsonl"/"csv") overrides the extension.
         dry_run: validate and award every row in transactions that are rolled back; write nothing.
-        batch_size: events per transaction.
+        batch_size: rows read at a time, and the most events per transaction (fewer on SQLite).
         now: the current instant (tests); defaults to the clock.
         progress: called with the number of rows done after each batch.
         on_total: called once with the number of rows about to be processed
@@ -372,8 +220,7 @@ def import_events(
     Raises ``ImportFileError`` when the file itself is unusable (checked by a
     first streaming pass, so nothing is written then).
     """
-    if batch_size < 1:
-        raise ValidationError("batch size must be at least 1")
+    slicer = WriteSlicer(batch_size)
     now = as_utc(now) if now else utcnow()
     summary = ImportSummary(dry_run=dry_run)
     total = sum(1 for _ in read_event_rows(path, fmt))  # first pass: readable, and how many rows
@@ -391,7 +238,7 @@ def import_events(
                 events.append((line, parse_event(raw)))
             except ValidationError as exc:
                 summary.reject(line, exc.message, kind="malformed row")
-        outcomes = award_events([e for _, e in events], now=now, dry_run=dry_run) if events else []
+        outcomes = slicer.run([e for _, e in events], lambda part: award_events(part, now=now, dry_run=dry_run))
         for (line, event), outcome in zip(events, outcomes, strict=True):
             if isinstance(outcome, ThriveError):
                 _reject_outcome(summary, line, event, outcome)

@@ -35,15 +35,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from faker import Faker
-from sqlalchemy import func, insert, select
-
-from thrive.db import write_transaction
-from thrive.models import Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import clean_topics
-from thrive.services.ingest.event_files import ImportSummary, Progress, award_in_batches
+from thrive.services.ingest.batches import ImportSummary, Progress, award_in_batches
+from thrive.services.ingest.oulad_learners import EXTERNAL_ID_PREFIX, ensure_learners
 from thrive.services.points.award import AwardRequest
-from thrive.timeutil import as_utc, parse_week, platform_timezone_name, platform_week, shift_week, utcnow
+from thrive.timeutil import as_utc, parse_week, platform_week, shift_week, utcnow
 
 ASSESSMENTS_FILE = "assessments.csv"
 SUBMISSIONS_FILE = "studentAssessment.csv"
@@ -58,8 +54,6 @@ BUSY_WEEK_SUBMISSIONS = 100
 #: Submissions are placed at this UTC hour of their day.
 SUBMISSION_HOUR_UTC = 12
 DEFAULT_BATCH_SIZE = 1000
-EXTERNAL_ID_PREFIX = "oulad:"
-USERNAME_PREFIX = "oulad_"
 
 
 class OuladFormatError(Exception):
@@ -268,76 +262,6 @@ def shift_for_now(instants: list[datetime], now: datetime) -> tuple[int, str | N
     anchor = max(busy) if busy else max(per_week)
     weeks = (parse_week(target) - parse_week(anchor)).days // 7
     return weeks, anchor, target
-
-
-def display_name_for(student: int) -> str:
-    """A stable pseudonymous display name for an OULAD student (Faker, seeded by the id)."""
-    fake = _faker()
-    fake.seed_instance(student)
-    return f"{fake.first_name()} {fake.last_name()}"
-
-
-_fakers: list[Faker] = []
-
-
-def _faker() -> Faker:
-    if not _fakers:
-        _fakers.append(Faker("en_GB"))
-    return _fakers[0]
-
-
-def ensure_learners(topics_by_student: dict[int, set[str]]) -> tuple[dict[int, int], int]:
-    """Create the learners of OULAD students that do not exist yet, in one transaction.
-
-    Learners, their derived-state rows and topics are bulk-inserted; students
-    whose external id ``oulad:<id>`` already exists are left as they are.
-    Returns ``(learner id by student id, number created)``.
-    """
-    tz = platform_timezone_name()
-    with write_transaction() as session:
-        existing = {
-            ext: lid for lid, ext in session.execute(
-                select(Learner.id, Learner.external_id).where(Learner.external_id.like(f"{EXTERNAL_ID_PREFIX}%"))
-            )
-        }
-        missing = [s for s in sorted(topics_by_student) if f"{EXTERNAL_ID_PREFIX}{s}" not in existing]
-        if missing:
-            taken = {
-                name for (name,) in session.execute(
-                    select(func.lower(Learner.username)).where(Learner.username.like(f"{USERNAME_PREFIX}%"))
-                )
-            }
-            rows = []
-            for student in missing:
-                username = f"{USERNAME_PREFIX}{student}"
-                n = 2
-                while username.lower() in taken:
-                    username, n = f"{USERNAME_PREFIX}{student}_{n}", n + 1
-                taken.add(username.lower())
-                rows.append(dict(
-                    username=username, display_name=display_name_for(student), email=None, password_hash=None,
-                    timezone=tz, external_id=f"{EXTERNAL_ID_PREFIX}{student}", is_learner=True,
-                    is_active_account=True, share_activities=True, share_tier_upgrades=True, share_profile=True,
-                    notification_prefs={}, created_at=utcnow(),
-                ))
-            session.execute(insert(Learner), rows)
-            created = {
-                ext: lid for lid, ext in session.execute(
-                    select(Learner.id, Learner.external_id).where(
-                        Learner.external_id.like(f"{EXTERNAL_ID_PREFIX}%")
-                    )
-                ) if ext not in existing
-            }
-            session.execute(insert(LearnerState), [{"learner_id": lid} for lid in created.values()])
-            topic_rows = [
-                {"learner_id": created[f"{EXTERNAL_ID_PREFIX}{s}"], "topic": t}
-                for s in missing for t in clean_topics(topics_by_student[s])
-            ]
-            if topic_rows:
-                session.execute(insert(LearnerTopic), topic_rows)
-            existing.update(created)
-    ids = {s: existing[f"{EXTERNAL_ID_PREFIX}{s}"] for s in topics_by_student}
-    return ids, len(missing)
 
 
 def _request(sub: Submission, learner_id: int, instant: datetime) -> AwardRequest:

@@ -1,19 +1,20 @@
 """A learner's notifications: list, unread count, mark read (§7, §9).
 
 Creation lives in :mod:`thrive.services.notifications.sending` (inside the award
-transaction, preference-aware); this module serves the learner pages.
+transaction, preference-aware); this module serves the learner pages. It hands
+out stored rows only: the one wording of a notification — page, bell and data
+export alike — is the web layer's (:mod:`thrive.web.notifications.text`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from thrive.db import write_transaction
 from thrive.extensions import db
-from thrive.models import Learner, Notification
-from thrive.services.community.visibility import learner_public_name, learner_public_username
+from thrive.models import Notification
 from thrive.services.errors import NotFound
 from thrive.services.paging import fetch_page
 from thrive.timeutil import as_utc, utcnow
@@ -22,66 +23,14 @@ PER_PAGE = 20
 
 
 @dataclass(frozen=True)
-class NotificationView:
-    """A notification as its recipient sees it now (§9).
-
-    When the notification is about another learner (``data.actor_id``, e.g. a
-    ``new_follower``), ``title`` and ``link`` are rendered at display time
-    through the visibility rules (§8.4): the actor's name and profile link only
-    while they share their profile and are active, else "A learner" unlinked.
-    ``link`` is a site path or None; instants are UTC.
-    """
-
-    id: int
-    type: str
-    title: str
-    body: str | None
-    link: str | None
-    created_at: datetime
-    read_at: datetime | None
-
-
-#: type → title template with ``{actor}`` for notifications about another learner.
-ACTOR_TITLES = {"new_follower": "{actor} started following you"}
-
-
-def _actor_id(note: Notification) -> int | None:
-    value = (note.data or {}).get("actor_id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def render_notifications(notes: list[Notification]) -> list[NotificationView]:
-    """:class:`NotificationView` s for stored notifications, names resolved now (one query for all actors).
-
-    Notifications stored before names were rendered at display time (a
-    ``data.follower`` username) are resolved by username the same way.
-    """
-    ids = {a for a in (_actor_id(n) for n in notes) if a is not None}
-    legacy = {(n.data or {}).get("follower") for n in notes if _actor_id(n) is None and n.type in ACTOR_TITLES}
-    legacy = {u for u in legacy if isinstance(u, str)}
-    actors: dict = {}
-    if ids or legacy:
-        rows = db.session.scalars(select(Learner).where(or_(Learner.id.in_(ids), Learner.username.in_(legacy))))
-        for learner in rows:
-            actors[learner.id] = actors[learner.username] = learner
-    views = []
-    for n in notes:
-        title, link = n.title, n.link
-        if n.type in ACTOR_TITLES and (_actor_id(n) is not None or (n.data or {}).get("follower")):
-            key = _actor_id(n)
-            actor = actors.get(key if key is not None else (n.data or {}).get("follower"))
-            username = learner_public_username(actor)
-            title = ACTOR_TITLES[n.type].format(actor=learner_public_name(actor))
-            link = f"/u/{username}" if username else None
-        views.append(NotificationView(n.id, n.type, title, n.body, link, n.created_at, n.read_at))
-    return views
-
-
-@dataclass(frozen=True)
 class NotificationPage:
-    """One page of notifications (:class:`NotificationView`), newest first. ``page`` starts at 1."""
+    """One page of stored notifications, newest first. ``page`` starts at 1.
 
-    items: list[NotificationView]
+    ``items`` are ``Notification`` rows; the web layer words them at display time
+    (``thrive.web.notifications.text``, names through the visibility rules, §8.4).
+    """
+
+    items: list[Notification]
     page: int
     per_page: int
     has_next: bool

@@ -40,6 +40,7 @@ def admin_context():
 # isort: off
 from . import dashboard  # noqa: E402,F401
 from . import learners  # noqa: E402,F401
+from . import learner_data  # noqa: E402,F401
 from . import circles  # noqa: E402,F401
 from . import jobs  # noqa: E402,F401
 from . import api_keys  # noqa: E402,F401

@@ -49,3 +49,8 @@ class RerunCirclesForm(FlaskForm):
 
 class RunJobForm(FlaskForm):
     period = StringField("Period (empty = the period due now)", validators=[Optional(), Length(max=64)])
+
+
+class EraseLearnerForm(FlaskForm):
+    confirm_username = StringField("Type the learner's username to confirm", validators=[
+        DataRequired(message="Type the username to confirm."), Length(max=64)])

@@ -14,7 +14,7 @@ from thrive.services.errors import NotFound, ThriveError
 
 from ..htmx import page_or_fragment
 from . import bp
-from .forms import AdjustPointsForm, BulkAwardForm, StaffRoleForm
+from .forms import AdjustPointsForm, BulkAwardForm, EraseLearnerForm, StaffRoleForm
 from .nav import ADMINS, NAV, STAFF, NavItem, allow_moderators
 
 NAV.append(NavItem("admin.learners", "Learners", STAFF))
@@ -49,7 +49,7 @@ def learners():
     return page_or_fragment("admin/learners.html", "learner_results", q=q, results=service.search(q))
 
 
-def _render_learner(learner, *, adjust_form=None, role_form=None, status: int = 200):
+def _render_learner(learner, *, adjust_form=None, role_form=None, erase_form=None, status: int = 200):
     from thrive.services.points.registry import load_registry
     from thrive.services.progression.state import status_for
 
@@ -58,10 +58,12 @@ def _render_learner(learner, *, adjust_form=None, role_form=None, status: int = 
         adjust_form = AdjustPointsForm(formdata=None)
     if role_form is None:
         role_form = StaffRoleForm(formdata=None, role=learner.staff_role or "", is_learner=learner.is_learner)
+    if erase_form is None:
+        erase_form = EraseLearnerForm(formdata=None)
     return render_template(
         "admin/learner.html", learner=learner, status=status_for(learner.state, learner.timezone),
         registry=load_registry(), page=page, lines=lines, circles=service.circle_history(learner.id),
-        goals=service.goals(learner.id), adjust_form=adjust_form, role_form=role_form,
+        goals=service.goals(learner.id), adjust_form=adjust_form, role_form=role_form, erase_form=erase_form,
         adjustment_key=request.form.get("event_key") or service.new_adjustment_key(),
         can_edit=current_user.staff_role == "admin",
     ), status

@@ -6,6 +6,7 @@ import io
 from flask import send_file
 
 from thrive.services.accounts import data_requests, learners
+from thrive.web.data_export import build_export
 
 from . import bp
 from .views import _check_external_id
@@ -22,7 +23,9 @@ def export_user(external_id: str):
       description: >
         A ZIP of JSON and CSV files with an index.html: profile, settings,
         ledger, progression events, streaks, goals, circle memberships,
-        follows, cheers given and received, notifications. Other learners
+        side quests (progress and completions), achievements (earned, with
+        featured or private, and progress towards the others), follows,
+        cheers given and received, notifications. Other learners
         appear only as "A learner" unless they share their profile.
       tags: [users]
       parameters:
@@ -41,7 +44,7 @@ def export_user(external_id: str):
         429: RateLimited
     """
     _check_external_id(external_id)
-    export = data_requests.export_learner(learners.get_by_external_id(external_id).id)
+    export = build_export(learners.get_by_external_id(external_id).id)
     response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
                          download_name=export.filename)
     response.headers["Cache-Control"] = "no-store"
@@ -59,7 +62,9 @@ def delete_user(external_id: str):
       description: >
         Erases the learner's personal data (username, display name, email,
         topics, time zone, external id, password, notifications, follows,
-        cheers) and keeps their ledger only as anonymous amounts, so community
+        cheers, side quests in progress) and keeps their ledger only as
+        anonymous amounts (with the completed quests and badges they paid
+        for, made private), so community
         totals stay true. The learner disappears from every page; the external
         id is free to be registered again as a new learner. Answers 204. A
         repeated DELETE answers 404 (the external id no longer exists).

@@ -118,14 +118,19 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
     return n.title, n.body, n.link
 
 
-def notification_views(items) -> list[NotificationView]:
-    """Word a page of notifications (newest first) and collapse bursts of level-ups into one row."""
+def notification_views(items, *, collapse: bool = True) -> list[NotificationView]:
+    """Word notifications (a page, newest first) and collapse bursts of level-ups into one row.
+
+    ``items`` are stored ``Notification`` rows. With ``collapse=False`` every
+    row keeps its own view (the data export: one row per notification). Needs
+    a request context (``url_for``, the reader's locale).
+    """
     look = _lookups(items)
     out: list[NotificationView] = []
     for n in items:
         title, body, link = _word(n, look)
         prev = out[-1] if out else None
-        if (n.type == "level_up" and prev is not None and prev.type == "level_up" and _levels(n)
+        if (collapse and n.type == "level_up" and prev is not None and prev.type == "level_up" and _levels(n)
                 and bool(prev.read_at) == bool(n.read_at)):
             prev.ids.append(n.id)
             prev.extra["levels"] += _levels(n)

@@ -103,9 +103,9 @@ def export_data():
     """Download "my data": a ZIP of JSON and CSV files with an index.html (issue 10, data subject requests)."""
     from flask import send_file
 
-    from thrive.services.accounts.data_requests import export_learner
+    from ..data_export import build_export
 
-    export = export_learner(current_user.id)
+    export = build_export(current_user.id)
     response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
                          download_name=export.filename)
     response.headers["Cache-Control"] = "no-store"
