@@ -78,7 +78,7 @@ def test_panel_never_shows_member_points(app, client, circle):
 def test_members_ordered_by_shown_name_with_privacy(client, circle):
     html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
     members = _section(html, "circle-members-heading")
-    names = re.findall(r'<span class="member-name">([^<]+)', members)
+    names = re.findall(r'<span class="member-name"[^>]*>([^<]+)', members)
     # issue 11: private members last
     assert [n.strip() for n in names] == ["Adam", "Lea Learner", "mia", "Quiet Quinn", "zoe Zimmer", "A learner"]
     assert "Secret Sam" not in html, "a learner who does not share their profile is 'A learner'"
