@@ -78,7 +78,7 @@ def test_panel_never_shows_member_points(app, client, circle):
 def test_members_ordered_by_shown_name_with_privacy(client, circle):
     html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
     members = _section(html, "circle-members-heading")
-    names = re.findall(r'<span class="member-name">([^<]+)', members)
+    names = re.findall(r'<span class="member-name"[^>]*>([^<]+)', members)
     # issue 11: private members last
     assert [n.strip() for n in names] == ["Adam", "Lea Learner", "mia", "Quiet Quinn", "zoe Zimmer", "A learner"]
     assert "Secret Sam" not in html, "a learner who does not share their profile is 'A learner'"
@@ -142,3 +142,31 @@ def test_learner_without_a_circle_sees_a_friendly_message(client, auth, make_lea
 def test_panel_requires_sign_in(client):
     response = client.get("/panels/circle")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_progress_hidden_under_three_contributors_without_an_empty_bar(app, client, auth, make_learner):
+    """Under 3 contributors the panel shows no bar and no figure, only the goal and a neutral note (§1.3)."""
+    week = platform_week(utcnow())
+    before = utcnow() - timedelta(days=8)
+    people = {key: make_learner(key, display_name=name)
+              for key, name in (("learner", "Lea Learner"), ("adam", "Adam"), ("mia", "mia"), ("noor", "Noor"))}
+    for key, person in people.items():
+        _award(app, person.id, "comment_posted", f"setup:{key}", occurred_at=before)
+    with app.app_context():
+        assign_circles(week)
+        db.session.remove()
+    _award(app, people["mia"].id, "special_event", "week:mia", points=117)  # well short of the goal
+    auth.login()
+    client.get("/")  # the viewer's daily visit: the second contributor this week
+    html = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    goal = _section(html, "circle-goal-heading")
+    assert "Progress appears once 3 members have taken part." in goal
+    assert "<progress" not in goal and "%" not in goal, "no bar (an empty one reads as 'no progress')"
+    assert "117" not in html and "122" not in html and "About" not in goal, "no figure revealing one member's points"
+    assert re.search(r"Goal: [\d,]+ points together this week", goal)
+
+    _award(app, people["adam"].id, "quiz_completed", "week:adam")  # the third contributor
+    goal = _section(client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True),
+                    "circle-goal-heading")
+    assert "Progress appears once" not in goal
+    assert '<progress id="circle-goal-progress"' in goal and "%" in goal

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask_login import current_user, login_required
 
+from thrive.services.community.visibility import MIN_AGGREGATE_CONTRIBUTORS
 from thrive.services.weekly.circles import circle_panel, week_reset
 
 from ...timeutil import utcnow
@@ -24,6 +25,8 @@ def panel_context(learner, now: datetime) -> dict:
         "resets_at": resets_at,
         "resets_at_iso": resets_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "remaining_seconds": remaining,
+        # progress stays hidden until this many members have earned points this week (§1.3)
+        "min_contributors": MIN_AGGREGATE_CONTRIBUTORS,
     }
 
 

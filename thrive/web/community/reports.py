@@ -7,6 +7,8 @@ and redirects back (``next``) with a flash message. CSRF as on every form.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from thrive.services.community import moderation
@@ -17,11 +19,11 @@ from ..htmx import is_htmx
 from . import bp
 
 ERRORS = {
-    "invalid_reason": "Choose a reason.",
-    "cannot_report_self": "You cannot report your own activity.",
-    "already_reported": "You already reported this. Thank you!",
-    "details_too_long": "Please keep the details under 500 characters.",
-    "not_found": "This item is no longer in the feed.",
+    "invalid_reason": _l("Choose a reason."),
+    "cannot_report_self": _l("You cannot report your own activity."),
+    "already_reported": _l("You already reported this. Thank you!"),
+    "details_too_long": _l("Please keep the details under 500 characters."),
+    "not_found": _l("This item is no longer in the feed."),
 }
 
 
@@ -39,11 +41,11 @@ def report():
         moderation.report_item(current_user.id, kind, target_id, request.form.get("reason", ""),
                                request.form.get("details"))
     except (ValidationError, NotFound, Conflict) as exc:
-        error = ERRORS.get(exc.code, exc.message)
+        error = str(ERRORS.get(exc.code, exc.message))
         sent = exc.code == "already_reported"  # nothing to fix: show the thank-you line
         status = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 400
     if is_htmx():
         return render_template("community/_report_response.html", item=item, error=error, sent=sent), status
-    flash(error or "Thank you — a moderator will take a look.", "error" if error else "success")
+    flash(error or _("Thank you — a moderator will take a look."), "error" if error else "success")
     target = request.form.get("next")
     return redirect(target if target and safe_next(target) == target else url_for("community.index"), 303)
