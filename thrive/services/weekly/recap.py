@@ -17,12 +17,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from thrive.db import write_transaction
+from thrive.db import dialect_insert, write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LedgerEntry, Notification, WeeklyGoal
 from thrive.services.errors import validate_week
 from thrive.services.notifications.sending import wants
-from thrive.services.weekly.goals import dialect_insert
 from thrive.timeutil import as_utc, shift_week, utcnow, week_start_instant
 
 CHUNK = 2000
