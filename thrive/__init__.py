@@ -90,7 +90,7 @@ def init_extensions(app: Flask) -> None:
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.
 HOOKED_SERVICES: list[str] = [
     "thrive.services.community.cheers",
-    "thrive.services.weekly.goals",
+    "thrive.services.weekly.goals.progress",
     "thrive.services.weekly.circles.goal",
     "thrive.services.quests.progress",
     "thrive.services.achievements.grants",

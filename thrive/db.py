@@ -51,6 +51,20 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
+def dialect_insert(session: Session):
+    """The ``insert`` construct of ``session``'s database (SQLite or PostgreSQL).
+
+    Both dialects' constructs offer ``on_conflict_do_nothing(index_elements=…)``,
+    which the plain SQLAlchemy ``insert`` does not; set-based inserts that must
+    skip existing rows (goals, notifications) build their statement with it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 @contextmanager
 def write_transaction(session: Session | None = None) -> Iterator[Session]:
     """Run the block in a fresh write transaction and commit it.

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from thrive.extensions import db
-from thrive.models import Achievement, Learner
-from thrive.services.achievements.backfill import backfill
+from thrive.services.achievements.backfill import backfill, ids_for
+from thrive.services.errors import ThriveError
 
 from . import thrive_cli
 from .core import fail
@@ -23,22 +21,10 @@ def grant_achievements_command(usernames, keys, dry_run):
 
     Quiet: no notifications, celebrations, feed items or points; idempotent.
     """
-    learner_ids = achievement_ids = None
-    if usernames:
-        found = dict(db.session.execute(
-            select(Learner.username, Learner.id).where(Learner.username.in_(usernames))).all())
-        missing = sorted(set(usernames) - set(found))
-        if missing:
-            fail(f"unknown learner(s): {', '.join(missing)}")
-        learner_ids = list(found.values())
-    if keys:
-        found = dict(db.session.execute(
-            select(Achievement.key, Achievement.id).where(Achievement.key.in_(keys))).all())
-        missing = sorted(set(keys) - set(found))
-        if missing:
-            fail(f"unknown achievement(s): {', '.join(missing)}")
-        achievement_ids = list(found.values())
-    db.session.commit()
+    try:
+        learner_ids, achievement_ids = ids_for(usernames, keys)
+    except ThriveError as exc:
+        fail(exc.message)
     summary = backfill(learner_ids=learner_ids, achievement_ids=achievement_ids, dry_run=dry_run)
     verb = "Would grant" if dry_run else "Granted"
     click.echo(f"{verb} {summary.granted:,} achievement(s) to learners among {summary.learners:,} replayed.")

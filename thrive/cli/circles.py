@@ -1,30 +1,16 @@
 """Thrive Circle commands: ``assign-circles`` and ``circles`` (§6.1, §12). Thin wrappers over services."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from thrive.services.errors import ThriveError
 from thrive.services.weekly import circles
 
-from ..timeutil import parse_week, platform_week, utcnow
+from ..timeutil import platform_week, utcnow
 from . import thrive_cli
+from .core import fail, week_option
 
-
-def _week_option(ctx, param, value):
-    """Validate ``--week YYYY-Www`` (default: the current platform week); a bad week is a usage error (exit 2)."""
-    if value is None:
-        return platform_week(utcnow())
-    try:
-        parse_week(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
-    return value
-
-
-WEEK = click.option("--week", default=None, callback=_week_option, metavar="YYYY-Www",
-                    help="Platform ISO week, e.g. 2026-W05 (default: the current week).")
+WEEK = week_option(lambda: platform_week(utcnow()), "Platform ISO week, e.g. 2026-W05 (default: the current week).")
 
 
 @thrive_cli.command("assign-circles")
@@ -34,8 +20,7 @@ def assign_circles_command(week):
     try:
         result = circles.assign_circles(week)
     except ThriveError as exc:
-        click.echo(f"Error: {exc.message}", err=True)
-        sys.exit(1)
+        fail(exc.message)
     if result["created"]:
         click.echo(f"{week}: placed {result['learners']:,} learners in {result['circles']:,} circles "
                    f"({result['notified']:,} notified).")
@@ -55,8 +40,7 @@ def circles_command(week):
     try:
         rows = circles.list_circles(week)
     except ThriveError as exc:
-        click.echo(f"Error: {exc.message}", err=True)
-        sys.exit(1)
+        fail(exc.message)
     if not rows:
         click.echo(f"No circles for {week}.")
         return

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 import click
@@ -13,6 +14,7 @@ from thrive.services.points import registry
 from thrive.services.points.award import award
 from thrive.services.points.verify import verify
 from thrive.services.quests.seeding import seed_quests_and_achievements
+from thrive.timeutil import parse_week
 
 from . import thrive_cli
 
@@ -21,6 +23,26 @@ def fail(message: str, code: int = 1) -> None:
     """Print ``message`` to stderr and exit with ``code`` (non-zero)."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
+
+
+def week_option(default: Callable[[], str], help: str):
+    """A ``--week YYYY-Www`` option (platform ISO week) whose value is checked by click.
+
+    ``default()`` gives the week when the option is omitted (asked at run time,
+    e.g. the current week). A malformed or non-existent week is a usage error:
+    click prints "Invalid value for '--week': <why>" and exits with status 2.
+    """
+    def check(ctx, param, value):
+        if value is None:
+            return default()
+        value = value.strip()
+        try:
+            parse_week(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+        return value
+
+    return click.option("--week", default=None, callback=check, metavar="YYYY-Www", help=help)
 
 
 @thrive_cli.command("seed")

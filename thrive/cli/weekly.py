@@ -12,20 +12,11 @@ from datetime import timedelta
 
 import click
 
-from thrive.services.errors import ThriveError, validate_week
+from thrive.services.errors import ThriveError
 
 from ..timeutil import platform_week, shift_week, utcnow
 from . import thrive_cli
-from .core import fail
-
-
-def _week_or_fail(week: str | None, default: str) -> str:
-    if week is None:
-        return default
-    try:
-        return validate_week(week.strip())
-    except ThriveError as exc:
-        fail(f"--week: {exc.message}", 2)
+from .core import fail, week_option
 
 
 def _echo_counts(label: str, counts: dict) -> None:
@@ -33,12 +24,11 @@ def _echo_counts(label: str, counts: dict) -> None:
 
 
 @thrive_cli.command("create-goals")
-@click.option("--week", default=None, metavar="YYYY-Www", help="Platform ISO week (default: this week).")
+@week_option(lambda: platform_week(utcnow()), "Platform ISO week (default: this week).")
 def create_goals_command(week):
     """Create the week's weekly goals for active learners (idempotent, §6.2)."""
     from thrive.services.weekly.goals import create_weekly_goals
 
-    week = _week_or_fail(week, platform_week(utcnow()))
     try:
         counts = create_weekly_goals(week)
     except ThriveError as exc:
@@ -71,12 +61,11 @@ def run_streaks_command(at):
 
 
 @thrive_cli.command("run-recap")
-@click.option("--week", default=None, metavar="YYYY-Www", help="The week to recap (default: last week).")
+@week_option(lambda: shift_week(platform_week(utcnow()), -1), "The week to recap (default: last week).")
 def run_recap_command(week):
     """Send personal weekly recap notifications for a week (deduped, §9)."""
     from thrive.services.weekly.recap import send_weekly_recaps
 
-    week = _week_or_fail(week, shift_week(platform_week(utcnow()), -1))
     try:
         counts = send_weekly_recaps(week)
     except ThriveError as exc:

@@ -24,6 +24,20 @@ class ValidationError(ThriveError):
     status = 400
 
 
+class FieldErrors(ValidationError):
+    """Invalid input with one code per field: ``errors`` maps a field path (``rules.3.base_points``) → code.
+
+    Subclasses set ``code`` and ``subject`` (how the message names the input,
+    e.g. ``"the rule"``): the message reads "<subject> is not valid: field (code), …".
+    """
+
+    subject = "the input"
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(f"{self.subject} is not valid: " + ", ".join(f"{k} ({v})" for k, v in errors.items()))
+        self.errors = errors
+
+
 class UnknownActivityType(ThriveError):
     code = "unknown_activity_type"
     status = 400

@@ -22,15 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 
+from more_itertools import chunked
 from sqlalchemy import select
 
 from thrive.db import write_transaction
 from thrive.extensions import db
-from thrive.models import Learner, LearnerAchievement, LedgerEntry
+from thrive.models import Achievement, Learner, LearnerAchievement, LedgerEntry
 from thrive.models.achievements import COUNTERS
 from thrive.services.achievements.catalog import AchievementDef, active
 from thrive.services.achievements.criteria import Facts, activity_type_of, is_met
 from thrive.services.achievements.grants import lock_learner
+from thrive.services.errors import NotFound
 from thrive.services.points.award import apply_entry_to_state
 from thrive.services.points.registry import Registry, load_registry
 from thrive.timeutil import as_utc
@@ -129,8 +131,7 @@ def backfill(*, learner_ids: list[int] | None = None, achievement_ids: list[int]
     ids = sorted(db.session.scalars(q))
     db.session.commit()
     def_ids = [a.id for a in defs]
-    for i in range(0, len(ids), GRANT_CHUNK):
-        chunk = ids[i:i + GRANT_CHUNK]
+    for chunk in chunked(ids, GRANT_CHUNK):
         held: dict[int, set[int]] = {}
         for lid, aid in db.session.execute(select(LearnerAchievement.learner_id, LearnerAchievement.achievement_id)
                                            .where(LearnerAchievement.learner_id.in_(chunk),
@@ -154,6 +155,26 @@ def backfill(*, learner_ids: list[int] | None = None, achievement_ids: list[int]
         if progress:
             progress(len(chunk))
     return summary
+
+
+def ids_for(usernames: Iterable[str] = (), keys: Iterable[str] = ()) -> tuple[list[int] | None, list[int] | None]:
+    """``(learner ids, achievement ids)`` of a backfill's scope given by usernames and achievement keys.
+
+    An empty list of names means "all" (``None``). Raises :class:`NotFound`
+    naming every unknown username (``unknown_user``) or key (``unknown_achievement``).
+    """
+    def resolve(model, column, names: list[str], what: str, code: str) -> list[int] | None:
+        if not names:
+            return None
+        found = dict(db.session.execute(select(column, model.id).where(column.in_(names))).all())
+        db.session.commit()
+        missing = sorted(set(names) - set(found))
+        if missing:
+            raise NotFound(f"unknown {what}(s): {', '.join(missing)}", code=code)
+        return list(found.values())
+
+    return (resolve(Learner, Learner.username, list(usernames), "learner", "unknown_user"),
+            resolve(Achievement, Achievement.key, list(keys), "achievement", "unknown_achievement"))
 
 
 def _count(summary: BackfillSummary, defs: list[AchievementDef], met: dict[int, datetime]) -> None:

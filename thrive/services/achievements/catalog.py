@@ -3,27 +3,26 @@
 The award hook reads the active achievements on every award, so each process
 keeps an immutable snapshot (``THRIVE_REGISTRY_CACHE_SECONDS``), grouped by
 what can make each criterion become true, so the hook can exit without a
-query when nothing applies. Edits here call :func:`invalidate`.
+query when nothing applies (:mod:`thrive.services.catalogs`). Edits here
+call :func:`invalidate`.
 """
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Achievement
 from thrive.services.achievements.criteria import activity_type_of, counter_of, validate_criteria
+from thrive.services.catalogs import SnapshotCache, audit_edit, clean_key, ensure_key_free
 from thrive.services.errors import NotFound, ValidationError
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, utcnow
 
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: ``achievement_earned`` rewards (points, §4.2).
 MIN_REWARD, MAX_REWARD = 25, 100
@@ -93,26 +92,23 @@ def _build(defs: list[AchievementDef]) -> Catalog:
                    {k: tuple(v) for k, v in by_activity.items()}, *(tuple(kinds[k]) for k in kinds))
 
 
-_cache: dict[str, tuple[float, Catalog]] = {}
+def _load_active() -> Catalog:
+    rows = db.session.scalars(select(Achievement).where(Achievement.status == "active"))
+    return _build([snapshot(a) for a in rows])
+
+
+_cache: SnapshotCache[Catalog] = SnapshotCache(_load_active)
 
 
 def invalidate() -> None:
     """Drop this process's cached catalog (after any edit)."""
-    _cache.clear()
+    _cache.invalidate()
 
 
 def active() -> Catalog:
-    """The active (not retired) achievements, from the per-process cache when fresh."""
-    ttl = current_app.config.get("THRIVE_REGISTRY_CACHE_SECONDS", 5)
-    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit and ttl and now - hit[0] < ttl:
-        return hit[1]
-    rows = db.session.scalars(select(Achievement).where(Achievement.status == "active"))
-    catalog = _build([snapshot(a) for a in rows])
-    _cache[key] = (now, catalog)
-    return catalog
+    """The active (not retired) achievements, from the per-process cache when fresh
+    (:mod:`thrive.services.catalogs`)."""
+    return _cache.get()
 
 
 def all_achievements() -> list[AchievementDef]:
@@ -139,8 +135,7 @@ def validate(values: dict) -> dict:
     for name in ("key", "name", "description", "criteria_text", "icon", "colour", "group"):
         if isinstance(clean.get(name), str):
             clean[name] = clean[name].strip()
-    if not clean.get("key") or not KEY_RE.match(clean["key"]):
-        raise ValidationError("key must be 2–64 lowercase letters, digits, '-' or '_'", code="invalid_key")
+    clean["key"] = clean_key(clean.get("key"))
     if not clean.get("name"):
         raise ValidationError("a name is required", code="missing_field")
     if not clean.get("criteria_text"):
@@ -161,15 +156,6 @@ def validate(values: dict) -> dict:
     return clean
 
 
-def _audit(session, actor, action: str, achievement_id: int, before, after) -> None:
-    """Write the staff action to the audit log in the same transaction (§11); nothing without an actor."""
-    if actor is not None:
-        from thrive.services.admin.audit import record
-
-        record(actor, action, "achievement", achievement_id, asdict(before) if before else None,
-               asdict(after) if after else None, session=session)
-
-
 def create_achievement(values: dict, *, now: datetime | None = None, actor=None) -> AchievementDef:
     """Create an active achievement; raises ``ValidationError`` (``key_taken``, field errors).
 
@@ -178,13 +164,12 @@ def create_achievement(values: dict, *, now: datetime | None = None, actor=None)
     now = as_utc(now) if now else utcnow()
     clean = validate(values)
     with write_transaction() as session:
-        if session.scalar(select(Achievement.id).where(Achievement.key == clean["key"])):
-            raise ValidationError(f"an achievement with key {clean['key']!r} exists", code="key_taken")
+        ensure_key_free(session, Achievement, clean["key"], noun="an achievement")
         row = Achievement(**clean, status="active", created_at=now, updated_at=now)
         session.add(row)
         session.flush()
         result = snapshot(row)
-        _audit(session, actor, "achievement.create", row.id, None, result)
+        audit_edit(session, actor, "achievement.create", "achievement", row.id, None, result)
     invalidate()
     return result
 
@@ -198,16 +183,14 @@ def update_achievement(achievement_id: int, values: dict, *, now: datetime | Non
     merged.update(values)
     clean = validate(merged)
     with write_transaction() as session:
-        if session.scalar(select(Achievement.id).where(Achievement.key == clean["key"],
-                                                       Achievement.id != achievement_id)):
-            raise ValidationError(f"an achievement with key {clean['key']!r} exists", code="key_taken")
+        ensure_key_free(session, Achievement, clean["key"], noun="an achievement", except_id=achievement_id)
         row = session.get(Achievement, achievement_id, with_for_update=True)
         for name, value in clean.items():
             setattr(row, name, value)
         row.updated_at = now
         session.flush()
         after = snapshot(row)
-        _audit(session, actor, "achievement.update", achievement_id, before, after)
+        audit_edit(session, actor, "achievement.update", "achievement", achievement_id, before, after)
     invalidate()
     return before, after
 
@@ -224,8 +207,8 @@ def set_status(achievement_id: int, status: str, *, now: datetime | None = None,
         row.status, row.updated_at = status, now
         session.flush()
         after = snapshot(row)
-        _audit(session, actor, f"achievement.{'retire' if status == 'retired' else 'activate'}", achievement_id,
-               before, after)
+        action = f"achievement.{'retire' if status == 'retired' else 'activate'}"
+        audit_edit(session, actor, action, "achievement", achievement_id, before, after)
     invalidate()
     return before, after
 

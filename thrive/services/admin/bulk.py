@@ -23,6 +23,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 
+from more_itertools import chunked
 from sqlalchemy import func, select
 
 from thrive.db import write_transaction
@@ -138,11 +139,11 @@ def _resolve_learners(rows: list[BulkRow]) -> None:
     ext = {r.who for r in rows if r.who and r.who_column in ("external_id", "user")}
     by_name: dict[str, tuple[int, str, bool]] = {}
     by_ext: dict[str, tuple[int, str, bool]] = {}
-    for chunk in _chunks(sorted(names), 500):
+    for chunk in chunked(sorted(names), 500):
         query = select(Learner.id, Learner.username, Learner.is_learner).where(func.lower(Learner.username).in_(chunk))
         for lid, username, is_learner in db.session.execute(query):
             by_name[username.lower()] = (lid, username, is_learner)
-    for chunk in _chunks(sorted(ext), 500):
+    for chunk in chunked(sorted(ext), 500):
         for lid, username, is_learner, external_id in db.session.execute(
                 select(Learner.id, Learner.username, Learner.is_learner, Learner.external_id)
                 .where(Learner.external_id.in_(chunk))):
@@ -159,11 +160,6 @@ def _resolve_learners(rows: list[BulkRow]) -> None:
                 _fail(r, "not_a_learner")
         else:
             _fail(r, "unknown_learner")
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _fail(row: BulkRow, code: str, detail: str | None = None) -> None:
@@ -207,7 +203,7 @@ def check(rows: list[BulkRow]) -> None:
         seen[ident] += 1
     keys = [r.event_key for r in rows if r.event_key]
     done: set[str] = set()
-    for chunk in _chunks(keys, 500):
+    for chunk in chunked(keys, 500):
         done.update(db.session.scalars(select(LedgerEntry.event_key).where(LedgerEntry.event_key.in_(chunk))))
     for r in rows:
         if r.status == "ok" and r.event_key in done:

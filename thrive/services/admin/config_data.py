@@ -35,7 +35,7 @@ from thrive.services.admin import goal_templates as goal_service
 from thrive.services.admin import ladder as ladder_service
 from thrive.services.admin import rules as rule_service
 from thrive.services.admin.audit import record
-from thrive.services.errors import ValidationError
+from thrive.services.errors import FieldErrors
 from thrive.services.points import registry
 from thrive.timeutil import as_utc, utcnow
 
@@ -44,14 +44,11 @@ FORMAT_VERSION = 1
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 
 
-class ConfigErrors(ValidationError):
+class ConfigErrors(FieldErrors):
     """An imported document is invalid. ``errors`` maps a path (``rules.3.base_points``) → code."""
 
     code = "invalid_config"
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("the configuration is not valid: " + ", ".join(f"{k} ({v})" for k, v in errors.items()))
-        self.errors = errors
+    subject = "the configuration"
 
 
 @dataclass(frozen=True)
@@ -119,6 +116,50 @@ def _prefixed(errors: dict[str, str], prefix: str) -> dict[str, str]:
     return {f"{prefix}.{k}": v for k, v in errors.items()}
 
 
+def _plan_keyed(
+    part: dict[str, Any], section: str, key_field: str, current: dict[str, Any],
+    doc: Callable[[Any], dict], validate: Callable[[dict, Any], dict],
+) -> tuple[list[tuple[str, dict]], list[Change]]:
+    """Check a section that is a list of objects keyed by ``key_field`` (rules, goal templates).
+
+    ``current`` maps key → stored row, ``doc(row)`` gives its comparable
+    fields and ``validate(item, row or None)`` the clean fields (raising
+    :class:`FieldErrors`). Returns ``([(key, clean)] of every valid item,
+    changes)``, a change being an ``add`` or a ``change`` with its field diff;
+    raises :class:`ConfigErrors` with every problem (paths ``<section>.<i>.<field>``).
+    """
+    items = part[section]
+    if not isinstance(items, list):
+        raise ConfigErrors({section: "not_a_list"})
+    errors: dict[str, str] = {}
+    valid, changes, seen = [], [], set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors[f"{section}.{i}"] = "not_an_object"
+            continue
+        key = item.get(key_field)
+        if key in seen:
+            errors[f"{section}.{i}.{key_field}"] = "duplicate_key"
+            continue
+        seen.add(key)
+        existing = current.get(key)
+        try:
+            clean = validate(item, existing)
+        except FieldErrors as exc:
+            errors.update(_prefixed(exc.errors, f"{section}.{i}"))
+            continue
+        valid.append((key, clean))
+        if existing is None:
+            changes.append(Change(section, key, "add"))
+        else:
+            diff = _diff_fields(doc(existing), clean)
+            if diff:
+                changes.append(Change(section, key, "change", diff))
+    if errors:
+        raise ConfigErrors(errors)
+    return valid, changes
+
+
 # --- rules -----------------------------------------------------------------------
 
 def _export_rules() -> dict[str, Any]:
@@ -127,36 +168,11 @@ def _export_rules() -> dict[str, Any]:
 
 
 def _plan_rules(part: dict[str, Any]) -> tuple[list[dict], list[Change]]:
-    items = part["rules"]
-    if not isinstance(items, list):
-        raise ConfigErrors({"rules": "not_a_list"})
-    errors: dict[str, str] = {}
-    clean_items, changes, seen = [], [], set()
     current = {r.activity_type: r for r in db.session.scalars(select(PointRule))}
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors[f"rules.{i}"] = "not_an_object"
-            continue
-        key = item.get("activity_type")
-        if key in seen:
-            errors[f"rules.{i}.activity_type"] = "duplicate_key"
-            continue
-        seen.add(key)
-        try:
-            clean = rule_service.validate_rule(item, is_new=key not in current)
-        except rule_service.RuleErrors as exc:
-            errors.update(_prefixed(exc.errors, f"rules.{i}"))
-            continue
-        clean_items.append(clean)
-        if key not in current:
-            changes.append(Change("rules", key, "add"))
-        else:
-            diff = _diff_fields(rule_service.rule_snapshot(current[key]), clean)
-            if diff:
-                changes.append(Change("rules", key, "change", diff))
-    if errors:
-        raise ConfigErrors(errors)
-    return clean_items, changes
+    valid, changes = _plan_keyed(
+        part, "rules", "activity_type", current, rule_service.rule_snapshot,
+        lambda item, existing: rule_service.validate_rule(item, is_new=existing is None))
+    return [clean for _key, clean in valid], changes
 
 
 def _apply_rules(ctx: ImportContext, clean_items: list[dict]) -> None:
@@ -222,38 +238,12 @@ def _export_templates() -> dict[str, Any]:
 
 
 def _plan_templates(part: dict[str, Any]) -> tuple[list[tuple[int | None, dict]], list[Change]]:
-    items = part["goal_templates"]
-    if not isinstance(items, list):
-        raise ConfigErrors({"goal_templates": "not_a_list"})
     current = {t.key: t for t in db.session.scalars(select(GoalTemplate))}
-    errors: dict[str, str] = {}
-    out, changes, seen = [], [], set()
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors[f"goal_templates.{i}"] = "not_an_object"
-            continue
-        key = item.get("key")
-        if key in seen:
-            errors[f"goal_templates.{i}.key"] = "duplicate_key"
-            continue
-        seen.add(key)
-        existing = current.get(key)
-        try:
-            clean = goal_service.validate_template(item, template_id=existing.id if existing else None)
-        except goal_service.TemplateErrors as exc:
-            errors.update(_prefixed(exc.errors, f"goal_templates.{i}"))
-            continue
-        if existing is None:
-            changes.append(Change("goal_templates", key, "add"))
-            out.append((None, clean))
-        else:
-            diff = _diff_fields(_template_doc(existing), clean)
-            if diff:
-                changes.append(Change("goal_templates", key, "change", diff))
-                out.append((existing.id, clean))
-    if errors:
-        raise ConfigErrors(errors)
-    return out, changes
+    valid, changes = _plan_keyed(
+        part, "goal_templates", "key", current, _template_doc,
+        lambda item, existing: goal_service.validate_template(item, template_id=existing.id if existing else None))
+    changed = {c.key for c in changes}
+    return [(current[key].id if key in current else None, clean) for key, clean in valid if key in changed], changes
 
 
 def _apply_templates(ctx: ImportContext, items: list[tuple[int | None, dict]]) -> None:

@@ -17,7 +17,7 @@ from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import GoalTemplate, Learner
 from thrive.services.admin.audit import record
-from thrive.services.errors import NotFound, ValidationError
+from thrive.services.errors import FieldErrors, NotFound
 from thrive.services.points.registry import load_registry
 from thrive.services.weekly.goals import COMPLETION_ACTIVITY, GOAL_KINDS
 from thrive.timeutil import as_utc, utcnow
@@ -28,7 +28,7 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_TARGET = 1000
 
 
-class TemplateErrors(ValidationError):
+class TemplateErrors(FieldErrors):
     """A proposed goal template is invalid. ``errors`` maps field → code.
 
     Codes: ``required``, ``invalid_key``, ``taken``, ``too_long``, ``unknown_kind``,
@@ -36,10 +36,7 @@ class TemplateErrors(ValidationError):
     """
 
     code = "invalid_goal_template"
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("the goal template is not valid: " + ", ".join(f"{k} ({v})" for k, v in errors.items()))
-        self.errors = errors
+    subject = "the goal template"
 
 
 def template_snapshot(tpl: GoalTemplate) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, Level, ProgressionEvent, Tier
 from thrive.services.admin.audit import record
-from thrive.services.errors import ValidationError
+from thrive.services.errors import FieldErrors
 from thrive.services.notifications import sending as notifications
 from thrive.services.points import registry
 from thrive.services.points.defaults import LEVEL_STEP_BEYOND_TABLE
@@ -38,7 +38,7 @@ MAX_LEVELS = 200
 MAX_THRESHOLD = 1_000_000_000
 
 
-class LadderErrors(ValidationError):
+class LadderErrors(FieldErrors):
     """A proposed ladder or level table is invalid. ``errors`` maps a field path → code.
 
     Paths: ``tiers``, ``tiers.<i>.<field>``, ``levels``, ``levels.<i>``, ``curve.<field>``.
@@ -48,10 +48,7 @@ class LadderErrors(ValidationError):
     """
 
     code = "invalid_ladder"
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("the ladder is not valid: " + ", ".join(f"{k} ({v})" for k, v in errors.items()))
-        self.errors = errors
+    subject = "the ladder"
 
 
 def current_ladder() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import CATEGORIES, Learner, LedgerEntry, PointRule, PointRuleVersion
 from thrive.services.admin.audit import record
-from thrive.services.errors import NotFound, ValidationError
+from thrive.services.errors import FieldErrors, NotFound
 from thrive.services.points import registry
 from thrive.services.points.award import compute_points
 from thrive.services.points.registry import RuleSnapshot
@@ -41,7 +41,7 @@ MAX_POINTS = 1_000_000
 DRY_RUN_DAYS = 30
 
 
-class RuleErrors(ValidationError):
+class RuleErrors(FieldErrors):
     """A proposed rule is invalid. ``errors`` maps field → code.
 
     Codes: ``required``, ``invalid_key``, ``taken``, ``too_long``, ``unknown_category``,
@@ -49,10 +49,7 @@ class RuleErrors(ValidationError):
     """
 
     code = "invalid_rule"
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("the rule is not valid: " + ", ".join(f"{k} ({v})" for k, v in errors.items()))
-        self.errors = errors
+    subject = "the rule"
 
 
 def rule_snapshot(rule: PointRule) -> dict[str, Any]:

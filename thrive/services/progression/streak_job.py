@@ -29,11 +29,12 @@ learners whose day just ended.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
+from more_itertools import chunked
 from sqlalchemy import String, cast, exists, literal, select
 
 from thrive.db import write_transaction
@@ -75,11 +76,6 @@ def bonus_points(streak_days: int) -> int:
 def bonus_instant(day: date, tz_name: str) -> datetime:
     """The UTC instant of the last second of local date ``day`` (when a day's bonus is dated)."""
     return local_day_bounds(day, tz_name)[1] - timedelta(seconds=1)
-
-
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _zones() -> list[str]:
@@ -160,7 +156,7 @@ def _award_bonuses(day: date, zones_: list[str], at: datetime, counts: dict[str,
             description=f"{streak}-day streak",
         ))
     db.session.commit()
-    for chunk in _chunks(items):
+    for chunk in chunked(items, CHUNK):
         for item, result in zip(chunk, award_many(chunk, now=at)):
             if isinstance(result, EventKeyConflict):
                 counts["bonus_conflicts"] = counts.get("bonus_conflicts", 0) + 1
@@ -174,6 +170,19 @@ def _award_bonuses(day: date, zones_: list[str], at: datetime, counts: dict[str,
                 counts["bonus_points"] += result.points_awarded
 
 
+def _states_with_prefs(session, learner_ids: list[int], *, lock: bool) -> list:
+    """``(LearnerState, notification_prefs)`` of the learners in id order; ``lock`` takes the states ``FOR UPDATE``."""
+    query = (
+        select(LearnerState, Learner.notification_prefs)
+        .join(Learner, Learner.id == LearnerState.learner_id)
+        .where(LearnerState.learner_id.in_(learner_ids))
+        .order_by(LearnerState.learner_id)
+    )
+    if lock:
+        query = query.with_for_update(of=LearnerState)
+    return session.execute(query).all()
+
+
 def _settle_missed(today: date, zones_: list[str], counts: dict[str, Any]) -> None:
     yesterday = today - timedelta(days=1)
     ids = list(db.session.scalars(
@@ -184,15 +193,9 @@ def _settle_missed(today: date, zones_: list[str], counts: dict[str, Any]) -> No
         .order_by(LearnerState.learner_id)
     ))
     db.session.commit()
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids, CHUNK):
         with write_transaction() as session:
-            rows = session.execute(
-                select(LearnerState, Learner.notification_prefs)
-                .join(Learner, Learner.id == LearnerState.learner_id)
-                .where(LearnerState.learner_id.in_(chunk))
-                .order_by(LearnerState.learner_id)
-                .with_for_update(of=LearnerState)
-            ).all()
+            rows = _states_with_prefs(session, chunk, lock=True)
             for state, prefs in rows:
                 before = StreakState(state.current_streak, state.longest_streak, state.streak_through,
                                      state.grace_days)
@@ -228,14 +231,9 @@ def _remind_at_risk(today: date, zones_: list[str], counts: dict[str, Any]) -> N
         .order_by(LearnerState.learner_id)
     ))
     db.session.commit()
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids, CHUNK):
         with write_transaction() as session:
-            rows = session.execute(
-                select(LearnerState, Learner.notification_prefs)
-                .join(Learner, Learner.id == LearnerState.learner_id)
-                .where(LearnerState.learner_id.in_(chunk))
-                .order_by(LearnerState.learner_id)
-            ).all()
+            rows = _states_with_prefs(session, chunk, lock=False)
             for state, prefs in rows:
                 if state.last_active_date is not None and state.last_active_date >= today:
                     continue

@@ -2,28 +2,26 @@
 
 Every award reads the published quests (the award hook, :mod:`.progress`), so
 each process keeps an immutable snapshot for ``THRIVE_REGISTRY_CACHE_SECONDS``
-seconds, like the rule registry; edits through this module call
-:func:`invalidate` so they apply at once in this process.
+seconds, like the rule registry (:mod:`thrive.services.catalogs`); edits
+through this module call :func:`invalidate` so they apply at once in this
+process, and other processes within that lifetime.
 """
 from __future__ import annotations
 
-import re
-import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Quest
 from thrive.models.quests import DEFAULT_QUEST_REWARDS, QUEST_DIFFICULTIES, QUEST_REPEATS
+from thrive.services.catalogs import SnapshotCache, audit_edit, clean_key, ensure_key_free
 from thrive.services.errors import NotFound, ValidationError
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, utcnow
 
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 MAX_TARGET = 1000
 #: Reward bounds (points): the ``side_quest_completed`` rule's custom range.
 MIN_REWARD, MAX_REWARD = 1, 1000
@@ -95,26 +93,22 @@ class Catalog:
         return sorted(self.by_id.values(), key=lambda q: (q.position, q.id))
 
 
-_cache: dict[str, tuple[float, Catalog]] = {}
+def _load_published() -> Catalog:
+    rows = [snapshot(q) for q in db.session.scalars(select(Quest).where(Quest.status == "published"))]
+    return Catalog({q.id: q for q in rows}, frozenset(q.activity_type for q in rows))
+
+
+_cache: SnapshotCache[Catalog] = SnapshotCache(_load_published)
 
 
 def invalidate() -> None:
     """Drop this process's cached catalog (after any edit)."""
-    _cache.clear()
+    _cache.invalidate()
 
 
 def published() -> Catalog:
-    """The published quests, from the per-process cache when fresh."""
-    ttl = current_app.config.get("THRIVE_REGISTRY_CACHE_SECONDS", 5)
-    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit and ttl and now - hit[0] < ttl:
-        return hit[1]
-    rows = [snapshot(q) for q in db.session.scalars(select(Quest).where(Quest.status == "published"))]
-    catalog = Catalog({q.id: q for q in rows}, frozenset(q.activity_type for q in rows))
-    _cache[key] = (now, catalog)
-    return catalog
+    """The published quests, from the per-process cache when fresh (:mod:`thrive.services.catalogs`)."""
+    return _cache.get()
 
 
 def all_quests() -> list[QuestDef]:
@@ -148,8 +142,7 @@ def validate(values: dict, *, quest_id: int | None = None) -> dict:
     for name in ("title", "description", "topic", "topic_filter", "key"):
         if isinstance(clean.get(name), str):
             clean[name] = clean[name].strip() or None
-    if not clean.get("key") or not KEY_RE.match(clean["key"]):
-        raise ValidationError("key must be 2–64 lowercase letters, digits, '-' or '_'", code="invalid_key")
+    clean["key"] = clean_key(clean.get("key"))
     if not clean.get("title"):
         raise ValidationError("a title is required", code="missing_field")
     clean["description"] = clean.get("description") or ""
@@ -197,15 +190,6 @@ def validate(values: dict, *, quest_id: int | None = None) -> dict:
     return clean
 
 
-def _audit(session, actor, action: str, quest_id: int, before: QuestDef | None, after: QuestDef | None) -> None:
-    """Write the staff action to the audit log in the same transaction (§11); nothing without an actor."""
-    if actor is not None:
-        from thrive.services.admin.audit import record
-
-        record(actor, action, "quest", quest_id, asdict(before) if before else None,
-               asdict(after) if after else None, session=session)
-
-
 def create_quest(values: dict, *, now: datetime | None = None, actor=None) -> QuestDef:
     """Create a draft quest from ``values`` (see :func:`validate`); raises ``ValidationError`` (``key_taken``…).
 
@@ -214,13 +198,12 @@ def create_quest(values: dict, *, now: datetime | None = None, actor=None) -> Qu
     now = as_utc(now) if now else utcnow()
     clean = validate(values)
     with write_transaction() as session:
-        if session.scalar(select(Quest.id).where(Quest.key == clean["key"])):
-            raise ValidationError(f"a quest with key {clean['key']!r} exists", code="key_taken")
+        ensure_key_free(session, Quest, clean["key"], noun="a quest")
         row = Quest(**clean, status="draft", created_at=now, updated_at=now)
         session.add(row)
         session.flush()
         result = snapshot(row)
-        _audit(session, actor, "quest.create", row.id, None, result)
+        audit_edit(session, actor, "quest.create", "quest", row.id, None, result)
     invalidate()
     return result
 
@@ -234,15 +217,14 @@ def update_quest(quest_id: int, values: dict, *, now: datetime | None = None,
     merged.update(values)
     clean = validate(merged, quest_id=quest_id)
     with write_transaction() as session:
-        if session.scalar(select(Quest.id).where(Quest.key == clean["key"], Quest.id != quest_id)):
-            raise ValidationError(f"a quest with key {clean['key']!r} exists", code="key_taken")
+        ensure_key_free(session, Quest, clean["key"], noun="a quest", except_id=quest_id)
         row = session.get(Quest, quest_id, with_for_update=True)
         for name, value in clean.items():
             setattr(row, name, value)
         row.updated_at = now
         session.flush()
         after = snapshot(row)
-        _audit(session, actor, "quest.update", quest_id, before, after)
+        audit_edit(session, actor, "quest.update", "quest", quest_id, before, after)
     invalidate()
     return before, after
 
@@ -270,7 +252,7 @@ def set_status(quest_id: int, status: str, *, now: datetime | None = None,
         row.updated_at = now
         session.flush()
         after = snapshot(row)
-        _audit(session, actor, f"quest.{status}", quest_id, before, after)
+        audit_edit(session, actor, f"quest.{status}", "quest", quest_id, before, after)
     invalidate()
     if status == "published" and before.status != "published":
         notify_published(after, now=now)

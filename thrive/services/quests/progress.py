@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from more_itertools import chunked
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -231,9 +232,9 @@ def notify_published(quest: QuestDef, *, now: datetime | None = None, active_day
     rows = [(lid, prefs) for lid, prefs in db.session.execute(q) if notifications.wants(prefs, "side_quest_available")]
     db.session.commit()
     sent = 0
-    for i in range(0, len(rows), NOTIFY_CHUNK):
+    for chunk in chunked(rows, NOTIFY_CHUNK):
         with write_transaction() as session:
-            for learner_id, prefs in rows[i:i + NOTIFY_CHUNK]:
+            for learner_id, prefs in chunk:
                 sent += notifications.notify(
                     session, learner_id, "side_quest_available", f"New side quest: {quest.title}", prefs=prefs,
                     body=quest.description or None, link="/quests", data={"quest_id": quest.id},

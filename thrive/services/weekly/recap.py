@@ -15,14 +15,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from more_itertools import chunked
 from sqlalchemy import func, select
 
-from thrive.db import write_transaction
+from thrive.db import dialect_insert, write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LedgerEntry, Notification, WeeklyGoal
 from thrive.services.errors import validate_week
 from thrive.services.notifications.sending import wants
-from thrive.services.weekly.goals import dialect_insert
 from thrive.timeutil import as_utc, shift_week, utcnow, week_start_instant
 
 CHUNK = 2000
@@ -78,26 +78,25 @@ def send_weekly_recaps(week: str, *, now: datetime | None = None) -> dict[str, A
     ).all()
     db.session.commit()
     counts = {"week": week, "learners": 0, "sent": 0, "opted_out": 0}
-    batch: list[dict] = []
-    for learner_id, prefs, earned, done in rows:
-        earned, done = int(earned), int(done)
-        if earned <= 0 and done == 0:
-            continue
-        counts["learners"] += 1
-        if not wants(prefs, "weekly_recap"):
-            counts["opted_out"] += 1
-            continue
-        earned = max(earned, 0)
-        batch.append(dict(
-            learner_id=learner_id, type="weekly_recap", title=recap_title(earned, done),
-            body="Thanks for showing up. A fresh week and new goals are waiting for you.", link="/",
-            data={"week": week, "points": earned, "goals": done}, dedupe_key=recap_dedupe_key(learner_id, week),
-            created_at=now,
-        ))
-        if len(batch) >= CHUNK:
-            counts["sent"] += _insert(batch)
-            batch = []
-    if batch:
+
+    def recaps():
+        for learner_id, prefs, earned, done in rows:
+            earned, done = int(earned), int(done)
+            if earned <= 0 and done == 0:
+                continue
+            counts["learners"] += 1
+            if not wants(prefs, "weekly_recap"):
+                counts["opted_out"] += 1
+                continue
+            earned = max(earned, 0)
+            yield dict(
+                learner_id=learner_id, type="weekly_recap", title=recap_title(earned, done),
+                body="Thanks for showing up. A fresh week and new goals are waiting for you.", link="/",
+                data={"week": week, "points": earned, "goals": done}, dedupe_key=recap_dedupe_key(learner_id, week),
+                created_at=now,
+            )
+
+    for batch in chunked(recaps(), CHUNK):
         counts["sent"] += _insert(batch)
     return counts
 

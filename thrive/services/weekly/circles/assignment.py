@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from thrive.db import is_sqlite, write_transaction
+from thrive.db import dialect_insert, is_sqlite, write_transaction
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, Notification
 from thrive.models.circle_week import CircleWeek
 from thrive.services.errors import validate_week
@@ -214,11 +214,7 @@ def _notify_assigned_bulk(session: Session, week: str, first_circle_id: int, now
         .where(cm.circle_id >= first_circle_id, Circle.week == week, _wants_expr("circle_assigned"))
         .order_by(cm.learner_id)  # ascending keys in both indexes: sequential index inserts
     )
-    if is_sqlite():
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    stmt = dialect_insert(Notification.__table__).from_select(
+    stmt = dialect_insert(session)(Notification.__table__).from_select(
         ["learner_id", "type", "title", "body", "link", "data", "dedupe_key", "created_at"], rows
     ).on_conflict_do_nothing(index_elements=["dedupe_key"])
     return session.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
