@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext, ngettext, npgettext
 
 #: activity type → (one: "completed a quiz", many: n → "completed 3 quizzes", takes a topic).
 ActivityPhrase = tuple[Callable[[], str], Callable[[int], str], bool]
@@ -67,6 +67,36 @@ ACTIVITY_PHRASES: dict[str, ActivityPhrase] = {
     "special_event": _p(lambda: gettext("took part in a special event"),
                         lambda n: ngettext("took part in %(num)s special event", "took part in %(num)s special events",
                                            n), True),
+}
+
+#: activity type → what several people did, agreeing with their number: npgettext (context "people") with the
+#: same English both ways and, in Spanish, "completó" (1 person) / "completaron" (2 or more) — issue 11.
+PEOPLE_PHRASES: dict[str, Callable[[int], str]] = {
+    "quiz_completed": lambda n: npgettext("people", "completed a quiz", "completed a quiz", n),
+    "project_created": lambda n: npgettext("people", "created a project", "created a project", n),
+    "project_updated": lambda n: npgettext("people", "updated a project", "updated a project", n),
+    "project_published": lambda n: npgettext("people", "published a project", "published a project", n),
+    "comment_posted": lambda n: npgettext("people", "joined a discussion", "joined a discussion", n),
+    "feedback_given": lambda n: npgettext("people", "gave a peer feedback", "gave a peer feedback", n),
+    "streak_bonus": lambda n: npgettext("people", "kept their streak going", "kept their streak going", n),
+    "weekly_goal_completed": lambda n: npgettext("people", "completed a weekly goal", "completed a weekly goal", n),
+    "circle_goal_completed": lambda n: npgettext("people", "helped their circle reach its goal",
+                                                 "helped their circle reach its goal", n),
+    "side_quest_completed": lambda n: npgettext("people", "completed a side quest", "completed a side quest", n),
+    "battle_participated": lambda n: npgettext("people", "took part in a battle", "took part in a battle", n),
+    "battle_won": lambda n: npgettext("people", "won a battle", "won a battle", n),
+    "weekly_challenge_completed": lambda n: npgettext("people", "completed the weekly challenge",
+                                                      "completed the weekly challenge", n),
+    "event_attended": lambda n: npgettext("people", "attended an event", "attended an event", n),
+    "scavenger_hunt_completed": lambda n: npgettext("people", "finished a scavenger hunt",
+                                                    "finished a scavenger hunt", n),
+    "referral_converted": lambda n: npgettext("people", "brought a friend to the community",
+                                              "brought a friend to the community", n),
+    "profile_completed": lambda n: npgettext("people", "completed their profile", "completed their profile", n),
+    "onboarding_completed": lambda n: npgettext("people", "finished onboarding", "finished onboarding", n),
+    "achievement_earned": lambda n: npgettext("people", "earned an achievement", "earned an achievement", n),
+    "special_event": lambda n: npgettext("people", "took part in a special event", "took part in a special event",
+                                         n),
 }
 
 ANONYMOUS = lazy_gettext("A learner")
@@ -127,11 +157,27 @@ def group_sentence(group) -> str:
             return ngettext("took part %(num)s time: %(activity)s", "took part %(num)s times: %(activity)s",
                             group.count, activity=_unknown(group.activity_type))
         return phrase[1](group.count)
-    what = tier_predicate(group.tier) if group.kind == "tier_up" else activity_predicate(group.activity_type)
+    what = people_predicate(group)
     if group.in_circle:
         return ngettext("%(num)s person in your circle %(action)s", "%(num)s people in your circle %(action)s",
                         group.people, action=what)
     return ngettext("%(num)s person %(action)s", "%(num)s people %(action)s", group.people, action=what)
+
+
+def people_predicate(group) -> str:
+    """What the ``group.people`` people of a group did, the verb agreeing with their number (issue 11).
+
+    English reads the same for 1 and 2+ ("completed a quiz"); Spanish does not ("completó" / "completaron"),
+    so every predicate goes through ``npgettext`` over the number of people, never over the activity count.
+    """
+    people = int(group.people or 0)
+    if group.kind == "tier_up":
+        return npgettext("people", "reached %(tier)s!", "reached %(tier)s!", people, tier=group.tier.name)
+    phrase = PEOPLE_PHRASES.get(group.activity_type)
+    if phrase is None:
+        return npgettext("people", "took part: %(activity)s", "took part: %(activity)s", people,
+                         activity=_unknown(group.activity_type))
+    return phrase(people)
 
 
 def community_message(stats) -> str:
