@@ -143,8 +143,8 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
         if "points" not in data:
             return gettext("Your weekly recap is here"), body, url_for("journey.index", days="7")
         points, goals = int(data.get("points") or 0), int(data.get("goals") or 0)
-        title = ngettext("Last week you earned %(num)s point", "Last week you earned %(num)s points", points,
-                         num=format_decimal(points))
+        title = ngettext("Last week you earned %(points)s point", "Last week you earned %(points)s points", points,
+                         points=format_decimal(points))
         if goals:
             title += " " + ngettext("and completed %(num)s goal", "and completed %(num)s goals", goals)
         return title, body, url_for("journey.index", days="7")
@@ -156,14 +156,14 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
             return title, None, url_for("quests.index")
         title = gettext("Side quest complete: %(quest)s", quest=quest) if quest else gettext("Side quest complete!")
         points = int(data.get("points") or 0)
-        body = ngettext("+%(num)s point", "+%(num)s points", points, num=format_decimal(points)) if points else None
+        body = ngettext("+%(points)s point", "+%(points)s points", points, points=format_decimal(points)) if points else None
         return title, body, url_for("quests.index")
     if t == "achievement_earned":
         badge = look["badges"].get(data.get("achievement_id"))
         title = (gettext("Achievement unlocked: %(badge)s %(icon)s", badge=badge[0], icon=badge[1]).strip() if badge
                  else gettext("Achievement unlocked!"))
         points = int(data.get("points") or 0)
-        body = ngettext("+%(num)s point", "+%(num)s points", points, num=format_decimal(points)) if points else None
+        body = ngettext("+%(points)s point", "+%(points)s points", points, points=format_decimal(points)) if points else None
         return title, body, url_for("achievements.index")
     if t == "points_adjusted":
         # the title is the message a staff member wrote to the learner: free text, shown as written

@@ -1,0 +1,62 @@
+"""Stored keys of the admin area as the staff member reads them, in their language (§11, issue 11).
+
+Statuses, kinds and counters are stored as English keys (data, also used in
+CSV files and the audit log, which stay as stored); pages show them through
+these labels. Unknown keys are shown as stored, underscores as spaces.
+Registered as the ``admin_label`` Jinja filter: ``{{ q.status | admin_label }}``.
+"""
+from __future__ import annotations
+
+from flask_babel import format_decimal, format_percent
+from flask_babel import lazy_gettext as _l
+
+from . import bp
+
+LABELS = {
+    # quest, achievement and API key statuses
+    "draft": _l("draft"), "published": _l("published"), "retired": _l("retired"), "active": _l("active"),
+    # job runs
+    "succeeded": _l("succeeded"), "failed": _l("failed"), "skipped": _l("skipped"), "running": _l("running"),
+    "already_succeeded": _l("already succeeded"), "locked": _l("locked"),
+    # staff roles
+    "admin": _l("admin"), "moderator": _l("moderator"),
+    # quest repeats
+    "once": _l("once"), "weekly": _l("every week"),
+    # goal template kinds
+    "activity_count": _l("count activities"), "streak_days": _l("reach a streak"),
+    "new_quiz_topics": _l("quizzes on new topics"),
+    # achievement criteria and counters
+    "counter": _l("counter"), "streak": _l("streak"), "tier": _l("tier"), "level": _l("level"),
+    "points": _l("points"), "quests": _l("side quests"), "circle_goals": _l("circle goals"),
+    "quizzes_completed": _l("quizzes completed"), "projects_created": _l("projects created"),
+    "comments_posted": _l("comments posted"), "side_quests_completed": _l("side quests completed"),
+    # configuration import
+    "add": _l("add"), "remove": _l("remove"), "change": _l("change"),
+    "rules": _l("rules"), "tiers": _l("tiers"), "levels": _l("levels"), "goal_templates": _l("goal templates"),
+    # moderation actions
+    "hide": _l("hide"), "unhide": _l("unhide"), "dismiss": _l("dismiss"), "hide_all": _l("hide all"),
+}
+
+
+def status_label(key: str | None) -> str:
+    """The label of a stored key ("published" → "publicada" in Spanish); unknown keys as stored, "_" → " "."""
+    if key is None:
+        return ""
+    label = LABELS.get(key)
+    return str(label) if label is not None else str(key).replace("_", " ")
+
+
+bp.app_template_filter("admin_label")(status_label)
+
+
+@bp.app_template_filter("number_fixed")
+def number_fixed(value, decimals: int = 0) -> str:
+    """A number with exactly ``decimals`` decimals in the reader's locale ("1,234.5" / "1234,5")."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern)
+
+
+@bp.app_template_filter("percent")
+def percent(value) -> str:
+    """A share (0.42) as a whole percentage in the reader's locale ("42%" / "42 %")."""
+    return format_percent(value)
