@@ -79,6 +79,13 @@ def _signed(points: int) -> str:
     return ("+" if points > 0 else "") + format_decimal(points)
 
 
+def _plus_points(points: int) -> str | None:
+    """ "+50 points" in the reader's language (None for no points)."""
+    if not points:
+        return None
+    return ngettext("+%(points)s point", "+%(points)s points", points, points=format_decimal(points))
+
+
 def _word(n, look: dict) -> tuple[str, str | None, str | None]:
     """(title, body, link) of one notification, in the request's locale (rows without data read generally)."""
     data = n.data or {}
@@ -155,15 +162,13 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
             title = gettext("New side quest: %(quest)s", quest=quest) if quest else gettext("A new side quest is open")
             return title, None, url_for("quests.index")
         title = gettext("Side quest complete: %(quest)s", quest=quest) if quest else gettext("Side quest complete!")
-        points = int(data.get("points") or 0)
-        body = ngettext("+%(points)s point", "+%(points)s points", points, points=format_decimal(points)) if points else None
+        body = _plus_points(int(data.get("points") or 0))
         return title, body, url_for("quests.index")
     if t == "achievement_earned":
         badge = look["badges"].get(data.get("achievement_id"))
         title = (gettext("Achievement unlocked: %(badge)s %(icon)s", badge=badge[0], icon=badge[1]).strip() if badge
                  else gettext("Achievement unlocked!"))
-        points = int(data.get("points") or 0)
-        body = ngettext("+%(points)s point", "+%(points)s points", points, points=format_decimal(points)) if points else None
+        body = _plus_points(int(data.get("points") or 0))
         return title, body, url_for("achievements.index")
     if t == "points_adjusted":
         # the title is the message a staff member wrote to the learner: free text, shown as written
@@ -181,7 +186,7 @@ def notification_views(items) -> list[NotificationView]:
         title, body, link = _word(n, look)
         prev = out[-1] if out else None
         if (n.type == "level_up" and prev is not None and prev.type == "level_up" and _levels(n)
-                and bool(prev.read_at) == bool(n.read_at)):
+                and prev.extra.get("levels") and bool(prev.read_at) == bool(n.read_at)):
             prev.ids.append(n.id)
             prev.extra["levels"] += _levels(n)
             lo, hi = min(prev.extra["levels"]), max(prev.extra["levels"])
