@@ -282,3 +282,19 @@ def test_grouped_verbs_agree_with_the_number_of_people(app, locale):
             for activity_type, phrase in PEOPLE_PHRASES.items():
                 one, many = phrase(1), phrase(2)
                 assert one != many, activity_type  # a Spanish verb always changes from 1 to 2 people
+
+
+def test_celebrations_are_worded_in_the_readers_language(app, client, auth, make_learner):
+    """The celebration modal says in Spanish what the inbox says (stored titles are English)."""
+    from thrive.services.points.award import award
+
+    learner = make_learner("sofia", display_name="Sofía")
+    with app.app_context():
+        db.session.get(Learner, learner.id).locale = "es"
+        db.session.commit()
+        award(learner.id, "special_event", event_key="es:lvl", points=100)  # levels 2..3, no tier
+        db.session.remove()
+    auth.login("sofia")
+    modal = client.get("/celebrations/next", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<dialog" in modal and "¡Nivel 3!" in modal and "2 niveles más" in modal
+    assert "Level 3" not in modal and "Up 2 levels" not in modal

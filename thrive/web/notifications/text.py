@@ -14,6 +14,7 @@ and collapses bursts: consecutive level-ups read as one row "Level 2 → 11".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from flask import url_for
 from flask_babel import format_decimal, gettext, ngettext
@@ -100,9 +101,8 @@ def _word(n, look: dict) -> tuple[str, str | None, str | None]:
         levels = _levels(n)
         if not levels:
             return gettext("You reached a new level!"), None, progress
-        if len(levels) > 1:
-            return gettext("Level %(low)s → %(high)s", low=min(levels), high=max(levels)), None, progress
-        return gettext("Level %(level)s!", level=max(levels)), None, progress
+        up = ngettext("Up %(num)s level", "Up %(num)s levels", len(levels)) if len(levels) > 1 else None
+        return gettext("Level %(level)s!", level=max(levels)), up, progress
     if t == "streak_milestone":
         if not data.get("days"):
             return gettext("A new streak milestone!"), None, progress
@@ -197,3 +197,38 @@ def notification_views(items) -> list[NotificationView]:
             view.extra["levels"] = _levels(n)
         out.append(view)
     return out
+
+
+#: celebration kind → the notification type whose wording it shares (§7: the modal says what the inbox says).
+CELEBRATION_TYPES = {"tier_up": "tier_up", "level_up": "level_up", "streak_milestone": "streak_milestone",
+                     "circle_goal": "circle_goal_completed", "side_quest": "side_quest_completed",
+                     "achievement": "achievement_earned"}
+
+
+@dataclass
+class CelebrationView:
+    """A celebration as the learner reads it: ``id``, ``title`` and ``body`` worded in their language."""
+
+    id: int
+    kind: str
+    title: str
+    body: str | None
+
+
+def celebration_views(celebrations) -> list[CelebrationView]:
+    """Word pending celebrations (rows with ``kind``, ``data``, stored English ``title``/``body``) at display time.
+
+    The stored title is kept only for kinds Thrive does not know (free text). A Jinja global
+    (``celebration_views``, thrive/web/presentation.py) used by ``_celebration.html``.
+    """
+    if not celebrations:
+        return []
+    rows = [SimpleNamespace(id=c.id, type=CELEBRATION_TYPES.get(c.kind, c.kind), data=c.data, title=c.title,
+                            body=c.body, link=None, read_at=None) for c in celebrations]
+    look = _lookups(rows)
+    out = []
+    for c, row in zip(celebrations, rows, strict=True):
+        title, body, _link = _word(row, look)
+        out.append(CelebrationView(c.id, c.kind, title, body))
+    return out
+
