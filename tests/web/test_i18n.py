@@ -166,6 +166,7 @@ def test_spanish_admin_form_errors(app, client, auth, make_learner):
     text = visible_text(response.get_data(as_text=True))
     assert response.status_code == 400
     assert "Hace falta un título." in text and "Solo minúsculas" in text and "Cuenta esta actividad" in text
+    assert "Not a valid" not in text and "This field is required" not in text  # WTForms' own messages too
 
 
 def test_notifications_are_worded_in_the_readers_language(app, client, auth, make_learner):

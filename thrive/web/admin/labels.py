@@ -60,3 +60,18 @@ def number_fixed(value, decimals: int = 0) -> str:
 def percent(value) -> str:
     """A share (0.42) as a whole percentage in the reader's locale ("42%" / "42 %")."""
     return format_percent(value)
+
+
+#: Scheduled jobs (thrive/jobs.py) by name, as the admin reads them; unknown jobs keep their registry title.
+JOB_TITLES = {
+    "assign_circles": _l("Thrive Circle assignment"), "create_goals": _l("Weekly goal creation"),
+    "streaks": _l("Streaks (bonuses, grace days, at-risk reminders)"),
+    "weekly_recap": _l("Weekly recap notifications"),
+}
+
+
+@bp.app_template_filter("job_title")
+def job_title(name: str, fallback: str | None = None) -> str:
+    """A job's title in the reader's language (``fallback``, the registry's English title, for unknown jobs)."""
+    title = JOB_TITLES.get(name)
+    return str(title) if title is not None else (fallback or name)
