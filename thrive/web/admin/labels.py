@@ -7,8 +7,12 @@ Registered as the ``admin_label`` Jinja filter: ``{{ q.status | admin_label }}``
 """
 from __future__ import annotations
 
-from flask_babel import format_decimal, format_percent
+from babel.dates import format_datetime
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from thrive.timeutil import as_utc, platform_timezone_name, zone
 
 from . import bp
 
@@ -75,3 +79,13 @@ def job_title(name: str, fallback: str | None = None) -> str:
     """A job's title in the reader's language (``fallback``, the registry's English title, for unknown jobs)."""
     title = JOB_TITLES.get(name)
     return str(title) if title is not None else (fallback or name)
+
+
+@bp.app_template_filter("local_datetime")
+def local_datetime(value) -> str:
+    """A UTC instant in the staff member's time zone and language, Babel's medium format
+    ("Dec 2, 2026, 10:15:00 AM" / "2 dic 2026, 10:15:00"); "" for None."""
+    if value is None:
+        return ""
+    tz_name = current_user.timezone if current_user.is_authenticated else platform_timezone_name()
+    return format_datetime(as_utc(value), "medium", tzinfo=zone(tz_name), locale=get_locale())
