@@ -20,7 +20,7 @@ from thrive.services.achievements.reading import rarities
 from thrive.services.errors import NotFound, ThriveError
 
 from . import bp
-from .labels import status_label
+from .labels import error_message, status_label
 from .nav import ADMINS, NAV, NavItem
 from .quest_forms import AchievementForm, RevokeForm
 
@@ -45,7 +45,7 @@ def achievement_new():
     try:
         ach = catalog.create_achievement(form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, status=400)
     flash(_("Achievement “%(name)s” created. Run the backfill to grant it to learners who already meet it.",
             name=ach.name), "success")
@@ -78,7 +78,7 @@ def achievement_edit(achievement_id: int):
     try:
         catalog.update_achievement(achievement_id, form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, ach, RevokeForm(formdata=None), 400)
     flash(_("Achievement saved. Badges already granted stay granted."), "success")
     return redirect(url_for("admin.achievement_edit", achievement_id=achievement_id), 303)
@@ -110,7 +110,7 @@ def achievement_revoke(achievement_id: int):
                       "success")
                 return redirect(url_for("admin.achievement_edit", achievement_id=achievement_id), 303)
             except ThriveError as exc:
-                form.username.errors.append(exc.message)
+                form.username.errors.append(error_message(exc))
     return _form_page(_filled(ach), ach, form, 400)
 
 

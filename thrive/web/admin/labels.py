@@ -89,3 +89,27 @@ def local_datetime(value) -> str:
         return ""
     tz_name = current_user.timezone if current_user.is_authenticated else platform_timezone_name()
     return format_datetime(as_utc(value), "medium", tzinfo=zone(tz_name), locale=get_locale())
+
+
+#: Service error codes (:class:`thrive.services.errors.ThriveError`) as the staff member reads them.
+ERRORS = {
+    "key_taken": _l("This key is already used."),
+    "invalid_key": _l("Use 2–64 lowercase letters, digits, '-' or '_'."),
+    "invalid_window": _l("The window must end after it starts."),
+    "invalid_prerequisite": _l("That prerequisite would make a cycle or does not exist."),
+    "unknown_activity_type": _l("Unknown activity type."),
+    "self_deactivation": _l("You cannot deactivate your own account."),
+    "self_demotion": _l("You cannot remove your own admin role."),
+    "invalid_staff_role": _l("Unknown staff role."),
+    "not_held": _l("That learner does not hold this badge."),
+    "invalid_target": _l("That feed item does not exist."),
+}
+
+
+def error_message(exc) -> str:
+    """A service error in the reader's language: known codes translated, else the service's own sentence."""
+    known = ERRORS.get(getattr(exc, "code", None))
+    if known is not None:
+        return str(known)
+    text = str(getattr(exc, "message", exc))
+    return text[:1].upper() + text[1:]

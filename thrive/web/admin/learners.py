@@ -18,6 +18,7 @@ from thrive.services.errors import NotFound, ThriveError
 from ..htmx import page_or_fragment
 from . import bp
 from .forms import AdjustPointsForm, BulkAwardForm, StaffRoleForm
+from .labels import error_message
 from .nav import ADMINS, NAV, STAFF, NavItem, allow_moderators
 
 NAV.append(NavItem("admin.learners", _l("Learners"), STAFF))
@@ -114,7 +115,7 @@ def _set_active(learner_id: int, active: bool):
     try:
         service.set_active(current_user, learner.id, active)
     except ThriveError as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
         flash(_("%(username)s is reactivated.", username=learner.username) if active
               else _("%(username)s is deactivated.", username=learner.username), "success")
@@ -129,7 +130,7 @@ def learner_staff_role(learner_id: int):
         try:
             service.set_staff_role(current_user, learner.id, form.role.data or None, bool(form.is_learner.data))
         except ThriveError as exc:
-            form.role.errors.append(exc.message)
+            form.role.errors.append(error_message(exc))
         else:
             flash(_("Staff role of %(username)s saved.", username=learner.username), "success")
             return redirect(url_for("admin.learner", learner_id=learner.id), 303)

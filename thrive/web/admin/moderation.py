@@ -17,6 +17,7 @@ from thrive.services.errors import Conflict, NotFound, ValidationError
 from ..auth.views import safe_next
 from . import bp
 from .economy_forms import NoteForm
+from .labels import error_message
 from .nav import NAV, STAFF, NavItem, allow_moderators
 
 NAV.append(NavItem("admin.moderation", _l("Moderation"), STAFF))
@@ -60,7 +61,7 @@ def moderation_hide():
     try:
         result = service.hide_item(current_user, kind, target_id, note=(form.note.data or "").strip() or None)
     except (ValidationError, NotFound, Conflict) as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
         flash(ngettext("Item hidden; %(num)s report closed. The learner was notified; their points stay.",
                        "Item hidden; %(num)s reports closed. The learner was notified; their points stay.",
@@ -75,7 +76,7 @@ def moderation_unhide():
     try:
         service.unhide_item(current_user, kind, target_id)
     except (ValidationError, NotFound) as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
         flash(_("Item shown again."), "success")
     return _back(url_for("admin.moderation"))
@@ -88,7 +89,7 @@ def moderation_dismiss():
     try:
         result = service.dismiss_reports(current_user, kind, target_id)
     except (ValidationError, NotFound) as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
         flash(ngettext("%(num)s report dismissed; the item stays visible.",
                        "%(num)s reports dismissed; the item stays visible.", result.reports_resolved), "success")

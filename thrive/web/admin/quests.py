@@ -10,7 +10,7 @@ from thrive.services.errors import NotFound, ThriveError
 from thrive.services.quests import catalog
 
 from . import bp
-from .labels import status_label
+from .labels import error_message, status_label
 from .nav import ADMINS, NAV, NavItem
 from .quest_forms import QuestForm, window_days
 
@@ -36,7 +36,7 @@ def quest_new():
     try:
         quest = catalog.create_quest(form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, status=400)
     flash(_("Quest “%(title)s” created as a draft. Publish it when it is ready.", title=quest.title), "success")
     return redirect(url_for("admin.quest_edit", quest_id=quest.id), 303)
@@ -60,7 +60,7 @@ def quest_edit(quest_id: int):
     try:
         catalog.update_quest(quest_id, form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, quest, 400)
     flash(_("Quest saved. Runs already started keep the target they started with."), "success")
     return redirect(url_for("admin.quest_edit", quest_id=quest_id), 303)
