@@ -299,3 +299,20 @@ def test_celebrations_are_worded_in_the_readers_language(app, client, auth, make
     modal = client.get("/celebrations/next", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<dialog" in modal and "¡Nivel 3!" in modal and "2 niveles más" in modal
     assert "Level 3" not in modal and "Up 2 levels" not in modal
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_own_activity_reads_in_the_second_person(app, locale):
+    """"You completed a quiz" / "Tú completaste un cuestionario" — never "Tú completó" (issue 11)."""
+    from thrive.web.phrases import ACTIVITY_PHRASES, YOU_PHRASES, activity_predicate
+
+    assert set(YOU_PHRASES) == set(ACTIVITY_PHRASES)
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        mine = activity_predicate("quiz_completed", "SQL", you=True)
+        theirs = activity_predicate("quiz_completed", "SQL")
+        if locale == "en":
+            assert mine == theirs == "completed a quiz on SQL"
+        else:
+            assert mine == "completaste un cuestionario sobre SQL"
+            assert theirs == "completó un cuestionario sobre SQL"
+            assert all(YOU_PHRASES[t]() != ACTIVITY_PHRASES[t][0]() for t in YOU_PHRASES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import gettext, lazy_gettext, ngettext, npgettext
+from flask_babel import gettext, lazy_gettext, ngettext, npgettext, pgettext
 
 #: activity type → (one: "completed a quiz", many: n → "completed 3 quizzes", takes a topic).
 ActivityPhrase = tuple[Callable[[], str], Callable[[int], str], bool]
@@ -99,6 +99,31 @@ PEOPLE_PHRASES: dict[str, Callable[[int], str]] = {
                                          n),
 }
 
+#: activity type → what the reader did, after "You" (pgettext, context "you"): English as for anyone,
+#: Spanish in the second person ("Tú completaste…", never "Tú completó…") — issue 11.
+YOU_PHRASES: dict[str, Callable[[], str]] = {
+    "quiz_completed": lambda: pgettext("you", "completed a quiz"),
+    "project_created": lambda: pgettext("you", "created a project"),
+    "project_updated": lambda: pgettext("you", "updated a project"),
+    "project_published": lambda: pgettext("you", "published a project"),
+    "comment_posted": lambda: pgettext("you", "joined a discussion"),
+    "feedback_given": lambda: pgettext("you", "gave a peer feedback"),
+    "streak_bonus": lambda: pgettext("you", "kept your streak going"),
+    "weekly_goal_completed": lambda: pgettext("you", "completed a weekly goal"),
+    "circle_goal_completed": lambda: pgettext("you", "helped your circle reach its goal"),
+    "side_quest_completed": lambda: pgettext("you", "completed a side quest"),
+    "battle_participated": lambda: pgettext("you", "took part in a battle"),
+    "battle_won": lambda: pgettext("you", "won a battle"),
+    "weekly_challenge_completed": lambda: pgettext("you", "completed the weekly challenge"),
+    "event_attended": lambda: pgettext("you", "attended an event"),
+    "scavenger_hunt_completed": lambda: pgettext("you", "finished a scavenger hunt"),
+    "referral_converted": lambda: pgettext("you", "brought a friend to the community"),
+    "profile_completed": lambda: pgettext("you", "completed your profile"),
+    "onboarding_completed": lambda: pgettext("you", "finished onboarding"),
+    "achievement_earned": lambda: pgettext("you", "earned an achievement"),
+    "special_event": lambda: pgettext("you", "took part in a special event"),
+}
+
 ANONYMOUS = lazy_gettext("A learner")
 
 
@@ -115,14 +140,19 @@ def _unknown(activity_type: str):
     return label[:1].lower() + label[1:]
 
 
-def activity_predicate(activity_type: str, topic: str | None = None) -> str:
-    """What someone did, after their name: "completed a quiz on DDD"; unknown types read from the rule label."""
+def activity_predicate(activity_type: str, topic: str | None = None, you: bool = False) -> str:
+    """What someone did, after their name: "completed a quiz on DDD"; unknown types read from the rule label.
+
+    ``you=True`` words it after "You" (the reader themself): the same in English, the second person in Spanish.
+    """
     phrase = ACTIVITY_PHRASES.get(activity_type)
     if phrase is None:
-        return gettext("took part: %(activity)s", activity=_unknown(activity_type))
+        return (pgettext("you", "took part: %(activity)s", activity=_unknown(activity_type)) if you
+                else gettext("took part: %(activity)s", activity=_unknown(activity_type)))
     if activity_type == "achievement_earned" and topic:   # the topic is the badge's name (§10)
-        return gettext("earned %(badge)s", badge=topic)
-    text = phrase[0]()
+        return (pgettext("you", "earned %(badge)s", badge=topic) if you
+                else gettext("earned %(badge)s", badge=topic))
+    text = YOU_PHRASES[activity_type]() if you else phrase[0]()
     if topic and phrase[2]:
         return gettext("%(action)s on %(topic)s", action=text, topic=topic)
     return text
