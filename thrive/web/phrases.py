@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext, ngettext, npgettext, pgettext
 
 #: activity type → (one: "completed a quiz", many: n → "completed 3 quizzes", takes a topic).
 ActivityPhrase = tuple[Callable[[], str], Callable[[int], str], bool]
@@ -69,6 +69,61 @@ ACTIVITY_PHRASES: dict[str, ActivityPhrase] = {
                                            n), True),
 }
 
+#: activity type → what several people did, agreeing with their number: npgettext (context "people") with the
+#: same English both ways and, in Spanish, "completó" (1 person) / "completaron" (2 or more) — issue 11.
+PEOPLE_PHRASES: dict[str, Callable[[int], str]] = {
+    "quiz_completed": lambda n: npgettext("people", "completed a quiz", "completed a quiz", n),
+    "project_created": lambda n: npgettext("people", "created a project", "created a project", n),
+    "project_updated": lambda n: npgettext("people", "updated a project", "updated a project", n),
+    "project_published": lambda n: npgettext("people", "published a project", "published a project", n),
+    "comment_posted": lambda n: npgettext("people", "joined a discussion", "joined a discussion", n),
+    "feedback_given": lambda n: npgettext("people", "gave a peer feedback", "gave a peer feedback", n),
+    "streak_bonus": lambda n: npgettext("people", "kept their streak going", "kept their streak going", n),
+    "weekly_goal_completed": lambda n: npgettext("people", "completed a weekly goal", "completed a weekly goal", n),
+    "circle_goal_completed": lambda n: npgettext("people", "helped their circle reach its goal",
+                                                 "helped their circle reach its goal", n),
+    "side_quest_completed": lambda n: npgettext("people", "completed a side quest", "completed a side quest", n),
+    "battle_participated": lambda n: npgettext("people", "took part in a battle", "took part in a battle", n),
+    "battle_won": lambda n: npgettext("people", "won a battle", "won a battle", n),
+    "weekly_challenge_completed": lambda n: npgettext("people", "completed the weekly challenge",
+                                                      "completed the weekly challenge", n),
+    "event_attended": lambda n: npgettext("people", "attended an event", "attended an event", n),
+    "scavenger_hunt_completed": lambda n: npgettext("people", "finished a scavenger hunt",
+                                                    "finished a scavenger hunt", n),
+    "referral_converted": lambda n: npgettext("people", "brought a friend to the community",
+                                              "brought a friend to the community", n),
+    "profile_completed": lambda n: npgettext("people", "completed their profile", "completed their profile", n),
+    "onboarding_completed": lambda n: npgettext("people", "finished onboarding", "finished onboarding", n),
+    "achievement_earned": lambda n: npgettext("people", "earned an achievement", "earned an achievement", n),
+    "special_event": lambda n: npgettext("people", "took part in a special event", "took part in a special event",
+                                         n),
+}
+
+#: activity type → what the reader did, after "You" (pgettext, context "you"): English as for anyone,
+#: Spanish in the second person ("Tú completaste…", never "Tú completó…") — issue 11.
+YOU_PHRASES: dict[str, Callable[[], str]] = {
+    "quiz_completed": lambda: pgettext("you", "completed a quiz"),
+    "project_created": lambda: pgettext("you", "created a project"),
+    "project_updated": lambda: pgettext("you", "updated a project"),
+    "project_published": lambda: pgettext("you", "published a project"),
+    "comment_posted": lambda: pgettext("you", "joined a discussion"),
+    "feedback_given": lambda: pgettext("you", "gave a peer feedback"),
+    "streak_bonus": lambda: pgettext("you", "kept your streak going"),
+    "weekly_goal_completed": lambda: pgettext("you", "completed a weekly goal"),
+    "circle_goal_completed": lambda: pgettext("you", "helped your circle reach its goal"),
+    "side_quest_completed": lambda: pgettext("you", "completed a side quest"),
+    "battle_participated": lambda: pgettext("you", "took part in a battle"),
+    "battle_won": lambda: pgettext("you", "won a battle"),
+    "weekly_challenge_completed": lambda: pgettext("you", "completed the weekly challenge"),
+    "event_attended": lambda: pgettext("you", "attended an event"),
+    "scavenger_hunt_completed": lambda: pgettext("you", "finished a scavenger hunt"),
+    "referral_converted": lambda: pgettext("you", "brought a friend to the community"),
+    "profile_completed": lambda: pgettext("you", "completed your profile"),
+    "onboarding_completed": lambda: pgettext("you", "finished onboarding"),
+    "achievement_earned": lambda: pgettext("you", "earned an achievement"),
+    "special_event": lambda: pgettext("you", "took part in a special event"),
+}
+
 ANONYMOUS = lazy_gettext("A learner")
 
 
@@ -85,14 +140,19 @@ def _unknown(activity_type: str):
     return label[:1].lower() + label[1:]
 
 
-def activity_predicate(activity_type: str, topic: str | None = None) -> str:
-    """What someone did, after their name: "completed a quiz on DDD"; unknown types read from the rule label."""
+def activity_predicate(activity_type: str, topic: str | None = None, you: bool = False) -> str:
+    """What someone did, after their name: "completed a quiz on DDD"; unknown types read from the rule label.
+
+    ``you=True`` words it after "You" (the reader themself): the same in English, the second person in Spanish.
+    """
     phrase = ACTIVITY_PHRASES.get(activity_type)
     if phrase is None:
-        return gettext("took part: %(activity)s", activity=_unknown(activity_type))
+        return (pgettext("you", "took part: %(activity)s", activity=_unknown(activity_type)) if you
+                else gettext("took part: %(activity)s", activity=_unknown(activity_type)))
     if activity_type == "achievement_earned" and topic:   # the topic is the badge's name (§10)
-        return gettext("earned %(badge)s", badge=topic)
-    text = phrase[0]()
+        return (pgettext("you", "earned %(badge)s", badge=topic) if you
+                else gettext("earned %(badge)s", badge=topic))
+    text = YOU_PHRASES[activity_type]() if you else phrase[0]()
     if topic and phrase[2]:
         return gettext("%(action)s on %(topic)s", action=text, topic=topic)
     return text
@@ -127,11 +187,27 @@ def group_sentence(group) -> str:
             return ngettext("took part %(num)s time: %(activity)s", "took part %(num)s times: %(activity)s",
                             group.count, activity=_unknown(group.activity_type))
         return phrase[1](group.count)
-    what = tier_predicate(group.tier) if group.kind == "tier_up" else activity_predicate(group.activity_type)
+    what = people_predicate(group)
     if group.in_circle:
         return ngettext("%(num)s person in your circle %(action)s", "%(num)s people in your circle %(action)s",
                         group.people, action=what)
     return ngettext("%(num)s person %(action)s", "%(num)s people %(action)s", group.people, action=what)
+
+
+def people_predicate(group) -> str:
+    """What the ``group.people`` people of a group did, the verb agreeing with their number (issue 11).
+
+    English reads the same for 1 and 2+ ("completed a quiz"); Spanish does not ("completó" / "completaron"),
+    so every predicate goes through ``npgettext`` over the number of people, never over the activity count.
+    """
+    people = int(group.people or 0)
+    if group.kind == "tier_up":
+        return npgettext("people", "reached %(tier)s!", "reached %(tier)s!", people, tier=group.tier.name)
+    phrase = PEOPLE_PHRASES.get(group.activity_type)
+    if phrase is None:
+        return npgettext("people", "took part: %(activity)s", "took part: %(activity)s", people,
+                         activity=_unknown(group.activity_type))
+    return phrase(people)
 
 
 def community_message(stats) -> str:

@@ -33,4 +33,5 @@ def init_app(app: Flask) -> None:
         activity_label=actions.activity_label, action_icon=actions.action_icon, category_label=actions.category_label,
         nudge_message=actions.nudge_message, category_colour=chart.category_colour,
         chart_payload=chart.chart_payload, notification_views=text.notification_views,
+        celebration_views=text.celebration_views,
     )

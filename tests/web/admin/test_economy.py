@@ -215,7 +215,7 @@ def test_config_export_dry_run_and_apply(app, as_admin):
               "file": (io.BytesIO(json.dumps(doc).encode()), "config.json")}
     dry = as_admin.post("/admin/config/import", data=upload, content_type="multipart/form-data")
     html = dry.get_data(as_text=True)
-    assert dry.status_code == 200 and "battle_won" in html and "Apply these 1 changes" in html
+    assert dry.status_code == 200 and "battle_won" in html and "Apply this change" in html
     with app.app_context():
         assert db.session.get(PointRule, "battle_won").base_points == 20
     assert audits(app) == []

@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from thrive.services.achievements.grants import set_visibility
+from thrive.services.achievements.grants import MAX_FEATURED, set_visibility
 from thrive.services.achievements.reading import achievement_board
 from thrive.services.errors import ThriveError
 
@@ -21,9 +23,15 @@ from ..htmx import is_htmx, page_or_fragment
 from . import bp
 
 VISIBILITY_MESSAGES = {
-    "shown": "The badge shows on your profile.",
-    "featured": "The badge is featured on your profile.",
-    "private": "The badge is private: only you can see it.",
+    "shown": _l("The badge shows on your profile."),
+    "featured": _l("The badge is featured on your profile."),
+    "private": _l("The badge is private: only you can see it."),
+}
+
+#: Why the visibility could not change (service error codes), as the learner reads it.
+VISIBILITY_ERRORS = {
+    "not_held": _l("You do not hold that badge."),
+    "invalid_visibility": _l("Choose Feature, Show or Private."),
 }
 
 
@@ -45,9 +53,14 @@ def visibility(achievement_id: int):
     wanted = request.form.get("visibility", "")
     try:
         set_visibility(current_user.id, achievement_id, wanted)
-        message, error = VISIBILITY_MESSAGES[wanted], False
+        message, error = str(VISIBILITY_MESSAGES[wanted]), False
     except ThriveError as exc:
-        message, error = exc.message[:1].upper() + exc.message[1:] + ".", True
+        if exc.code == "too_many_featured":
+            message = ngettext("You can feature at most %(num)s badge: show or hide one first.",
+                               "You can feature at most %(num)s badges: show or hide one of them first.", MAX_FEATURED)
+        else:
+            message = str(VISIBILITY_ERRORS.get(exc.code, _l("That change could not be made.")))
+        error = True
     if is_htmx():
         return page_or_fragment("achievements/index.html", "achievement_board", **_context(message, error))
     flash(message, "error" if error else "success")

@@ -5,6 +5,9 @@ Every change is audited (the services write the audit entry in their transaction
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,10 +20,11 @@ from thrive.services.achievements.reading import rarities
 from thrive.services.errors import NotFound, ThriveError
 
 from . import bp
+from .labels import error_message, status_label
 from .nav import ADMINS, NAV, NavItem
 from .quest_forms import AchievementForm, RevokeForm
 
-NAV.append(NavItem("admin.achievements", "Achievements", ADMINS))
+NAV.append(NavItem("admin.achievements", _l("Achievements"), ADMINS))
 
 
 @bp.route("/achievements")
@@ -41,10 +45,10 @@ def achievement_new():
     try:
         ach = catalog.create_achievement(form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, status=400)
-    flash(f"Achievement “{ach.name}” created. Run the backfill to grant it to learners who already meet it.",
-          "success")
+    flash(_("Achievement “%(name)s” created. Run the backfill to grant it to learners who already meet it.",
+            name=ach.name), "success")
     return redirect(url_for("admin.achievement_edit", achievement_id=ach.id), 303)
 
 
@@ -74,9 +78,9 @@ def achievement_edit(achievement_id: int):
     try:
         catalog.update_achievement(achievement_id, form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, ach, RevokeForm(formdata=None), 400)
-    flash("Achievement saved. Badges already granted stay granted.", "success")
+    flash(_("Achievement saved. Badges already granted stay granted."), "success")
     return redirect(url_for("admin.achievement_edit", achievement_id=achievement_id), 303)
 
 
@@ -87,7 +91,7 @@ def achievement_status(achievement_id: int, action: str):
         abort(404)
     _get(achievement_id)
     _before, ach = catalog.set_status(achievement_id, statuses[action], actor=current_user)
-    flash(f"Achievement “{ach.name}” is now {ach.status}.", "success")
+    flash(_("Achievement “%(name)s” is now %(status)s.", name=ach.name, status=status_label(ach.status)), "success")
     return redirect(url_for("admin.achievements"), 303)
 
 
@@ -98,14 +102,15 @@ def achievement_revoke(achievement_id: int):
     if form.validate_on_submit():
         learner_id = db.session.scalar(select(Learner.id).where(Learner.username == form.username.data.strip()))
         if learner_id is None:
-            form.username.errors.append("No learner with that username.")
+            form.username.errors.append(_("No learner with that username."))
         else:
             try:
                 revoke(learner_id, achievement_id, actor=current_user, reason=form.reason.data)
-                flash(f"Revoked “{ach.name}” from {form.username.data.strip()}.", "success")
+                flash(_("Revoked “%(name)s” from %(username)s.", name=ach.name, username=form.username.data.strip()),
+                      "success")
                 return redirect(url_for("admin.achievement_edit", achievement_id=achievement_id), 303)
             except ThriveError as exc:
-                form.username.errors.append(exc.message)
+                form.username.errors.append(error_message(exc))
     return _form_page(_filled(ach), ach, form, 400)
 
 
@@ -118,6 +123,7 @@ def achievements_backfill():
     with write_transaction() as session:
         record(current_user, "achievement.backfill", "achievement", None, None,
                {"granted": summary.granted, "by_achievement": summary.by_achievement}, session=session)
-    flash(f"Backfill done: {summary.granted:,} badge(s) granted quietly to learners who already met them.",
-          "success")
+    flash(ngettext("Backfill done: %(count)s badge granted quietly to a learner who already met it.",
+                   "Backfill done: %(count)s badges granted quietly to learners who already met them.",
+                   summary.granted, count=format_decimal(summary.granted)), "success")
     return redirect(url_for("admin.achievements"), 303)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive.services.admin import api_keys as service
@@ -11,7 +13,7 @@ from . import bp
 from .forms import ApiKeyForm
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.api_keys", "API keys", ADMINS))
+NAV.append(NavItem("admin.api_keys", _l("API keys"), ADMINS))
 
 
 def _render(form: ApiKeyForm, plaintext: str | None = None, created=None, status: int = 200):
@@ -41,5 +43,5 @@ def api_keys_create():
 @bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
 def api_keys_revoke(key_id: int):
     row = service.revoke_key(current_user, key_id)
-    flash(f"API key {row.name} ({row.prefix}) is revoked.", "success")
+    flash(_("API key %(name)s (%(prefix)s) is revoked.", name=row.name, prefix=row.prefix), "success")
     return redirect(url_for("admin.api_keys"), 303)

@@ -4,13 +4,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from thrive.services.admin import audit as service
 
 from . import bp
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.audit", "Audit log", ADMINS))
+NAV.append(NavItem("admin.audit", _l("Audit log"), ADMINS))
 
 
 def _date_arg(name: str, errors: dict) -> date | None:
@@ -20,7 +22,7 @@ def _date_arg(name: str, errors: dict) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[name] = "Use a date like 2026-03-08."
+        errors[name] = _("Use a date like 2026-03-08.")
         return None
 
 
@@ -30,7 +32,7 @@ def _filter() -> tuple[service.AuditFilter, dict]:
                               action=(request.args.get("action") or "").strip() or None,
                               since=_date_arg("since", errors), until=_date_arg("until", errors))
     if flt.since and flt.until and flt.since > flt.until:
-        errors["until"] = "The end date is before the start date."
+        errors["until"] = _("The end date is before the start date.")
     return flt, errors
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from thrive.services.admin import circles as service
 from thrive.services.errors import NotFound, ThriveError
@@ -11,7 +12,7 @@ from . import bp
 from .forms import RerunCirclesForm
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.circles", "Circles", ADMINS))
+NAV.append(NavItem("admin.circles", _l("Circles"), ADMINS))
 
 
 def _render(week: str, form: RerunCirclesForm, outcome=None, status: int = 200):

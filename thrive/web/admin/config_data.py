@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from thrive.services.admin import config_data as service
@@ -17,7 +20,7 @@ from . import bp
 from .economy_forms import ImportConfigForm, message
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.config", "Configuration", ADMINS))
+NAV.append(NavItem("admin.config", _l("Configuration"), ADMINS))
 
 
 @bp.route("/config")
@@ -39,13 +42,13 @@ def _document(form: ImportConfigForm) -> tuple[str | None, str | None]:
     if upload and getattr(upload, "filename", ""):
         raw = upload.read(service.MAX_DOCUMENT_BYTES + 1)
         if len(raw) > service.MAX_DOCUMENT_BYTES:
-            return None, "The file is too large."
+            return None, _("The file is too large.")
         try:
             return raw.decode("utf-8"), None
         except UnicodeDecodeError:
-            return None, "The file is not UTF-8 text."
+            return None, _("The file is not UTF-8 text.")
     text = (form.document.data or "").strip()
-    return (text, None) if text else (None, "Choose a file or paste a document.")
+    return (text, None) if text else (None, _("Choose a file or paste a document."))
 
 
 @bp.route("/config/import", methods=["POST"])
@@ -60,18 +63,19 @@ def config_import():
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            error = f"This is not valid JSON ({exc.msg}, line {exc.lineno})."
+            error = _("This is not valid JSON (%(error)s, line %(line)s).", error=exc.msg, line=exc.lineno)
     if error:
         form.document.errors = [*form.document.errors, error]
         return render_template("admin/config.html", form=form, result=None, errors=[]), 400
     try:
         result = service.import_config(doc, actor=current_user, dry_run=dry_run, celebrate=form.celebrate.data)
     except service.ConfigErrors as exc:
-        errors = [f"{path or 'document'}: {message(code)}" for path, code in exc.errors.items()]
+        errors = [f"{path or _('document')}: {message(code)}" for path, code in exc.errors.items()]
         return render_template("admin/config.html", form=form, result=None, errors=errors), 400
     if dry_run:
         form.document.data = text  # keep it for "apply"
         return render_template("admin/config.html", form=form, result=result, errors=[])
-    flash(f"Configuration imported: {len(result.changes)} change(s) applied." if result.changes
-          else "No differences: nothing to import.", "success")
+    flash(ngettext("Configuration imported: %(num)s change applied.",
+                   "Configuration imported: %(num)s changes applied.", len(result.changes))
+          if result.changes else _("No differences: nothing to import."), "success")
     return redirect(url_for("admin.config"), 303)

@@ -5,6 +5,7 @@ import csv
 import io
 
 from flask import Response, abort, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive.services.admin import dashboard as service
@@ -12,7 +13,7 @@ from thrive.services.admin import dashboard as service
 from . import bp
 from .nav import ADMINS, NAV, NavItem, allow_moderators, nav_for
 
-NAV.append(NavItem("admin.index", "Dashboard", ADMINS))
+NAV.append(NavItem("admin.index", _l("Dashboard"), ADMINS))
 allow_moderators("admin.index")  # the admin area's front door: moderators are sent on to their first section
 
 

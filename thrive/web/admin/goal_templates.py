@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive.services.admin import goal_templates as service
@@ -12,7 +14,7 @@ from . import bp
 from .economy_forms import GoalTemplateForm, apply_errors
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.goal_templates", "Goal templates", ADMINS))
+NAV.append(NavItem("admin.goal_templates", _l("Goal templates"), ADMINS))
 
 
 def _with_choices(form: GoalTemplateForm) -> GoalTemplateForm:
@@ -47,7 +49,7 @@ def goal_template_new():
         except service.TemplateErrors as exc:
             apply_errors(form, exc.errors)
         else:
-            flash("Goal template created; it applies from the next goals created.", "success")
+            flash(_("Goal template created; it applies from the next goals created."), "success")
             return redirect(url_for("admin.goal_template_edit", template_id=saved.template_id), 303)
     return _render_form(form, status=400)
 
@@ -67,7 +69,7 @@ def goal_template_edit(template_id: int):
         except service.TemplateErrors as exc:
             apply_errors(form, exc.errors)
         else:
-            flash("Saved; it applies from the next goals created." if saved.changed else "Nothing changed.",
+            flash(_("Saved; it applies from the next goals created.") if saved.changed else _("Nothing changed."),
                   "success" if saved.changed else "info")
             return redirect(url_for("admin.goal_template_edit", template_id=template_id), 303)
     return _render_form(form, template, status=400)
@@ -80,5 +82,6 @@ def goal_template_toggle(template_id: int):
         service.set_enabled(current_user, template_id, enabled)
     except NotFound:
         abort(404)
-    flash(f"Goal template {'enabled' if enabled else 'disabled'}; it applies from the next goals created.", "success")
+    flash(_("Goal template enabled; it applies from the next goals created.") if enabled
+          else _("Goal template disabled; it applies from the next goals created."), "success")
     return redirect(url_for("admin.goal_templates"), 303)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive import jobs as job_registry
@@ -12,7 +13,7 @@ from . import bp
 from .forms import RunJobForm
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.jobs", "Jobs", ADMINS))
+NAV.append(NavItem("admin.jobs", _l("Jobs"), ADMINS))
 
 
 def _render(forms=None, outcome=None, status: int = 200):

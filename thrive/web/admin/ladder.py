@@ -7,6 +7,9 @@ writes it — never demoting anyone — and says how many learners it promoted.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -17,7 +20,7 @@ from . import bp
 from .economy_forms import LadderForm, apply_errors, message
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.ladder", "Tiers & levels", ADMINS))
+NAV.append(NavItem("admin.ladder", _l("Tiers & levels"), ADMINS))
 SPARE_ROWS = 1
 
 
@@ -57,7 +60,7 @@ def _tier_errors(form: LadderForm, rows: list[dict], errors: dict[str, str]) -> 
             mapped[path] = code
     loose = apply_errors(form, {k: v for k, v in mapped.items() if k not in ("tiers",)})
     if "tiers" in mapped:
-        loose.append(f"Tiers: {message(mapped['tiers'])}")
+        loose.append(_("Tiers: %(error)s", error=message(mapped["tiers"])))
     return loose
 
 
@@ -83,7 +86,7 @@ def ladder_post():
             form.levels.raw_data = [form.levels.data]
             return _render(form, curve_open=True)
         return _render(form, status=400, curve_open=True)
-    rows, levels, _ = _parse(form)
+    rows, levels, _unused = _parse(form)
     if rows is None:
         return _render(form, status=400)
     clean_rows = [{k: v for k, v in r.items() if k != "_index"} for r in rows]
@@ -92,10 +95,12 @@ def ladder_post():
             saved = service.save_ladder(current_user, clean_rows, levels, celebrate=form.announce.data == "celebrate")
         except service.LadderErrors as exc:
             return _render(form, errors=_tier_errors(form, rows, exc.errors), status=400)
-        how = "celebrated" if saved.celebrated else "applied silently"
-        flash(f"Tiers and levels saved. {saved.promoted} learner{'s' if saved.promoted != 1 else ''} promoted "
-              f"({saved.tier_promoted} to a higher tier, {saved.level_promoted} to a higher level), {how}; "
-              "nobody was demoted.", "success")
+        how = _("celebrated") if saved.celebrated else _("applied silently")
+        flash(ngettext("Tiers and levels saved. %(num)s learner promoted (%(tiers)s to a higher tier, %(levels)s to a "
+                       "higher level), %(how)s; nobody was demoted.",
+                       "Tiers and levels saved. %(num)s learners promoted (%(tiers)s to a higher tier, %(levels)s to a "
+                       "higher level), %(how)s; nobody was demoted.", saved.promoted, tiers=saved.tier_promoted,
+                       levels=saved.level_promoted, how=how), "success")
         return redirect(url_for("admin.ladder"), 303)
     try:
         what_if = service.what_if(clean_rows, levels)

@@ -11,14 +11,17 @@ from __future__ import annotations
 import io
 
 from flask import flash, redirect, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from thrive.services.admin import data_requests as service
 from thrive.services.errors import NotFound, ThriveError
 
 from ..data_export import build_export
+from ..i18n import number as format_number
 from . import bp
 from .forms import EraseLearnerForm
+from .labels import error_message
 from .learners import _learner_or_404, _render_learner
 
 
@@ -29,7 +32,7 @@ def learner_export(learner_id: int):
     try:
         export = build_export(learner.id)
     except ThriveError as exc:  # an erased learner has no data left to export
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("admin.learner", learner_id=learner.id), 303)
     service.record_export(current_user, learner.id, export.counts)
     response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
@@ -47,12 +50,12 @@ def learner_erase(learner_id: int):
         try:
             result = service.erase(current_user, learner.id, form.confirm_username.data)
         except NotFound:
-            flash("That account has already been erased.", "info")
+            flash(_("That account has already been erased."), "info")
             return redirect(url_for("admin.learner", learner_id=learner_id), 303)
         except ThriveError as exc:
-            form.confirm_username.errors.append(exc.message)
+            form.confirm_username.errors.append(error_message(exc))
         else:
-            flash(f"Account #{learner_id} erased: personal data removed, {result.ledger_entries_kept:,} "
-                  "ledger entries kept as anonymous amounts.", "success")
+            flash(_("Account #%(id)s erased: personal data removed, %(kept)s ledger entries kept as anonymous amounts.",
+                    id=learner_id, kept=format_number(result.ledger_entries_kept)), "success")
             return redirect(url_for("admin.learner", learner_id=learner_id), 303)
     return _render_learner(learner, erase_form=form, status=400)

@@ -6,6 +6,9 @@ Moderators may read (search and learner pages); every change is admins-only
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive.services.admin import bulk as bulk_service
@@ -15,24 +18,25 @@ from thrive.services.errors import NotFound, ThriveError
 from ..htmx import page_or_fragment
 from . import bp
 from .forms import AdjustPointsForm, BulkAwardForm, EraseLearnerForm, StaffRoleForm
+from .labels import error_message
 from .nav import ADMINS, NAV, STAFF, NavItem, allow_moderators
 
-NAV.append(NavItem("admin.learners", "Learners", STAFF))
-NAV.append(NavItem("admin.bulk_award", "Bulk award", ADMINS))
+NAV.append(NavItem("admin.learners", _l("Learners"), STAFF))
+NAV.append(NavItem("admin.bulk_award", _l("Bulk award"), ADMINS))
 allow_moderators("admin.learners", "admin.learner")
 
 #: Row error codes of a bulk file, phrased for people.
 BULK_ERRORS = {
-    "unknown_learner": "No account with that username or external id.",
-    "not_a_learner": "A staff account that is not a learner.",
-    "unknown_activity_type": "Unknown activity type.",
-    "activity_disabled": "That activity type is disabled.",
-    "invalid_points": "Points must be a whole number (required for this activity type).",
-    "custom_points_not_allowed": "This activity type has a fixed amount: leave points empty.",
-    "points_out_of_range": "Points out of the rule's range.",
-    "reason_required": "A reason is required.",
-    "reason_too_long": "The reason is longer than 500 characters.",
-    "award_refused": "The award was refused.",
+    "unknown_learner": _l("No account with that username or external id."),
+    "not_a_learner": _l("A staff account that is not a learner."),
+    "unknown_activity_type": _l("Unknown activity type."),
+    "activity_disabled": _l("That activity type is disabled."),
+    "invalid_points": _l("Points must be a whole number (required for this activity type)."),
+    "custom_points_not_allowed": _l("This activity type has a fixed amount: leave points empty."),
+    "points_out_of_range": _l("Points out of the rule's range."),
+    "reason_required": _l("A reason is required."),
+    "reason_too_long": _l("The reason is longer than 500 characters."),
+    "award_refused": _l("The award was refused."),
 }
 
 
@@ -86,10 +90,14 @@ def learner_adjust(learner_id: int):
             (form.reason.errors if exc.code == "reason_required" else form.points.errors).append(exc.message)
         else:
             if result.duplicate:
-                flash("That adjustment was already applied; nothing changed.", "info")
+                flash(_("That adjustment was already applied; nothing changed."), "info")
             else:
-                flash(f"Adjusted {learner.username} by {result.points_awarded:+,} points "
-                      f"(total now {result.total_points:,}).", "success")
+                flash(ngettext("Adjusted %(username)s by %(points)s point (total now %(total)s).",
+                               "Adjusted %(username)s by %(points)s points (total now %(total)s).",
+                               abs(result.points_awarded), username=learner.username,
+                               points=("+" if result.points_awarded > 0 else "")
+                               + format_decimal(result.points_awarded),
+                               total=format_decimal(result.total_points)), "success")
             return redirect(url_for("admin.learner", learner_id=learner.id), 303)
     return _render_learner(learner, adjust_form=form, status=400)
 
@@ -109,9 +117,10 @@ def _set_active(learner_id: int, active: bool):
     try:
         service.set_active(current_user, learner.id, active)
     except ThriveError as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
-        flash(f"{learner.username} is {'reactivated' if active else 'deactivated'}.", "success")
+        flash(_("%(username)s is reactivated.", username=learner.username) if active
+              else _("%(username)s is deactivated.", username=learner.username), "success")
     return redirect(url_for("admin.learner", learner_id=learner.id), 303)
 
 
@@ -123,9 +132,9 @@ def learner_staff_role(learner_id: int):
         try:
             service.set_staff_role(current_user, learner.id, form.role.data or None, bool(form.is_learner.data))
         except ThriveError as exc:
-            form.role.errors.append(exc.message)
+            form.role.errors.append(error_message(exc))
         else:
-            flash(f"Staff role of {learner.username} saved.", "success")
+            flash(_("Staff role of %(username)s saved.", username=learner.username), "success")
             return redirect(url_for("admin.learner", learner_id=learner.id), 303)
     return _render_learner(learner, role_form=form, status=400)
 

@@ -6,6 +6,9 @@ Every POST redirects back (303) with a flash message; each is one audited action
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from thrive.services.community import moderation as service
@@ -14,15 +17,16 @@ from thrive.services.errors import Conflict, NotFound, ValidationError
 from ..auth.views import safe_next
 from . import bp
 from .economy_forms import NoteForm
+from .labels import error_message
 from .nav import NAV, STAFF, NavItem, allow_moderators
 
-NAV.append(NavItem("admin.moderation", "Moderation", STAFF))
+NAV.append(NavItem("admin.moderation", _l("Moderation"), STAFF))
 allow_moderators("admin.moderation", "admin.moderation_history")
 allow_moderators("admin.moderation_hide", "admin.moderation_unhide", "admin.moderation_dismiss",
                  "admin.moderation_hide_all", methods=("POST",))
 
-REASON_LABELS = {"spam": "Spam", "offensive": "Offensive", "harassment": "Harassment",
-                 "personal_info": "Personal information", "other": "Other"}
+REASON_LABELS = {"spam": _l("Spam"), "offensive": _l("Offensive"), "harassment": _l("Harassment"),
+                 "personal_info": _l("Personal information"), "other": _l("Other")}
 
 
 @bp.app_template_filter("report_reason")
@@ -57,10 +61,11 @@ def moderation_hide():
     try:
         result = service.hide_item(current_user, kind, target_id, note=(form.note.data or "").strip() or None)
     except (ValidationError, NotFound, Conflict) as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
-        flash(f"Item hidden; {result.reports_resolved} report(s) closed. The learner was notified; their points stay.",
-              "success")
+        flash(ngettext("Item hidden; %(num)s report closed. The learner was notified; their points stay.",
+                       "Item hidden; %(num)s reports closed. The learner was notified; their points stay.",
+                       result.reports_resolved), "success")
     return _back(url_for("admin.moderation"))
 
 
@@ -71,9 +76,9 @@ def moderation_unhide():
     try:
         service.unhide_item(current_user, kind, target_id)
     except (ValidationError, NotFound) as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
-        flash("Item shown again.", "success")
+        flash(_("Item shown again."), "success")
     return _back(url_for("admin.moderation"))
 
 
@@ -84,9 +89,10 @@ def moderation_dismiss():
     try:
         result = service.dismiss_reports(current_user, kind, target_id)
     except (ValidationError, NotFound) as exc:
-        flash(exc.message, "error")
+        flash(error_message(exc), "error")
     else:
-        flash(f"{result.reports_resolved} report(s) dismissed; the item stays visible.", "success")
+        flash(ngettext("%(num)s report dismissed; the item stays visible.",
+                       "%(num)s reports dismissed; the item stays visible.", result.reports_resolved), "success")
     return _back(url_for("admin.moderation"))
 
 
@@ -99,7 +105,8 @@ def moderation_hide_all(learner_id: int):
         result = service.hide_all(current_user, learner_id, note=(form.note.data or "").strip() or None)
     except NotFound:
         abort(404)
-    flash(f"{result.items} feed item(s) hidden, {result.reports_resolved} report(s) closed.", "success")
+    flash(ngettext("%(num)s feed item hidden", "%(num)s feed items hidden", result.items) + ", "
+          + ngettext("%(num)s report closed.", "%(num)s reports closed.", result.reports_resolved), "success")
     return _back(url_for("admin.moderation_history", learner_id=learner_id))
 
 

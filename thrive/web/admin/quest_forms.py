@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -17,9 +19,17 @@ from thrive.models.achievements import COUNTERS, CRITERIA_KINDS
 from thrive.models.quests import QUEST_DIFFICULTIES, QUEST_REPEATS
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, local_date, platform_timezone_name, zone
+from thrive.web.quests.views import DIFFICULTIES
 
-KEY = [DataRequired(message="A key is required."), Length(min=2, max=64),
-       Regexp(r"^[a-z0-9][a-z0-9_-]+$", message="Lowercase letters, digits, '-' and '_' only.")]
+from .labels import LABELS
+
+#: Criteria kinds as the admin reads them (stored keys in ``criteria.kind``).
+CRITERIA_LABELS = {"counter": _l("Lifetime counter"), "activity_count": _l("Activity count"),
+                   "streak": _l("Streak (days)"), "tier": _l("Tier"), "level": _l("Level"), "points": _l("Points"),
+                   "quests": _l("Side quests completed"), "circle_goals": _l("Circle goals reached")}
+
+KEY = [DataRequired(message=_l("A key is required.")), Length(min=2, max=64),
+       Regexp(r"^[a-z0-9][a-z0-9_-]+$", message=_l("Lowercase letters, digits, '-' and '_' only."))]
 
 
 def _choices(pairs) -> list[SelectChoice]:
@@ -46,32 +56,32 @@ def window_days(start: datetime | None, until: datetime | None) -> tuple[date | 
 
 
 class QuestForm(FlaskForm):
-    key = StringField("Key (stable identifier)", validators=KEY)
-    title = StringField("Title", validators=[DataRequired(message="A title is required."), Length(max=120)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
-    topic = StringField("Topic (shown on the card)", validators=[Optional(), Length(max=64)])
-    difficulty = SelectField("Difficulty", choices=_choices((d, d.capitalize()) for d in QUEST_DIFFICULTIES))
-    reward = IntegerField("Reward in points (empty: 50 / 100 / 200 by difficulty)",
+    key = StringField(_l("Key (stable identifier)"), validators=KEY)
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("A title is required.")), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    topic = StringField(_l("Topic (shown on the card)"), validators=[Optional(), Length(max=64)])
+    difficulty = SelectField(_l("Difficulty"), choices=_choices((d, DIFFICULTIES[d]) for d in QUEST_DIFFICULTIES))
+    reward = IntegerField(_l("Reward in points (empty: 50 / 100 / 200 by difficulty)"),
                           validators=[Optional(), NumberRange(min=1, max=1000)])
-    min_tier = SelectField("Unlocks at tier")
-    activity_type = SelectField("Counts this activity")
-    target = IntegerField("How many", validators=[DataRequired(message="How many are needed?"),
+    min_tier = SelectField(_l("Unlocks at tier"))
+    activity_type = SelectField(_l("Counts this activity"))
+    target = IntegerField(_l("How many"), validators=[DataRequired(message=_l("How many are needed?")),
                                                   NumberRange(min=1, max=1000)])
-    topic_filter = StringField("Only on this topic (metadata.topic; empty = any)",
+    topic_filter = StringField(_l("Only on this topic (metadata.topic; empty = any)"),
                                validators=[Optional(), Length(max=64)])
-    available_from = DateField("Open from (first day, empty = now)", validators=[Optional()])
-    available_until = DateField("Open until (last day, empty = open-ended)", validators=[Optional()])
-    repeat = SelectField("Repeats", choices=_choices(
-        (r, {"once": "Once", "weekly": "Every week"}[r]) for r in QUEST_REPEATS))
-    prerequisite_id = SelectField("Requires completing first", coerce=int)
-    position = IntegerField("Order on the board", default=0, validators=[Optional()])
+    available_from = DateField(_l("Open from (first day, empty = now)"), validators=[Optional()])
+    available_until = DateField(_l("Open until (last day, empty = open-ended)"), validators=[Optional()])
+    repeat = SelectField(_l("Repeats"), choices=_choices(
+        (r, {"once": _l("Once"), "weekly": _l("Every week")}[r]) for r in QUEST_REPEATS))
+    prerequisite_id = SelectField(_l("Requires completing first"), coerce=int)
+    position = IntegerField(_l("Order on the board"), default=0, validators=[Optional()])
 
     def fill_choices(self, quests, editing_id: int | None = None) -> QuestForm:
         registry = load_registry()
         self.min_tier.choices = _choices((t.key, f"{t.emoji} {t.name}".strip()) for t in registry.tiers)
         self.activity_type.choices = _choices(sorted((r.activity_type, f"{r.label} ({r.activity_type})")
                                                      for r in registry.rules.values()))
-        self.prerequisite_id.choices = _choices([(0, "— none —")] + [(q.id, q.title) for q in quests
+        self.prerequisite_id.choices = _choices([(0, gettext("— none —"))] + [(q.id, q.title) for q in quests
                                                                      if q.id != editing_id])
         return self
 
@@ -88,25 +98,25 @@ class QuestForm(FlaskForm):
 
 
 class AchievementForm(FlaskForm):
-    key = StringField("Key (stable identifier)", validators=KEY)
-    name = StringField("Name", validators=[DataRequired(message="A name is required."), Length(max=80)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
-    criteria_text = StringField("Criteria in plain language", validators=[
-        DataRequired(message="Say in plain words how to earn it."), Length(max=200)])
-    kind = SelectField("Criterion", choices=_choices((k, k.replace("_", " ")) for k in CRITERIA_KINDS))
-    target = IntegerField("Target (count, days, level or points)", validators=[Optional(), NumberRange(min=1)])
-    counter = SelectField("Lifetime counter (for “counter”)", choices=_choices(
-        (c, c.replace("_", " ")) for c in COUNTERS))
-    activity_type = SelectField("Activity type (for “activity count”)")
-    tier = SelectField("Tier (for “tier”)")
-    icon = StringField("Icon (an emoji)", default="🏅", validators=[Optional(), Length(max=16)])
-    colour = StringField("Colour", default="#1c7ed6", validators=[
-        Optional(), Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #1c7ed6.")])
-    group = StringField("Group", default="General", validators=[Optional(), Length(max=40)])
-    secret = BooleanField("Secret (shown as ??? until earned)")
-    reward = IntegerField("Reward in points (25–100)", default=25, validators=[
-        DataRequired(message="A reward is required."), NumberRange(min=25, max=100)])
-    position = IntegerField("Order in its group", default=0, validators=[Optional()])
+    key = StringField(_l("Key (stable identifier)"), validators=KEY)
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("A name is required.")), Length(max=80)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    criteria_text = StringField(_l("Criteria in plain language"), validators=[
+        DataRequired(message=_l("Say in plain words how to earn it.")), Length(max=200)])
+    kind = SelectField(_l("Criterion"), choices=_choices((k, CRITERIA_LABELS[k]) for k in CRITERIA_KINDS))
+    target = IntegerField(_l("Target (count, days, level or points)"), validators=[Optional(), NumberRange(min=1)])
+    counter = SelectField(_l("Lifetime counter (for “counter”)"), choices=_choices(
+        (c, LABELS[c]) for c in COUNTERS))
+    activity_type = SelectField(_l("Activity type (for “activity count”)"))
+    tier = SelectField(_l("Tier (for “tier”)"))
+    icon = StringField(_l("Icon (an emoji)"), default="🏅", validators=[Optional(), Length(max=16)])
+    colour = StringField(_l("Colour"), default="#1c7ed6", validators=[
+        Optional(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #1c7ed6."))])
+    group = StringField(_l("Group"), default="General", validators=[Optional(), Length(max=40)])
+    secret = BooleanField(_l("Secret (shown as ??? until earned)"))
+    reward = IntegerField(_l("Reward in points (25–100)"), default=25, validators=[
+        DataRequired(message=_l("A reward is required.")), NumberRange(min=25, max=100)])
+    position = IntegerField(_l("Order in its group"), default=0, validators=[Optional()])
 
     def fill_choices(self) -> AchievementForm:
         registry = load_registry()
@@ -136,6 +146,7 @@ class AchievementForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    username = StringField("Learner's username", validators=[DataRequired(message="Whose badge?"), Length(max=64)])
-    reason = TextAreaField("Reason (kept in the audit log)", validators=[
-        DataRequired(message="A reason is required."), Length(max=500)])
+    username = StringField(_l("Learner's username"), validators=[
+        DataRequired(message=_l("Whose badge?")), Length(max=64)])
+    reason = TextAreaField(_l("Reason (kept in the audit log)"), validators=[
+        DataRequired(message=_l("A reason is required.")), Length(max=500)])

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive.services.errors import NotFound, ThriveError
 from thrive.services.quests import catalog
 
 from . import bp
+from .labels import error_message, status_label
 from .nav import ADMINS, NAV, NavItem
 from .quest_forms import QuestForm, window_days
 
-NAV.append(NavItem("admin.quests", "Side quests", ADMINS))
+NAV.append(NavItem("admin.quests", _l("Side quests"), ADMINS))
 
 STATUS_ACTIONS = {"publish": "published", "retire": "retired", "draft": "draft"}
 
@@ -33,9 +36,9 @@ def quest_new():
     try:
         quest = catalog.create_quest(form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, status=400)
-    flash(f"Quest “{quest.title}” created as a draft. Publish it when it is ready.", "success")
+    flash(_("Quest “%(title)s” created as a draft. Publish it when it is ready.", title=quest.title), "success")
     return redirect(url_for("admin.quest_edit", quest_id=quest.id), 303)
 
 
@@ -57,9 +60,9 @@ def quest_edit(quest_id: int):
     try:
         catalog.update_quest(quest_id, form.values(), actor=current_user)
     except ThriveError as exc:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(error_message(exc))
         return _form_page(form, quest, 400)
-    flash("Quest saved. Runs already started keep the target they started with.", "success")
+    flash(_("Quest saved. Runs already started keep the target they started with."), "success")
     return redirect(url_for("admin.quest_edit", quest_id=quest_id), 303)
 
 
@@ -71,5 +74,5 @@ def quest_status(quest_id: int, action: str):
         _before, quest = catalog.set_status(quest_id, STATUS_ACTIONS[action], actor=current_user)
     except NotFound:
         abort(404)
-    flash(f"Quest “{quest.title}” is now {quest.status}.", "success")
+    flash(_("Quest “%(title)s” is now %(status)s.", title=quest.title, status=status_label(quest.status)), "success")
     return redirect(url_for("admin.quests"), 303)

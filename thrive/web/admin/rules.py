@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -17,7 +19,7 @@ from . import bp
 from .economy_forms import RuleForm, apply_errors, difficulty_text
 from .nav import ADMINS, NAV, NavItem
 
-NAV.append(NavItem("admin.rules", "Point rules", ADMINS))
+NAV.append(NavItem("admin.rules", _l("Point rules"), ADMINS))
 
 
 def _rule_or_404(activity_type: str):
@@ -55,7 +57,7 @@ def rule_new():
             except service.RuleErrors as exc:
                 apply_errors(form, exc.errors)
             else:
-                flash(f"Rule {result.activity_type} created (version 1).", "success")
+                flash(_("Rule %(rule)s created (version 1).", rule=result.activity_type), "success")
                 return redirect(url_for("admin.rule_edit", activity_type=result.activity_type), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/rule_form.html", rule=None, form=form, versions=[], dry=None,
@@ -77,10 +79,11 @@ def rule_edit(activity_type: str):
                 apply_errors(form, exc.errors)
             else:
                 if result.changed:
-                    flash(f"Saved {activity_type} as version {result.version}; awards from now on use it.",
+                    flash(_("Saved %(rule)s as version %(version)s; awards from now on use it.", rule=activity_type,
+                            version=result.version),
                           "success")
                 else:
-                    flash("Nothing changed.", "info")
+                    flash(_("Nothing changed."), "info")
                 return redirect(url_for("admin.rule_edit", activity_type=activity_type), 303)
     return _edit_page(rule, form, status=400)
 
@@ -109,6 +112,6 @@ def rule_toggle(activity_type: str):
     _rule_or_404(activity_type)
     enabled = request.form.get("enabled") == "1"
     result = service.set_enabled(current_user, activity_type, enabled)
-    word = "enabled" if enabled else "disabled"
-    flash(f"{activity_type} {word} (version {result.version}).", "success")
+    flash(_("%(rule)s enabled (version %(version)s).", rule=activity_type, version=result.version) if enabled
+          else _("%(rule)s disabled (version %(version)s).", rule=activity_type, version=result.version), "success")
     return redirect(url_for("admin.rules"), 303)
