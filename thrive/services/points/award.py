@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from thrive import metrics
 from thrive.db import write_transaction
-from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LedgerEntry
 from thrive.services.errors import (
     ActivityDisabled,
@@ -471,7 +470,10 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     learner_id, locked, existing = _lock(tx, req, rule, now)
     if existing is not None:
         entry = session.get(LedgerEntry, existing) if isinstance(existing, int) else existing
-        return _check_existing(entry, req, learner_id), True
+        _check_existing(entry, req, learner_id)
+        if depth == 0:  # a submission repeated by a caller (not a nested award's idempotency check)
+            tx.add_duplicate(entry, now)
+        return entry, True
 
     if rule is None:
         raise UnknownActivityType(f"unknown activity type {req.activity_type!r}")
@@ -616,21 +618,30 @@ def _award(learner, activity_type, event_key, occurred_at, metadata, description
         with write_transaction() as session:
             try:
                 entry, duplicate = _award_locked(session, req, 0, now)
+                if duplicate:
+                    award_tx(session).flush()  # the duplicate count: the only write of a duplicate
             finally:
                 due_goals = _take_due_goals(session)
                 end_award_tx(session)
         _settle_due_goals(due_goals)
         return _result_from_entry(entry, duplicate=duplicate)
     except IntegrityError:
-        # A concurrent transaction wrote the same event key first (PostgreSQL).
-        existing = db.session.scalar(select(LedgerEntry).where(LedgerEntry.event_key == req.event_key))
-        owner = existing.learner_id if existing is not None else None
-        if existing is not None and req.learner_id is None:
-            owner = db.session.scalar(select(Learner.id).where(Learner.external_id == req.external_id))
-        db.session.commit()
-        if existing is None:
-            raise
-        return _result_from_entry(_check_existing(existing, req, owner), duplicate=True)
+        # A concurrent transaction wrote the same event key first (PostgreSQL): answer its result, counted
+        # as a duplicate submission, in a fresh transaction (an EventKeyConflict if the payload differs).
+        with write_transaction() as session:
+            existing = session.scalar(select(LedgerEntry).where(LedgerEntry.event_key == req.event_key))
+            if existing is None:
+                raise
+            owner = req.learner_id if req.learner_id is not None else session.scalar(
+                select(Learner.id).where(Learner.external_id == req.external_id))
+            _check_existing(existing, req, owner)
+            tx = award_tx(session)
+            tx.add_duplicate(existing, now)
+            try:
+                tx.flush()
+            finally:
+                end_award_tx(session)
+            return _result_from_entry(existing, duplicate=True)
 
 
 def _take_due_goals(session: Session) -> list[int]:
