@@ -104,19 +104,32 @@ def _count_uncapped(kind: str):
 
 @lru_cache(maxsize=32)
 def lock_statement(by: str, caps: tuple[str, ...]):
-    """``SELECT state, time zone, prefs, id of the event key's entry[, cap counts] … FOR UPDATE``.
+    """``SELECT state, time zone, prefs, the event key's entry (if any)[, cap counts] … FOR UPDATE``.
 
     ``by`` is ``"id"`` (bind ``learner_id``) or ``"external_id"`` (bind
     ``external_id``: the API resolves the learner inside the lock). ``caps`` names
     the uncapped counts to fold in (binds ``activity_type``, ``cap_day``, ``cap_week``).
     """
+    known = _ledger.alias("known")  # the entry already holding the event key, if any (outer join: 0 or 1 row)
     cols = [*_sc, _learners.c.timezone, _learners.c.notification_prefs,
-            select(_lc.id).where(_lc.event_key == bindparam("event_key")).scalar_subquery().label("existing_id")]
+            *(known.c[name].label(f"known_{name}") for name in _KNOWN_COLUMNS)]
     cols.extend(_count_uncapped(kind) for kind in caps)
     where = (_sc.learner_id == bindparam("learner_id") if by == "id"
              else _learners.c.external_id == bindparam("external_id"))
-    return (select(*cols).select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
-            .where(where).with_for_update(of=_states))
+    joined = (_states.join(_learners, _learners.c.id == _sc.learner_id)
+              .outerjoin(known, known.c.event_key == bindparam("event_key")))
+    return select(*cols).select_from(joined).where(where).with_for_update(of=_states)
+
+
+_KNOWN_COLUMNS = ("id", "learner_id", "activity_type", "payload_hash", "result")
+
+
+def known_entry(row) -> KnownEntry | None:
+    """The :class:`KnownEntry` of a :func:`lock_statement` row (None when the event key is new)."""
+    m = row._mapping
+    if m["known_id"] is None:
+        return None
+    return KnownEntry(*(m[f"known_{name}"] for name in _KNOWN_COLUMNS))
 
 
 #: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.

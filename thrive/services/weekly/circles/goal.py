@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     String,
+    and_,
     cast,
     exists,
     func,
@@ -63,11 +64,12 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     if row is None:
         # Wait for a running assignment of this week (it may be placing this learner) …
         _pg_lock(session, f"week:{week}", shared=True)
-        row = _membership(session, ctx.learner_id, week)
-    if row is None:
+        assigned, *found = _membership_after_lock(session, ctx.learner_id, week)
+        row = found if found[0] is not None else None
         # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
-        if session.scalar(select(CircleWeek.week).where(CircleWeek.week == week)) is None:
+        if row is None and not assigned:
             return
+    if row is None:
         active, is_learner, prefs = session.execute(
             select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
             .where(Learner.id == ctx.learner_id)
@@ -96,6 +98,16 @@ def _membership(session: Session, learner_id: int, week: str):
     return session.execute(
         select(cm.id, cm.circle_id, cm.points).where(cm.learner_id == learner_id, cm.week == week)
     ).first()
+
+
+def _membership_after_lock(session: Session, learner_id: int, week: str):
+    """(week assigned?, membership id, circle id, points) in one statement; the membership fields None if absent."""
+    cm = CircleMembership
+    marker = select(select(CircleWeek.week).where(CircleWeek.week == week).exists().label("assigned")).subquery()
+    return session.execute(
+        select(marker.c.assigned, cm.id, cm.circle_id, cm.points)
+        .select_from(marker.outerjoin(cm, and_(cm.learner_id == learner_id, cm.week == week)))
+    ).one()
 
 
 def _check_goal(session: Session, circle_id: int, *, new_contributor: bool) -> None:
