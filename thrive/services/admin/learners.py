@@ -205,7 +205,13 @@ def adjust_points(actor: Learner, learner_id: int, points: int, reason: str, *, 
         _pending.reset(token)
 
 
-@register_award_hook
+def _adjustment_applies(_tx, entry) -> bool:
+    """Only the adjustment this context is making (skipped for every other award, §15)."""
+    pending = _pending.get()
+    return pending is not None and entry.activity_type == ADJUSTMENT and entry.event_key == pending.event_key
+
+
+@register_award_hook(applies=_adjustment_applies)
 def _adjustment_hook(ctx: AwardContext) -> None:
     """Inside the adjustment's award transaction: its audit entry and the optional notification."""
     pending = _pending.get()

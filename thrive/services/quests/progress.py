@@ -125,7 +125,17 @@ def _counts(quest: QuestDef, run: LearnerQuest, entry) -> bool:
     return quest.repeat == "once" or entry.week == run.period
 
 
-@register_award_hook
+def _may_apply(_tx, entry) -> bool:
+    """The hook's own early exits, in memory: no quest published, or no tier gained and no quest for the type."""
+    catalog = published()
+    if not catalog.by_id:
+        return False
+    if (entry.result or {}).get("tiers_gained"):
+        return True
+    return not entry.capped and entry.activity_type in catalog.activity_types
+
+
+@register_award_hook(applies=_may_apply)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: tier-up unlocks, then progress of the learner's open runs (see the module docstring)."""
     catalog = published()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import (
     String,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -93,21 +94,24 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     _check_goal(session, circle_id, new_contributor=old_points <= 0)
 
 
+_cm = CircleMembership.__table__.c
+#: Prebuilt Core statements of the award hook (no per-award statement building or ORM compile).
+_MEMBERSHIP = select(_cm.id, _cm.circle_id, _cm.points).where(
+    _cm.learner_id == bindparam("learner_id"), _cm.week == bindparam("week"))
+_marker = select(select(CircleWeek.__table__.c.week).where(CircleWeek.__table__.c.week == bindparam("week"))
+                 .exists().label("assigned")).subquery()
+_MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.points).select_from(
+    _marker.outerjoin(CircleMembership.__table__,
+                      and_(_cm.learner_id == bindparam("learner_id"), _cm.week == bindparam("week"))))
+
+
 def _membership(session: Session, learner_id: int, week: str):
-    cm = CircleMembership
-    return session.execute(
-        select(cm.id, cm.circle_id, cm.points).where(cm.learner_id == learner_id, cm.week == week)
-    ).first()
+    return session.execute(_MEMBERSHIP, {"learner_id": learner_id, "week": week}).first()
 
 
 def _membership_after_lock(session: Session, learner_id: int, week: str):
     """(week assigned?, membership id, circle id, points) in one statement; the membership fields None if absent."""
-    cm = CircleMembership
-    marker = select(select(CircleWeek.week).where(CircleWeek.week == week).exists().label("assigned")).subquery()
-    return session.execute(
-        select(marker.c.assigned, cm.id, cm.circle_id, cm.points)
-        .select_from(marker.outerjoin(cm, and_(cm.learner_id == learner_id, cm.week == week)))
-    ).one()
+    return session.execute(_MEMBERSHIP_AFTER_LOCK, {"learner_id": learner_id, "week": week}).one()
 
 
 def _check_goal(session: Session, circle_id: int, *, new_contributor: bool) -> None:
