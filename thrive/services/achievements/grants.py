@@ -48,6 +48,7 @@ from thrive.services.points.award import (
     counts_for_streak,
     register_award_hook,
 )
+from thrive.services.points.locks import award_tx
 from thrive.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,17 @@ def _delta_of(entry, state) -> _Delta:
                   tuple(result.get("levels_gained") or ()))
 
 
+_CATALOG_MEMO = "achievements.catalog"
+
+
 def _may_apply(tx, entry) -> bool:
-    """Whether :func:`_crossed` can find anything for the entry, in memory (an activity count needs SQL: True)."""
-    catalog = active()
+    """Whether :func:`_crossed` can find anything for the entry, in memory (an activity count needs SQL: True).
+
+    The catalog it reads is kept for the hook in the award transaction's memo (read once per transaction).
+    """
+    catalog = tx.memo.get(_CATALOG_MEMO)
+    if catalog is None:
+        catalog = tx.memo[_CATALOG_MEMO] = active()
     if not catalog.by_id:
         return False
     locked = tx.locked.get(entry.learner_id)
@@ -140,7 +149,7 @@ def _other_hits(state, catalog: Catalog, delta: _Delta) -> list[AchievementDef]:
 @register_award_hook(applies=_may_apply)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: grant the achievements this entry made true (module docstring)."""
-    catalog = active()
+    catalog = award_tx(ctx.session).memo.get(_CATALOG_MEMO) or active()
     if not catalog.by_id:
         return
     entry = ctx.entry
