@@ -61,15 +61,19 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     if week != platform_week(utcnow()):
         return  # a back-dated award into a closed week: that week's history is final
     session = ctx.session
-    row = _membership(session, ctx.learner_id, week)
-    if row is None:
-        # Wait for a running assignment of this week (it may be placing this learner) …
-        _pg_lock(session, f"week:{week}", shared=True)
-        assigned, *found = _membership_after_lock(session, ctx.learner_id, week)
-        row = found if found[0] is not None else None
-        # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
-        if row is None and not assigned:
-            return
+    # A member (the common case): add the points and learn the circle in one statement.
+    added = session.execute(_ADD_POINTS, {"b_learner_id": ctx.learner_id, "b_week": week,
+                                          "b_points": entry.points}).first()
+    if added is not None:
+        _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
+        return
+    # Not a member: wait for a running assignment of this week (it may be placing this learner) …
+    _pg_lock(session, f"week:{week}", shared=True)
+    assigned, *found = _membership_after_lock(session, ctx.learner_id, week)
+    row = found if found[0] is not None else None
+    # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
+    if row is None and not assigned:
+        return
     if row is None:
         active, is_learner, prefs = session.execute(
             select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
@@ -96,17 +100,15 @@ def _circle_award_hook(ctx: AwardContext) -> None:
 
 _cm = CircleMembership.__table__.c
 #: Prebuilt Core statements of the award hook (no per-award statement building or ORM compile).
-_MEMBERSHIP = select(_cm.id, _cm.circle_id, _cm.points).where(
-    _cm.learner_id == bindparam("learner_id"), _cm.week == bindparam("week"))
+_ADD_POINTS = (update(CircleMembership.__table__)
+               .where(_cm.learner_id == bindparam("b_learner_id"), _cm.week == bindparam("b_week"))
+               .values(points=_cm.points + bindparam("b_points"))
+               .returning(_cm.circle_id, _cm.points))
 _marker = select(select(CircleWeek.__table__.c.week).where(CircleWeek.__table__.c.week == bindparam("week"))
                  .exists().label("assigned")).subquery()
 _MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.points).select_from(
     _marker.outerjoin(CircleMembership.__table__,
                       and_(_cm.learner_id == bindparam("learner_id"), _cm.week == bindparam("week"))))
-
-
-def _membership(session: Session, learner_id: int, week: str):
-    return session.execute(_MEMBERSHIP, {"learner_id": learner_id, "week": week}).first()
 
 
 def _membership_after_lock(session: Session, learner_id: int, week: str):
