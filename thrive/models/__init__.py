@@ -8,6 +8,7 @@ from .moderation import FeedReport, HiddenFeedItem, ModerationAction  # noqa: F4
 from .ops import SchedulerHeartbeat  # noqa: F401
 from .points import (  # noqa: F401
     CATEGORIES,
+    LedgerDuplicate,
     LedgerEntry,
     PointRule,
     PointRuleVersion,  # noqa: F401

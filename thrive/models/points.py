@@ -114,3 +114,23 @@ class PointRuleVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     __table_args__ = (UniqueConstraint("activity_type", "version", name="uq_point_rule_versions_type_version"),)
+
+
+class LedgerDuplicate(db.Model):
+    """Later submissions of a ledger entry's event key that were answered as duplicates (§4.3, §11).
+
+    The ledger stays append-only (§4.4): a duplicate writes nothing to its
+    entry, only bumps this side row — ``count`` submissions so far, the last
+    at ``last_at`` (UTC, the server's clock when it answered). Counted for
+    top-level submissions (the API, imports, the CLI, admin forms), not for
+    the internal idempotency checks of nested awards. Shown in the admin
+    learner ledger ("N later submissions were duplicates").
+    """
+
+    __tablename__ = "ledger_duplicates"
+
+    ledger_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

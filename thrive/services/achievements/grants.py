@@ -48,6 +48,7 @@ from thrive.services.points.award import (
     counts_for_streak,
     register_award_hook,
 )
+from thrive.services.points.locks import award_tx
 from thrive.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -85,17 +86,53 @@ def _count_capped_at(session: Session, learner_id: int, activity_type: str, limi
 
 def _crossed(ctx: AwardContext, catalog: Catalog, delta: _Delta) -> list[AchievementDef]:
     """Achievements whose criteria this change may have just made true (see the module docstring)."""
-    state = ctx.state
-    found: list[AchievementDef] = []
-    counter = LIFETIME_COUNTERS.get(delta.activity_type)
-    if counter and counter in catalog.by_counter:
-        value = getattr(state, counter)
-        found += [a for a in catalog.by_counter[counter] if value == a.criteria["target"]]
+    found = _counter_hits(ctx.state, catalog, delta)
     defs = catalog.by_activity.get(delta.activity_type)
     if defs and not delta.capped:
         top = max(a.criteria["target"] for a in defs)
         count = _count_capped_at(ctx.session, ctx.learner_id, delta.activity_type, top + 1)
         found += [a for a in defs if count == a.criteria["target"]]
+    return found + _other_hits(ctx.state, catalog, delta)
+
+
+def _delta_of(entry, state) -> _Delta:
+    result = entry.result or {}
+    return _Delta(entry.activity_type, entry.category, entry.points, bool(entry.capped),
+                  int(result.get("total_points", state.total_points)), tuple(result.get("tiers_gained") or ()),
+                  tuple(result.get("levels_gained") or ()))
+
+
+_CATALOG_MEMO = "achievements.catalog"
+
+
+def _may_apply(tx, entry) -> bool:
+    """Whether :func:`_crossed` can find anything for the entry, in memory (an activity count needs SQL: True).
+
+    The catalog it reads is kept for the hook in the award transaction's memo (read once per transaction).
+    """
+    catalog = tx.memo.get(_CATALOG_MEMO)
+    if catalog is None:
+        catalog = tx.memo[_CATALOG_MEMO] = active()
+    if not catalog.by_id:
+        return False
+    locked = tx.locked.get(entry.learner_id)
+    if locked is None or (catalog.by_activity.get(entry.activity_type) and not entry.capped):
+        return True
+    delta = _delta_of(entry, locked.state)
+    return bool(_counter_hits(locked.state, catalog, delta) or _other_hits(locked.state, catalog, delta))
+
+
+def _counter_hits(state, catalog: Catalog, delta: _Delta) -> list[AchievementDef]:
+    counter = LIFETIME_COUNTERS.get(delta.activity_type)
+    if counter and counter in catalog.by_counter:
+        value = getattr(state, counter)
+        return [a for a in catalog.by_counter[counter] if value == a.criteria["target"]]
+    return []
+
+
+def _other_hits(state, catalog: Catalog, delta: _Delta) -> list[AchievementDef]:
+    """Streak, tier, level and points criteria (all in memory)."""
+    found: list[AchievementDef] = []
     if catalog.streak and counts_for_streak(delta.category, delta.points) \
             and state.current_streak == state.longest_streak:
         found += [a for a in catalog.streak if state.current_streak >= a.criteria["target"]]
@@ -109,18 +146,14 @@ def _crossed(ctx: AwardContext, catalog: Catalog, delta: _Delta) -> list[Achieve
     return found
 
 
-@register_award_hook
+@register_award_hook(applies=_may_apply)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: grant the achievements this entry made true (module docstring)."""
-    catalog = active()
+    catalog = award_tx(ctx.session).memo.get(_CATALOG_MEMO) or active()
     if not catalog.by_id:
         return
     entry = ctx.entry
-    result = entry.result or {}
-    delta = _Delta(entry.activity_type, entry.category, entry.points, bool(entry.capped),
-                   int(result.get("total_points", ctx.state.total_points)), tuple(result.get("tiers_gained") or ()),
-                   tuple(result.get("levels_gained") or ()))
-    pending = [delta]
+    pending = [_delta_of(entry, ctx.state)]
     while pending:
         found = _crossed(ctx, catalog, pending.pop())
         if found:

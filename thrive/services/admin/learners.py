@@ -20,6 +20,7 @@ from thrive.models import (
     Circle,
     CircleMembership,
     Learner,
+    LedgerDuplicate,
     LedgerEntry,
     WeeklyGoal,
 )
@@ -96,7 +97,13 @@ class CircleStay:
     points: int
 
 
-def _explain(entry: LedgerEntry, rules) -> list[tuple[str, dict]]:
+def _explain(entry: LedgerEntry, rules, duplicates: dict[int, tuple] | None = None) -> list[tuple[str, dict]]:
+    """Why an entry looks as it does: ``(code, data)`` pairs worded by the admin template.
+
+    Codes: ``priced_by`` {version}, ``capped`` {max_per_day/max_per_week/max_ever: limit},
+    ``adjusted_by`` {by}, ``duplicates`` {count, last_at (UTC)} — later submissions of the
+    entry's event key answered as duplicates (§4.3).
+    """
     notes: list[tuple[str, dict]] = []
     version = getattr(entry, "rule_version", None)
     if version is not None:
@@ -108,6 +115,9 @@ def _explain(entry: LedgerEntry, rules) -> list[tuple[str, dict]]:
     meta = entry.meta or {}
     if entry.activity_type == ADJUSTMENT and meta.get("by_username"):
         notes.append(("adjusted_by", {"by": meta["by_username"]}))
+    if duplicates and entry.id in duplicates:
+        count, last_at = duplicates[entry.id]
+        notes.append(("duplicates", {"count": count, "last_at": last_at}))
     return notes
 
 
@@ -117,7 +127,10 @@ def ledger_page(learner_id: int, page_number: int = 1, per_page: int = 50):
                        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc()),
                        page=page_number, per_page=per_page, error_out=False)
     rules = load_registry().rules
-    return page, [LedgerLine(e, _explain(e, rules)) for e in page.items]
+    ids = [e.id for e in page.items]
+    duplicates = {row.ledger_entry_id: (row.count, row.last_at) for row in db.session.execute(
+        select(LedgerDuplicate).where(LedgerDuplicate.ledger_entry_id.in_(ids))).scalars()} if ids else {}
+    return page, [LedgerLine(e, _explain(e, rules, duplicates)) for e in page.items]
 
 
 def circle_history(learner_id: int, limit: int = 26) -> list[CircleStay]:
@@ -192,7 +205,13 @@ def adjust_points(actor: Learner, learner_id: int, points: int, reason: str, *, 
         _pending.reset(token)
 
 
-@register_award_hook
+def _adjustment_applies(_tx, entry) -> bool:
+    """Only the adjustment this context is making (skipped for every other award, §15)."""
+    pending = _pending.get()
+    return pending is not None and entry.activity_type == ADJUSTMENT and entry.event_key == pending.event_key
+
+
+@register_award_hook(applies=_adjustment_applies)
 def _adjustment_hook(ctx: AwardContext) -> None:
     """Inside the adjustment's award transaction: its audit entry and the optional notification."""
     pending = _pending.get()

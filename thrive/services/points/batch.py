@@ -142,6 +142,7 @@ def _prefetch(tx, requests) -> None:
     tx.lock_many((r.learner_id for r in requests if r.learner_id is not None),
                  (r.external_id for r in requests if r.learner_id is None))
     tx.load_keys(r.event_key for r in requests)
+    requests = [r for r in requests if tx.keys.get(r.event_key) is None]  # duplicates need no cap counts
     rules = load_registry().rules
     capped_types = {r.activity_type for r in requests
                     if r.activity_type in rules and _cap_kinds(rules[r.activity_type])}

@@ -25,10 +25,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from thrive.models import Celebration, Learner, LearnerState, LedgerEntry, Notification, ProgressionEvent
+from thrive.models import (
+    Celebration,
+    Learner,
+    LearnerState,
+    LedgerDuplicate,
+    LedgerEntry,
+    Notification,
+    ProgressionEvent,
+)
 from thrive.timeutil import utcnow
 
 TX_KEY = "thrive.points.award_tx"
@@ -66,6 +75,19 @@ _DEDUPED = {
 }
 EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
 
+
+def _bump_duplicates(dialect) -> object:
+    """``INSERT … ON CONFLICT (ledger_entry_id) DO UPDATE count = count + n, last_at = the later one``."""
+    table = LedgerDuplicate.__table__
+    ins = dialect.insert(table)
+    later = case((ins.excluded.last_at > table.c.last_at, ins.excluded.last_at), else_=table.c.last_at)
+    return ins.on_conflict_do_update(index_elements=[table.c.ledger_entry_id],
+                                     set_={"count": table.c.count + ins.excluded.count, "last_at": later})
+
+
+#: One statement per dialect, executed (executemany) only when a transaction answered duplicates.
+BUMP_DUPLICATES = {"sqlite": _bump_duplicates(sqlite), "postgresql": _bump_duplicates(postgresql)}
+
 CAP_KINDS = ("day", "week", "ever")
 
 
@@ -82,19 +104,32 @@ def _count_uncapped(kind: str):
 
 @lru_cache(maxsize=32)
 def lock_statement(by: str, caps: tuple[str, ...]):
-    """``SELECT state, time zone, prefs, id of the event key's entry[, cap counts] … FOR UPDATE``.
+    """``SELECT state, time zone, prefs, the event key's entry (if any)[, cap counts] … FOR UPDATE``.
 
     ``by`` is ``"id"`` (bind ``learner_id``) or ``"external_id"`` (bind
     ``external_id``: the API resolves the learner inside the lock). ``caps`` names
     the uncapped counts to fold in (binds ``activity_type``, ``cap_day``, ``cap_week``).
     """
+    known = _ledger.alias("known")  # the entry already holding the event key, if any (outer join: 0 or 1 row)
     cols = [*_sc, _learners.c.timezone, _learners.c.notification_prefs,
-            select(_lc.id).where(_lc.event_key == bindparam("event_key")).scalar_subquery().label("existing_id")]
+            *(known.c[name].label(f"known_{name}") for name in _KNOWN_COLUMNS)]
     cols.extend(_count_uncapped(kind) for kind in caps)
     where = (_sc.learner_id == bindparam("learner_id") if by == "id"
              else _learners.c.external_id == bindparam("external_id"))
-    return (select(*cols).select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
-            .where(where).with_for_update(of=_states))
+    joined = (_states.join(_learners, _learners.c.id == _sc.learner_id)
+              .outerjoin(known, known.c.event_key == bindparam("event_key")))
+    return select(*cols).select_from(joined).where(where).with_for_update(of=_states)
+
+
+_KNOWN_COLUMNS = ("id", "learner_id", "activity_type", "payload_hash", "result")
+
+
+def known_entry(row) -> KnownEntry | None:
+    """The :class:`KnownEntry` of a :func:`lock_statement` row (None when the event key is new)."""
+    m = row._mapping
+    if m["known_id"] is None:
+        return None
+    return KnownEntry(*(m[f"known_{name}"] for name in _KNOWN_COLUMNS))
 
 
 #: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.
@@ -206,6 +241,8 @@ class AwardTx:
         self.outbox: list[tuple[str, LedgerEntry | None, dict]] = []
         #: per-transaction answers of hooks' ``applies`` look-ups (e.g. weeks with open goals)
         self.memo: dict = {}
+        #: entries whose event key a top-level submission repeated, with the instant it was answered
+        self.duplicates: list[tuple[object, object]] = []
 
     # ------------------------------------------------------------ locking
 
@@ -277,6 +314,21 @@ class AwardTx:
         if now_write:
             self.flush()
 
+    def add_duplicate(self, entry, now) -> None:
+        """Count one duplicate submission of ``entry``'s key (answered at ``now``), written at the next flush."""
+        self.duplicates.append((entry, now))
+
+    def _flush_duplicates(self) -> None:
+        # One executemany per transaction (a batch's duplicates summed per entry), only when there are any.
+        bumps: dict[int, list] = {}
+        for entry, now in self.duplicates:
+            bump = bumps.setdefault(entry.id, [0, now])
+            bump[0] += 1
+            bump[1] = max(bump[1], now)
+        rows = [{"ledger_entry_id": i, "count": n, "last_at": at} for i, (n, at) in sorted(bumps.items())]
+        self.session.execute(BUMP_DUPLICATES["sqlite" if self.sqlite else "postgresql"], rows)
+        self.duplicates.clear()
+
     def queue(self, kind: str, entry: LedgerEntry | None, row: dict) -> None:
         """Queue a ``progression`` event (its ``ledger_entry_id`` taken from ``entry`` at the flush), or a
         ``notification`` / ``celebration`` row, written once per ``dedupe_key`` at the flush (§9)."""
@@ -316,6 +368,8 @@ class AwardTx:
             self.pending.clear()
         if self.outbox:
             self._flush_outbox()
+        if self.duplicates:
+            self._flush_duplicates()
         dirty = [locked for locked in self.locked.values() if locked.dirty]
         if dirty:
             self.session.execute(UPDATE_STATE, [

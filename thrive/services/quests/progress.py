@@ -34,6 +34,7 @@ from thrive.models import Learner, LearnerQuest, LearnerState, Quest
 from thrive.services.errors import Conflict, NotFound, ThriveError, UnknownLearner
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardContext, register_award_hook
+from thrive.services.points.locks import award_tx
 from thrive.services.points.registry import Registry, load_registry
 from thrive.services.quests.catalog import QuestDef, published, snapshot
 from thrive.timeutil import as_utc, platform_week, utcnow
@@ -126,10 +127,28 @@ def _counts(quest: QuestDef, run: LearnerQuest, entry) -> bool:
     return quest.repeat == "once" or entry.week == run.period
 
 
-@register_award_hook
+_CATALOG_MEMO = "quests.catalog"
+
+
+def _may_apply(tx, entry) -> bool:
+    """The hook's own early exits, in memory: no quest published, or no tier gained and no quest for the type.
+
+    The catalog it reads is kept for the hook in the award transaction's memo (read once per transaction).
+    """
+    catalog = tx.memo.get(_CATALOG_MEMO)
+    if catalog is None:
+        catalog = tx.memo[_CATALOG_MEMO] = published()
+    if not catalog.by_id:
+        return False
+    if (entry.result or {}).get("tiers_gained"):
+        return True
+    return not entry.capped and entry.activity_type in catalog.activity_types
+
+
+@register_award_hook(applies=_may_apply)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: tier-up unlocks, then progress of the learner's open runs (see the module docstring)."""
-    catalog = published()
+    catalog = award_tx(ctx.session).memo.get(_CATALOG_MEMO) or published()
     if not catalog.by_id:
         return
     entry = ctx.entry

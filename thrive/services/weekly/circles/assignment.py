@@ -47,12 +47,14 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+_PG_LOCKS = {False: text("SELECT pg_advisory_xact_lock(:k)"), True: text("SELECT pg_advisory_xact_lock_shared(:k)")}
+
+
 def _pg_lock(session: Session, name: str, *, shared: bool = False) -> None:
     """Transaction-level advisory lock on PostgreSQL (SQLite serialises writers already)."""
-    if is_sqlite():
+    if session.get_bind().dialect.name == "sqlite":
         return
-    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    session.execute(text(f"SELECT {fn}(:k)"), {"k": _lock_key(name)})
+    session.execute(_PG_LOCKS[shared], {"k": _lock_key(name)})
 
 
 def _int(value: int) -> literal_column:

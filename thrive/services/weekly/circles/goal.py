@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     String,
+    and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -59,15 +61,20 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     if week != platform_week(utcnow()):
         return  # a back-dated award into a closed week: that week's history is final
     session = ctx.session
-    row = _membership(session, ctx.learner_id, week)
+    # A member (the common case): add the points and learn the circle in one statement.
+    added = session.execute(_ADD_POINTS, {"b_learner_id": ctx.learner_id, "b_week": week,
+                                          "b_points": entry.points}).first()
+    if added is not None:
+        _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
+        return
+    # Not a member: wait for a running assignment of this week (it may be placing this learner) …
+    _pg_lock(session, f"week:{week}", shared=True)
+    assigned, *found = _membership_after_lock(session, ctx.learner_id, week)
+    row = found if found[0] is not None else None
+    # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
+    if row is None and not assigned:
+        return
     if row is None:
-        # Wait for a running assignment of this week (it may be placing this learner) …
-        _pg_lock(session, f"week:{week}", shared=True)
-        row = _membership(session, ctx.learner_id, week)
-    if row is None:
-        # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
-        if session.scalar(select(CircleWeek.week).where(CircleWeek.week == week)) is None:
-            return
         active, is_learner, prefs = session.execute(
             select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
             .where(Learner.id == ctx.learner_id)
@@ -91,11 +98,22 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     _check_goal(session, circle_id, new_contributor=old_points <= 0)
 
 
-def _membership(session: Session, learner_id: int, week: str):
-    cm = CircleMembership
-    return session.execute(
-        select(cm.id, cm.circle_id, cm.points).where(cm.learner_id == learner_id, cm.week == week)
-    ).first()
+_cm = CircleMembership.__table__.c
+#: Prebuilt Core statements of the award hook (no per-award statement building or ORM compile).
+_ADD_POINTS = (update(CircleMembership.__table__)
+               .where(_cm.learner_id == bindparam("b_learner_id"), _cm.week == bindparam("b_week"))
+               .values(points=_cm.points + bindparam("b_points"))
+               .returning(_cm.circle_id, _cm.points))
+_marker = select(select(CircleWeek.__table__.c.week).where(CircleWeek.__table__.c.week == bindparam("week"))
+                 .exists().label("assigned")).subquery()
+_MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.points).select_from(
+    _marker.outerjoin(CircleMembership.__table__,
+                      and_(_cm.learner_id == bindparam("learner_id"), _cm.week == bindparam("week"))))
+
+
+def _membership_after_lock(session: Session, learner_id: int, week: str):
+    """(week assigned?, membership id, circle id, points) in one statement; the membership fields None if absent."""
+    return session.execute(_MEMBERSHIP_AFTER_LOCK, {"learner_id": learner_id, "week": week}).one()
 
 
 def _check_goal(session: Session, circle_id: int, *, new_contributor: bool) -> None:
