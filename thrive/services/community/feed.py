@@ -45,11 +45,16 @@ Scopes: ``everyone`` (the community feed, last ``FEED_DAYS`` days),
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from cachetools import TTLCache
+from flask import current_app
+
 from thrive.services.community.feed_items import (  # noqa: F401  (re-exported: the feed's data types)
     _RANK,
+    GROUP_ITEMS_SHOWN,
     Actor,
     FeedGroup,
     FeedItem,
@@ -59,12 +64,13 @@ from thrive.services.community.feed_items import (  # noqa: F401  (re-exported: 
 )
 from thrive.services.community.feed_queries import (  # noqa: F401  (re-exported: used by other read models)
     MAX_TOPIC_CHARS,
-    _annotate_cheers,
     _fetch_entries,
     _fetch_tier_ups,
     _topic,
     circle_member_ids,
+    current_actors,
     not_hidden,
+    page_state,
 )
 from thrive.services.community.visibility import (  # noqa: F401  (re-exported: the rules live there)
     ANONYMOUS_NAME,
@@ -119,6 +125,87 @@ def _cursor_key(cursor: tuple[datetime, int, int]) -> tuple:
     return (at, rank, ident)
 
 
+def _window(scope: Scope, viewer_id: int, learner_id: int | None, since: datetime, now: datetime
+            ) -> list[FeedItem | FeedGroup]:
+    """Every unit of the window (grouped, newest first), read from the database."""
+    fetched = (_fetch_entries(since, None, scope, viewer_id, learner_id, MAX_WINDOW_ITEMS)
+               + _fetch_tier_ups(since, None, scope, viewer_id, learner_id, MAX_WINDOW_ITEMS))
+    return group_items(fetched)
+
+
+def _cached_everyone_window(now: datetime) -> list[FeedItem | FeedGroup] | None:
+    """The Everyone window's units, the same for every viewer, cached per process; None when caching is off.
+
+    ``THRIVE_FEED_CACHE_SECONDS`` (default 30; the feed polls every 60 s): new
+    activity shows up to that late. Privacy and moderation stay exact: every
+    request re-reads the shown learners' switches and names and the shown
+    items' hidden state (:func:`_personalise`).
+    """
+    ttl = current_app.config.get("THRIVE_FEED_CACHE_SECONDS", 30)
+    if not ttl:
+        return None
+    cache = current_app.extensions.get("thrive_feed_window")
+    if cache is None or cache.ttl != ttl:
+        cache = current_app.extensions["thrive_feed_window"] = TTLCache(2, ttl)
+    units = cache.get("everyone")
+    if units is None:
+        # viewer 0 (nobody): can_cheer is set per viewer by _personalise
+        units = cache["everyone"] = _window("everyone", 0, None, now - timedelta(days=FEED_DAYS), now)
+    return units
+
+
+def invalidate_feed_cache() -> None:
+    """Forget this process's cached Everyone window (the next page reads it again)."""
+    cache = current_app.extensions.get("thrive_feed_window")
+    if cache is not None:
+        cache.clear()
+
+
+def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[int], *, cached: bool
+                 ) -> tuple[list[FeedItem | FeedGroup], list[FeedItem]]:
+    """The page's units for ``viewer_id``: copies of the shown items with cheers, cheered and can_cheer set.
+
+    Returns ``(units, shown items)``. Cached units are shared between viewers, so
+    nothing in them is changed; for them the shown learners' current switches
+    and names and the items' hidden state are read again (a learner who stopped
+    sharing, or an item a moderator hid, leaves the page at once).
+    """
+    shown = [i for u in units for i in (u.shown_items if isinstance(u, FeedGroup) else [u])]
+    cheers, gone = page_state(shown, viewer_id)
+    actors = current_actors({i.actor.id for i in shown}) if cached else {}
+
+    def copy(item: FeedItem) -> FeedItem | None:
+        if (item.kind, item.id) in gone:
+            return None
+        actor = item.actor
+        if cached:
+            now_actor = actors.get(actor.id)
+            if now_actor is None or not now_actor[1] or (item.kind == "tier_up" and not now_actor[2]):
+                return None
+            actor = now_actor[0]
+        count, mine = cheers.get((item.kind, item.id), (0, False))
+        return replace(item, actor=actor, cheers=count, cheered=mine, can_cheer=actor.id != viewer_id)
+
+    out: list[FeedItem | FeedGroup] = []
+    items: list[FeedItem] = []
+    for u in units:
+        if isinstance(u, FeedGroup):
+            kept = [c for c in (copy(i) for i in u.shown_items) if c is not None]
+            if not kept:
+                continue
+            ids = {i.actor.id for i in u.items}
+            in_circle = len(ids) > 1 and bool(circle) and all(a in circle for a in ids)
+            actor = kept[0].actor if u.actor is not None else None
+            out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
+            items.extend(kept)
+        else:
+            c = copy(u)
+            if c is not None:
+                out.append(c)
+                items.append(c)
+    return out, items
+
+
 def feed_page(
     viewer_id: int,
     *,
@@ -136,12 +223,14 @@ def feed_page(
         scope: ``"everyone"``, ``"following"`` or ``"profile"`` (then ``learner_id`` is required).
         before: the opaque cursor of the previous page's ``next_cursor``; None = newest.
         limit: units (items or groups) per page (1–50).
-        now: the current UTC instant (tests); the window is ``FEED_DAYS`` days
+        now: the current UTC instant (tests; bypasses the cache); the window is ``FEED_DAYS`` days
             (``PROFILE_DAYS`` for a profile) before it.
         group: group the window's items into buckets (off for the profile page).
 
+    The Everyone window is cached per process (:func:`_cached_everyone_window`).
     Raises ``ValidationError`` for a malformed cursor, scope or limit.
     Privacy rules (module docstring) are applied in SQL, so hidden rows never leave the database.
+    The page's ``items`` are the items it lists (groups list their :attr:`FeedGroup.shown_items`).
     """
     if scope not in ("everyone", "following", "profile"):
         raise ValidationError(f"unknown feed scope {scope!r}")
@@ -149,15 +238,15 @@ def feed_page(
         raise ValidationError("a profile feed needs a learner")
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+    cached = None
+    if scope == "everyone" and group and now is None:
+        cached = _cached_everyone_window(utcnow())
     now = as_utc(now) if now else utcnow()
     since = now - timedelta(days=PROFILE_DAYS if scope == "profile" else FEED_DAYS)
     cursor = decode_cursor(before) if before else None
     if group:
         # Group over the whole window, then page by unit (a group's position is its newest item).
-        fetched = (_fetch_entries(since, None, scope, viewer_id, learner_id, MAX_WINDOW_ITEMS)
-                   + _fetch_tier_ups(since, None, scope, viewer_id, learner_id, MAX_WINDOW_ITEMS))
-        circle = circle_member_ids(viewer_id, now) if scope != "profile" else set()
-        all_units = group_items(fetched, circle)
+        all_units = cached if cached is not None else _window(scope, viewer_id, learner_id, since, now)
         if cursor is not None:
             all_units = [u for u in all_units if u.sort_key < _cursor_key(cursor)]
     else:
@@ -165,9 +254,11 @@ def feed_page(
                    + _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit + 1))
         fetched.sort(key=lambda i: i.sort_key, reverse=True)
         all_units = list(fetched)
-    units = all_units[:limit]
-    items = [i for u in units for i in (u.items if isinstance(u, FeedGroup) else [u])]
-    next_cursor = encode_cursor(units[-1].head if isinstance(units[-1], FeedGroup) else units[-1]) \
+    page_units = all_units[:limit]
+    needs_circle = scope != "profile" and any(isinstance(u, FeedGroup) and u.people > 1 for u in page_units)
+    circle = circle_member_ids(viewer_id, now) if needs_circle else set()
+    units, items = _personalise(page_units, viewer_id, circle, cached=cached is not None)
+    last = page_units[-1] if page_units else None
+    next_cursor = encode_cursor(last.head if isinstance(last, FeedGroup) else last) \
         if len(all_units) > limit else None
-    _annotate_cheers(items, viewer_id)
     return FeedPage(scope=scope, items=items, units=units, next_cursor=next_cursor, cursor=before)

@@ -20,6 +20,9 @@ from thrive.timeutil import as_utc
 
 #: Ordering rank at equal instants (higher first): a tier-up before its award.
 _RANK = {"entry": 0, "tier_up": 1}
+#: Items of a group listed (and cheerable) under its headline, newest first: with 100k learners one
+#: bucket ("completed a quiz" today) holds thousands of items, and the headline counts them all.
+GROUP_ITEMS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ class FeedGroup:
     ``actor`` is set when every item is from the same learner ("Sarah completed
     3 quizzes"); ``people`` counts distinct learners; ``in_circle`` is true when
     they are all the viewer's circle peers; ``kind`` is ``"circle_goal"``,
-    ``"tier_up"`` or ``"activity"``.
+    ``"tier_up"`` or ``"activity"``. ``items`` holds every item of the bucket
+    (``count`` counts them); :attr:`shown_items` are the newest
+    :data:`GROUP_ITEMS_SHOWN` of them, the ones a page lists (``shown`` when
+    the feed set them for the viewer).
     """
 
     items: list[FeedItem]
@@ -91,6 +97,16 @@ class FeedGroup:
     people: int
     kind: str
     in_circle: bool = False
+    shown: list[FeedItem] | None = None
+
+    @property
+    def shown_items(self) -> list[FeedItem]:
+        return self.shown if self.shown is not None else self.items[:GROUP_ITEMS_SHOWN]
+
+    @property
+    def more(self) -> int:
+        """Items of the group not listed on the page."""
+        return max(self.count - len(self.shown_items), 0)
 
     @property
     def head(self) -> FeedItem:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 
 from thrive.extensions import db
 from thrive.models import (
@@ -22,7 +22,11 @@ from thrive.models import (
     ProgressionEvent,
 )
 from thrive.services.community.feed_items import _RANK, Actor, FeedItem, _after_cursor
-from thrive.services.community.visibility import entry_feed_visible_sql, tier_up_feed_visible_sql
+from thrive.services.community.visibility import (
+    entry_feed_visible_sql,
+    shares_activities_sql,
+    tier_up_feed_visible_sql,
+)
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, local_date, platform_timezone_name, platform_week, utcnow
 
@@ -135,39 +139,61 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
     return items
 
 
-def _annotate_cheers(items: list[FeedItem], viewer_id: int) -> None:
-    """Fill ``cheers`` (count) and ``cheered`` (by the viewer) for a page of items."""
-    by_kind: dict[str, list[int]] = {}
-    for item in items:
-        by_kind.setdefault(item.kind, []).append(item.id)
-    counts: dict[tuple[str, int], int] = {}
-    mine: set[tuple[str, int]] = set()
-    for kind, ids in by_kind.items():
-        rows = db.session.execute(
-            select(Cheer.target_id, func.count(Cheer.id),
-                   func.sum(case((Cheer.cheerer_id == viewer_id, 1), else_=0)))
-            .where(Cheer.target_kind == kind, Cheer.target_id.in_(ids))
-            .group_by(Cheer.target_id)
-        )
-        for target_id, count, viewer_cheered in rows:
-            counts[(kind, target_id)] = count
-            if viewer_cheered:
-                mine.add((kind, target_id))
-    for item in items:
-        item.cheers = counts.get((item.kind, item.id), 0)
-        item.cheered = (item.kind, item.id) in mine
-
-
 def circle_member_ids(viewer_id: int, now: datetime | None = None) -> set[int]:
-    """Ids of the other members of the viewer's Thrive Circle this platform week (empty if none)."""
+    """Ids of the other members of the viewer's Thrive Circle this platform week (empty if none). One query."""
     week = platform_week(as_utc(now) if now else utcnow())
-    circle_id = db.session.scalar(
-        select(CircleMembership.circle_id).where(CircleMembership.learner_id == viewer_id,
-                                                 CircleMembership.week == week)
-    )
-    if circle_id is None:
-        return set()
-    ids = db.session.scalars(select(CircleMembership.learner_id).where(CircleMembership.circle_id == circle_id))
+    mine = (select(CircleMembership.circle_id)
+            .where(CircleMembership.learner_id == viewer_id, CircleMembership.week == week).scalar_subquery())
+    ids = db.session.scalars(select(CircleMembership.learner_id).where(CircleMembership.circle_id == mine))
     return {i for i in ids if i != viewer_id}
+
+
+def page_state(items: list[FeedItem], viewer_id: int) -> tuple[dict[tuple[str, int], tuple[int, bool]],
+                                                               set[tuple[str, int]]]:
+    """For a page of items read earlier (a cached window): their cheers now, and which may no longer show.
+
+    Returns ``({(kind, id): (cheers, cheered by the viewer)}, {(kind, id) hidden by a moderator since, or an
+    entry whose badge became private or was revoked (§10, §11)})`` — one statement.
+    """
+    entry_ids = sorted({i.id for i in items if i.kind == "entry"}) or [-1]
+    tier_ids = sorted({i.id for i in items if i.kind == "tier_up"}) or [-1]
+
+    def targets(kind_col, id_col):
+        return or_(and_(kind_col == "entry", id_col.in_(entry_ids)), and_(kind_col == "tier_up", id_col.in_(tier_ids)))
+
+    la = LearnerAchievement
+    q = union_all(
+        select(literal("c"), Cheer.target_kind, Cheer.target_id, func.count(Cheer.id),
+               func.sum(case((Cheer.cheerer_id == viewer_id, 1), else_=0)))
+        .where(targets(Cheer.target_kind, Cheer.target_id)).group_by(Cheer.target_kind, Cheer.target_id),
+        select(literal("h"), HiddenFeedItem.target_kind, HiddenFeedItem.target_id, literal(0), literal(0))
+        .where(targets(HiddenFeedItem.target_kind, HiddenFeedItem.target_id)),
+        select(literal("h"), literal("entry"), la.ledger_entry_id, literal(0), literal(0))
+        .where(la.ledger_entry_id.in_(entry_ids), or_(la.visibility == "private", la.revoked_at.is_not(None))),
+    )
+    cheers: dict[tuple[str, int], tuple[int, bool]] = {}
+    gone: set[tuple[str, int]] = set()
+    for source, kind, target_id, count, viewer_cheered in db.session.execute(q):
+        if source == "c":
+            cheers[(kind, target_id)] = (int(count), bool(viewer_cheered))
+        else:
+            gone.add((kind, target_id))
+    return cheers, gone
+
+
+def current_actors(learner_ids: set[int]) -> dict[int, tuple[Actor, bool, bool]]:
+    """``{id: (Actor as of now, shares activities, shares tier-ups)}`` for learners shown from a cached window.
+
+    The feed re-reads the shown learners' names and switches at every request,
+    so a learner who stops sharing leaves every page at once (§8.4). One query.
+    """
+    if not learner_ids:
+        return {}
+    rows = db.session.execute(
+        select(Learner.id, Learner.username, Learner.display_name, Learner.share_profile,
+               shares_activities_sql(Learner), Learner.share_tier_upgrades)
+        .where(Learner.id.in_(sorted(learner_ids))))
+    return {lid: (Actor(lid, username, display_name, bool(share_profile)), bool(activities), bool(tier_ups))
+            for lid, username, display_name, share_profile, activities, tier_ups in rows}
 
 
