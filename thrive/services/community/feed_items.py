@@ -21,8 +21,10 @@ from thrive.timeutil import as_utc
 #: Ordering rank at equal instants (higher first): a tier-up before its award.
 _RANK = {"entry": 0, "tier_up": 1}
 #: Items of a group listed (and cheerable) under its headline, newest first: with 100k learners one
-#: bucket ("completed a quiz" today) holds thousands of items, and the headline counts them all.
-GROUP_ITEMS_SHOWN = 10
+#: bucket ("completed a quiz" today) holds thousands of items, and the headline counts them all. The
+#: smallest group (MIN_GROUP, 3) is listed whole; rendering an item with its cheer and report forms is
+#: most of a feed page's cost.
+GROUP_ITEMS_SHOWN = 3
 
 
 @dataclass(frozen=True)
