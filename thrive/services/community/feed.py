@@ -165,24 +165,29 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
                  ) -> tuple[list[FeedItem | FeedGroup], list[FeedItem]]:
     """The page's units for ``viewer_id``: copies of the shown items with cheers, cheered and can_cheer set.
 
-    Returns ``(units, shown items)``. Cached units are shared between viewers, so
+    Returns ``(units, items)``: every item of the units, the listed ones first
+    within each group (a group lists :attr:`FeedGroup.shown_items`). Cached units are shared between viewers, so
     nothing in them is changed; for them the shown learners' current switches
     and names and the items' hidden state are read again (a learner who stopped
     sharing, or an item a moderator hid, leaves the page at once).
     """
     shown = [i for u in units for i in (u.shown_items if isinstance(u, FeedGroup) else [u])]
-    cheers, gone = page_state(shown, viewer_id)
+    rest = [i for u in units if isinstance(u, FeedGroup) for i in u.items[len(u.shown_items):]]
+    # fresh items: every item of the page gets its cheers; cached ones: the listed items only
+    cheers, gone = page_state(shown if cached else shown + rest, viewer_id)
     actors = current_actors({i.actor.id for i in shown}) if cached else {}
 
-    def copy(item: FeedItem) -> FeedItem | None:
+    def copy(item: FeedItem, listed: bool = True) -> FeedItem | None:
         if (item.kind, item.id) in gone:
             return None
         actor = item.actor
-        if cached:
+        if cached and listed:
             now_actor = actors.get(actor.id)
             if now_actor is None or not now_actor[1] or (item.kind == "tier_up" and not now_actor[2]):
                 return None
             actor = now_actor[0]
+        elif cached:  # not listed: left as read, but never cheerable by its own learner
+            return item if actor.id != viewer_id else replace(item, can_cheer=False)
         count, mine = cheers.get((item.kind, item.id), (0, False))
         return replace(item, actor=actor, cheers=count, cheered=mine, can_cheer=actor.id != viewer_id)
 
@@ -198,6 +203,7 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
             actor = kept[0].actor if u.actor is not None else None
             out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)
+            items.extend(c for c in (copy(i, False) for i in u.items[len(u.shown_items):]) if c is not None)
         else:
             c = copy(u)
             if c is not None:
@@ -230,7 +236,7 @@ def feed_page(
     The Everyone window is cached per process (:func:`_cached_everyone_window`).
     Raises ``ValidationError`` for a malformed cursor, scope or limit.
     Privacy rules (module docstring) are applied in SQL, so hidden rows never leave the database.
-    The page's ``items`` are the items it lists (groups list their :attr:`FeedGroup.shown_items`).
+    The page's ``items`` are every item of its units (a group lists only its :attr:`FeedGroup.shown_items`).
     """
     if scope not in ("everyone", "following", "profile"):
         raise ValidationError(f"unknown feed scope {scope!r}")
