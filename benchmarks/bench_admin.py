@@ -129,14 +129,18 @@ def main(argv: list[str] | None = None) -> int:
                 for target in targets:
                     if target.server == "minimal":
                         clients = [pages.Client(minimal_server.port, None) for _ in cookies]
+                        pids = minimal_server.worker_pids()
                     else:
                         clients = [pages.Client(thrive_server.port, c) for c in cookies]
-                    results.append(pages.drive(target, clients, warmup=args.warmup, duration=args.duration))
+                        pids = thrive_server.worker_pids()
+                    results.append(pages.drive(target, clients, warmup=args.warmup, duration=args.duration,
+                                               app_pids=pids))
             print(f"\n## Latency under {args.clients} concurrent clients\n")
             common.print_table(
-                ["target", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"],
-                [(m.target.name, len(m.latencies_ms), m.errors, m.throughput, m.p(50), m.p(95), m.p(99))
-                 for m in results])
+                ["target", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "worker peak RSS MiB",
+                 "load avg"],
+                [(m.target.name, len(m.latencies_ms), m.errors, m.throughput, m.p(50), m.p(95), m.p(99),
+                  m.worker_rss_mb, m.load) for m in results])
             dash = results[1]
             print(f"\ndashboard p95 {dash.p(95):.0f} ms — target ≤ {TARGET_DASHBOARD_P95_MS:.0f} ms: "
                   f"{'met' if dash.p(95) <= TARGET_DASHBOARD_P95_MS else 'NOT met'}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import sys
 import threading
 import time
@@ -152,6 +153,7 @@ def drive_post(port: int, cookie: str, body: str, clients: int, *, warmup: float
     for t in threads:
         t.join()
     result.seconds = duration
+    result.load = os.getloadavg()[0]
     return result
 
 
@@ -173,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     from bulk_load import BulkSpec, bulk_load
 
     print("# What-if preview (bench_admin_whatif.py)\n")
-    print(f"- machine: {common.machine_info()}; clients: {args.clients}; gunicorn {args.workers} sync workers")
+    print(f"- machine: {common.machine_info()}; clients: {args.clients}; gunicorn {args.workers} sync workers; "
+          f"load average at start: {os.getloadavg()[0]:.2f}")
     with (bench_pages.reused(args.reuse) if args.reuse else common.fresh_database("postgresql", keep=args.keep)) \
             as uri:
         dsn = common.libpq_dsn(uri)
@@ -205,14 +208,17 @@ def main(argv: list[str] | None = None) -> int:
             body = form_body(tiers, levels, token)
             minimal = bench_pages.drive(bench_pages.TARGETS[0],
                                         [bench_pages.Client(minimal_server.port, None) for _ in range(args.clients)],
-                                        warmup=args.warmup, duration=args.duration)
+                                        warmup=args.warmup, duration=args.duration,
+                                        app_pids=minimal_server.worker_pids())
             what_if = drive_post(thrive_server.port, cookie, body, args.clients, warmup=args.warmup,
                                  duration=args.duration)
+            what_if.worker_rss_mb = bench_pages.peak_rss_mb(thrive_server.worker_pids())
         print(f"\n## Latency under {args.clients} concurrent clients\n")
         common.print_table(
-            ["target", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "p95 ≤ 500 ms"],
+            ["target", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "p95 ≤ 500 ms",
+             "worker peak RSS MiB", "load avg"],
             [(m.target.name, len(m.latencies_ms), m.errors, m.throughput, m.p(50), m.p(95), m.p(99),
-              "yes" if m.p(95) <= TARGET_P95_MS else "NO") for m in (minimal, what_if)])
+              "yes" if m.p(95) <= TARGET_P95_MS else "NO", m.worker_rss_mb, m.load) for m in (minimal, what_if)])
         for m in (minimal, what_if):
             if m.error_samples:
                 print(f"\n{m.target.name}: {m.errors} error(s), e.g. {m.error_samples[:2]}")

@@ -77,6 +77,9 @@ class Config:
     THRIVE_DB_PRE_PING = os.environ.get("THRIVE_DB_PRE_PING", "0") == "1"
 
     THRIVE_COMMUNITY_STATS_CACHE_SECONDS = _int_env("THRIVE_COMMUNITY_STATS_CACHE_SECONDS", 30)
+    # The community feed's Everyone window, per process (seconds; 0 = read at every request). New activity
+    # shows up to this late; privacy switches and moderation apply at once (services/community/feed.py).
+    THRIVE_FEED_CACHE_SECONDS = _int_env("THRIVE_FEED_CACHE_SECONDS", 30)
     THRIVE_JOB_STALE_SECONDS = _int_env("THRIVE_JOB_STALE_SECONDS", 6 * 3600)
 
     # API batch limit (§13)
@@ -146,6 +149,7 @@ class TestConfig(Config):
     # Cheap hashing keeps the suite fast; production keeps scrypt (tests/services/accounts/test_passwords.py).
     THRIVE_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS = 0  # admin dashboard: always fresh in tests
+    THRIVE_FEED_CACHE_SECONDS = 0  # the feed reads its window at every request (the cache has its own tests)
     # Circle mechanics tests expect members × goal per member; sizing from history has its own tests.
     THRIVE_CIRCLE_GOAL_SIZING = "per_member"
 

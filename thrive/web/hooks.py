@@ -61,11 +61,12 @@ class HeaderInfo:
     """What the layout header shows for the signed-in learner (§7): own tier, level, unread count.
 
     ``celebrations()`` claims the pending celebrations (marks them shown) —
-    call it only where they are rendered.
+    call it only where they are rendered. The unread count and whether any
+    celebration is pending come from one query.
     """
 
     def __init__(self, learner):
-        from thrive.services.notifications.inbox import unread_count
+        from thrive.services.notifications.inbox import header_counts
         from thrive.services.points.registry import load_registry
 
         state = learner.state
@@ -73,12 +74,12 @@ class HeaderInfo:
         self.learner_id = learner.id
         self.tier = registry.tier(state.tier_key if state else registry.tiers[0].key)
         self.level = state.level if state else 1
-        self.unread = unread_count(learner.id)
+        self.unread, self.pending = header_counts(learner.id)
 
     def celebrations(self):
         from thrive.services.notifications.celebrations import claim_pending
 
-        return claim_pending(self.learner_id)
+        return claim_pending(self.learner_id) if self.pending else []
 
 
 def _thrive_header() -> HeaderInfo | None:

@@ -49,6 +49,12 @@ def profile_complete(learner) -> bool:
         and bool(learner.topics)
 
 
+def _award_exists(learner_id: int, activity_type: str):
+    """SQL: the learner has an entry of ``activity_type``."""
+    return select(LedgerEntry.id).where(LedgerEntry.learner_id == learner_id,
+                                        LedgerEntry.activity_type == activity_type).exists()
+
+
 def _has_award(learner_id: int, activity_type: str) -> bool:
     return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.learner_id == learner_id,
                                                           LedgerEntry.activity_type == activity_type).limit(1)) \
@@ -73,16 +79,28 @@ def check_profile(learner, now: datetime | None = None) -> bool:
 
 
 def onboarding(learner, now: datetime | None = None) -> Onboarding:
-    """The learner's checklist, awarding ``profile_completed`` / ``onboarding_completed`` when due."""
-    if _has_award(learner.id, "onboarding_completed"):
-        return Onboarding({s: True for s in STEPS}, True)
+    """The learner's checklist, awarding ``profile_completed`` / ``onboarding_completed`` when due.
+
+    One query reads the final award and the follow / cheer / circle steps together.
+    """
     lid = learner.id
+    completed, profile_paid, followed, cheered, placed = db.session.execute(select(
+        _award_exists(lid, "onboarding_completed"),
+        _award_exists(lid, "profile_completed"),
+        select(Follow.follower_id).where(Follow.follower_id == lid).exists(),
+        select(Cheer.id).where(Cheer.cheerer_id == lid).exists(),
+        select(CircleMembership.id).where(CircleMembership.learner_id == lid).exists(),
+    )).one()
+    if completed:
+        return Onboarding({s: True for s in STEPS}, True)
+    profile = profile_complete(learner)
+    if profile and not profile_paid:  # as check_profile, without reading the award again
+        _award_once(lid, "profile_completed", now)
     done = {
-        "profile": check_profile(learner, now),
-        "follow": db.session.scalar(select(Follow.follower_id).where(Follow.follower_id == lid).limit(1)) is not None,
-        "cheer": db.session.scalar(select(Cheer.id).where(Cheer.cheerer_id == lid).limit(1)) is not None,
-        "circle": db.session.scalar(select(CircleMembership.id).where(CircleMembership.learner_id == lid).limit(1))
-        is not None,
+        "profile": profile,
+        "follow": bool(followed),
+        "cheer": bool(cheered),
+        "circle": bool(placed),
     }
     if all(done.values()):
         _award_once(lid, "onboarding_completed", now)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal, select, union_all
 
 from thrive.extensions import db
-from thrive.models import Learner, LearnerState, LearnerTopic
+from thrive.models import Follow, Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import TOPIC_RE
-from thrive.services.community.follows import followed_among
 from thrive.services.community.visibility import profile_public_sql
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
@@ -90,6 +89,13 @@ def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least
     return q.order_by(Learner.id)
 
 
+def _tagged(q, viewer_id: int, window: int, part: int):
+    """``q``'s rows prefixed by ``window`` and ``part`` numbers and suffixed by "the viewer follows them"."""
+    follows = exists().where(Follow.follower_id == viewer_id, Follow.followed_id == Learner.id)
+    return q.with_only_columns(literal(window).label("window"), literal(part).label("part"), *q.selected_columns,
+                               follows.label("following"))
+
+
 def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = None, size: int = PAGE_SIZE,
              rng: random.Random | None = None) -> DiscoverResult:
     """A random sample of up to ``size`` learners the viewer can discover (§8.2).
@@ -111,21 +117,22 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
     rows: dict[int, tuple] = {}
     if low is not None:
         per_window = max(1, -(-size // WINDOWS))
-        for _ in range(WINDOWS):
-            pivot = rng.randint(low, high)
-            window = db.session.execute(
-                _base_query(viewer_id, tier, topic, at_least=pivot).limit(per_window)
-            ).all()
-            if len(window) < per_window:  # ran off the end of the id range: wrap around
-                window += db.session.execute(
-                    _base_query(viewer_id, tier, topic, below=pivot).limit(per_window - len(window))
-                ).all()
+        pivots = [rng.randint(low, high) for _ in range(WINDOWS)]
+        # Every window in one statement: ``id >= pivot`` and, for running off the end of the id range,
+        # the wrap-around ``id < pivot`` — each a short primary-key range scan, tagged (window, part).
+        parts = [_tagged(_base_query(viewer_id, tier, topic, **{bound: pivot}), viewer_id, n, part)
+                 .limit(per_window).subquery()
+                 for n, pivot in enumerate(pivots) for part, bound in enumerate(("at_least", "below"))]
+        found = sorted(tuple(r) for r in db.session.execute(union_all(*(select(*sub.c) for sub in parts))))
+        for n in range(len(pivots)):
+            window = [r[2:] for r in found if r[0] == n][:per_window]  # from the pivot on, then wrapped
             for row in window:
-                rows.setdefault(row[0], tuple(row))
+                rows.setdefault(row[0], row)
         if len(rows) < size:
             # Overlapping windows in a small or heavily filtered population: take what there is.
-            for row in db.session.execute(_base_query(viewer_id, tier, topic).limit(size * 2)):
-                rows.setdefault(row[0], tuple(row))
+            for row in db.session.execute(_tagged(_base_query(viewer_id, tier, topic), viewer_id, 0, 0)
+                                          .limit(size * 2)):
+                rows.setdefault(row[2], tuple(row[2:]))
     chosen = list(rows.values())
     rng.shuffle(chosen)
     chosen = chosen[:size]
@@ -137,10 +144,9 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
             .order_by(LearnerTopic.topic)
         ):
             topics[lid].append(name)
-    follows = followed_among(viewer_id, ids)
     registry = load_registry()
     people = [
-        DiscoverCard(lid, username, display_name, registry.tier(tier_key), level, tuple(topics[lid]), lid in follows)
-        for lid, username, display_name, tier_key, level in chosen
+        DiscoverCard(lid, username, display_name, registry.tier(tier_key), level, tuple(topics[lid]), bool(following))
+        for lid, username, display_name, tier_key, level, following in chosen
     ]
     return DiscoverResult(people, tier, topic)

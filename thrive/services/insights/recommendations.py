@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from thrive.extensions import db
 from thrive.models import LedgerEntry, WeeklyGoal
@@ -97,46 +97,45 @@ class _Usage:
 _RECENT_SPAN = timedelta(days=9)
 
 
-def _usage_by_type(learner_id: int, today: date, week: str, now: datetime, registry) -> dict[str, _Usage]:
-    """Per activity type: last local date done, uncapped counts today / this week / ever.
+def _usage_and_recent(learner_id: int, today: date, week: str, now: datetime, registry
+                      ) -> tuple[dict[str, _Usage], set[str]]:
+    """``(usage per activity type, categories with points in the last RECENT_DAYS local days)`` — one query.
 
-    Three narrow queries instead of one pass over the whole ledger, so heavy
-    learners stay fast: the last date per type reads only the
-    ``(learner_id, activity_type, local_date)`` index (a capped entry still
-    counts as done); today/week counts read the last few days by
-    ``occurred_at``; "ever" counts only types that have a ``max_ever`` cap.
+    Per activity type: the last local date done (a capped entry still counts as
+    done), uncapped counts today / this week / ever (``ever`` only for types
+    with a ``max_ever`` cap); grouped by (type, category) over the learner's own
+    ledger, which the ``(learner_id, …)`` indexes serve.
     """
-    last = dict(db.session.execute(
-        select(LedgerEntry.activity_type, func.max(LedgerEntry.local_date))
-        .where(LedgerEntry.learner_id == learner_id)
-        .group_by(LedgerEntry.activity_type)
-    ).all())
-    recent = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in db.session.execute(
-        select(LedgerEntry.activity_type,
-               func.sum(case((LedgerEntry.local_date == today, 1), else_=0)),
-               func.sum(case((LedgerEntry.week == week, 1), else_=0)))
-        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.occurred_at >= now - _RECENT_SPAN,
-               LedgerEntry.capped.is_(False))
-        .group_by(LedgerEntry.activity_type)
-    ).all()}
+    le = LedgerEntry
+    recent_since = today - timedelta(days=RECENT_DAYS - 1)
+    uncapped = le.capped.is_(False)
     ever_types = [t for t in ACTIONS if t in registry.rules and registry.rules[t].max_ever is not None]
-    ever = dict(db.session.execute(
-        select(LedgerEntry.activity_type, func.count(LedgerEntry.id))
-        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.activity_type.in_(ever_types),
-               LedgerEntry.capped.is_(False))
-        .group_by(LedgerEntry.activity_type)
-    ).all()) if ever_types else {}
-    return {t: _Usage(last.get(t), *recent.get(t, (0, 0)), int(ever.get(t, 0))) for t in set(last) | set(recent)}
-
-
-def _recent_categories(learner_id: int, since: date, now: datetime) -> set[str]:
-    """Categories in which the learner earned points on or after local date ``since`` (read by recent instants)."""
-    return set(db.session.scalars(
-        select(LedgerEntry.category).distinct()
-        .where(LedgerEntry.learner_id == learner_id,
-               LedgerEntry.occurred_at >= now - timedelta(days=RECENT_DAYS) - _RECENT_SPAN,
-               LedgerEntry.local_date >= since, LedgerEntry.points > 0, LedgerEntry.category.is_not(None))
-    ))
+    # today / this week only among recent instants (any time zone), as before
+    recent = and_(uncapped, le.occurred_at >= now - _RECENT_SPAN)
+    rows = db.session.execute(
+        select(le.activity_type, le.category, func.max(le.local_date),
+               func.sum(case((and_(recent, le.local_date == today), 1), else_=0)),
+               func.sum(case((and_(recent, le.week == week), 1), else_=0)),
+               func.sum(case((uncapped, 1), else_=0)),
+               func.max(case((and_(le.occurred_at >= now - timedelta(days=RECENT_DAYS) - _RECENT_SPAN,
+                                   le.local_date >= recent_since, le.points > 0), 1), else_=0)))
+        .where(le.learner_id == learner_id)
+        .group_by(le.activity_type, le.category)
+    ).all()
+    last: dict[str, date] = {}
+    counts: dict[str, list[int]] = {}
+    categories: set[str] = set()
+    for activity_type, category, last_date, today_n, week_n, ever_n, recent_points in rows:
+        if last_date is not None and (activity_type not in last or last_date > last[activity_type]):
+            last[activity_type] = last_date
+        c = counts.setdefault(activity_type, [0, 0, 0])
+        c[0] += int(today_n or 0)
+        c[1] += int(week_n or 0)
+        c[2] += int(ever_n or 0) if activity_type in ever_types else 0
+        if recent_points and category is not None:
+            categories.add(category)
+    usage = {t: _Usage(last.get(t), c[0], c[1], c[2]) for t, c in counts.items()}
+    return usage, categories
 
 
 def _available(activity_type: str, usage: dict[str, _Usage], registry) -> bool:
@@ -222,7 +221,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     registry = load_registry()
     today = local_date(now, learner.timezone)
     week = platform_week(now)
-    usage = _usage_by_type(learner.id, today, week, now, registry)
+    usage, recent = _usage_and_recent(learner.id, today, week, now, registry)
     state = learner.state
     streak = effective_streak(state, today) if state is not None else None
     streak_now = streak.current if streak else 0
@@ -240,7 +239,6 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
 
     result += _quest_recommendations(learner, now)
 
-    recent = _recent_categories(learner.id, today - timedelta(days=RECENT_DAYS - 1), now)
     suggested = {r.activity_type for r in result if r.activity_type}
     candidates = []
     for activity_type in ACTIONS:

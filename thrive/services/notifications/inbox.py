@@ -49,6 +49,18 @@ def unread_count(learner_id: int) -> int:
     ) or 0
 
 
+def header_counts(learner_id: int) -> tuple[int, bool]:
+    """``(unread notifications, whether a celebration is pending)`` for the page header (§7, §9) — one query."""
+    from thrive.models import Celebration
+
+    pending = select(Celebration.id).where(Celebration.learner_id == learner_id, Celebration.shown_at.is_(None))
+    unread, has_pending = db.session.execute(select(
+        select(func.count(Notification.id)).where(Notification.learner_id == learner_id,
+                                                  Notification.read_at.is_(None)).scalar_subquery(),
+        pending.exists())).one()
+    return int(unread or 0), bool(has_pending)
+
+
 def list_notifications(learner_id: int, page: int = 1, per_page: int = PER_PAGE) -> NotificationPage:
     """Page ``page`` (1-based) of the learner's notifications, newest first.
 

@@ -79,7 +79,6 @@ def quest_board(learner: Learner, now: datetime | None = None) -> QuestBoard:
     registry = load_registry()
     catalog = published()
     runs = _runs(learner.id)
-    db.session.commit()
     by_quest: dict[int, list[LearnerQuest]] = {}
     for run in runs:
         by_quest.setdefault(run.quest_id, []).append(run)
@@ -127,5 +126,4 @@ def active_quests(learner_id: int, now: datetime | None = None) -> list[QuestCar
         if quest.available_until is not None and now >= quest.available_until:
             continue
         out.append(QuestCard(quest, "in_progress", run.progress, run.target, as_utc(run.started_at)))
-    db.session.commit()
     return out

@@ -147,21 +147,23 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
     cm = CircleMembership
-    circle = db.session.execute(
-        select(Circle).join(cm, cm.circle_id == Circle.id).where(cm.learner_id == learner_id, cm.week == week)
-    ).scalar_one_or_none()
-    if circle is None:
-        return None
-    registry = load_registry()
+    mine = select(cm.circle_id).where(cm.learner_id == learner_id, cm.week == week).scalar_subquery()
+    # the circle, its members with their state, and the members' points together — one query
     rows = db.session.execute(
         select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
-               LearnerState, Learner.is_active_account)
+               LearnerState, Learner.is_active_account, Circle,
+               func.sum(cm.points).over(), func.count(cm.id).filter(cm.points > 0).over())
         .join(cm, cm.learner_id == Learner.id)
+        .join(Circle, Circle.id == cm.circle_id)
         .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(cm.circle_id == circle.id)
+        .where(cm.circle_id == mine)
     ).all()
+    if not rows:
+        return None
+    registry = load_registry()
+    circle, total, contributors = rows[0][7], rows[0][8] or 0, rows[0][9] or 0
     members, names, sharing = [], {}, []
-    for lid, display_name, share_profile, share_activities, tz, state, active in rows:
+    for lid, display_name, share_profile, share_activities, tz, state, active, _c, _t, _n in rows:
         is_you = lid == learner_id
         shown = public_name(display_name, share_profile, active, is_viewer=is_you)
         names[lid] = None if is_you else shown
@@ -172,9 +174,6 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
         members.append(CircleMember(shown, None if private else shown, registry.tier(state.tier_key), streak, is_you,
                                     private))
     members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
-    total, contributors = db.session.execute(
-        select(func.coalesce(func.sum(cm.points), 0), func.count(cm.id).filter(cm.points > 0))
-        .where(cm.circle_id == circle.id)).one()
 
     start, _ = _week_bounds(week)
     entries = db.session.execute(

@@ -156,7 +156,21 @@ def ensure_goals(learner: Learner | int, week: str | None = None, *, now: dateti
 
 
 def weekly_goal_views(learner: Learner | int, now: datetime | None = None) -> tuple[str, list[GoalView]]:
-    """``(week, views)`` of the learner's goals for the current platform week, creating them lazily."""
+    """``(week, views)`` of the learner's goals for the current platform week, creating them lazily.
+
+    One query when the week's goals exist (the usual page view): the templates
+    with the learner's goal of each, in template order (as :func:`goals_for`).
+    """
     now = as_utc(now) if now else utcnow()
     week = platform_week(now)
-    return week, goal_views(ensure_goals(learner, week, now=now))
+    learner_id = learner if isinstance(learner, int) else learner.id
+    wg = WeeklyGoal
+    rows = db.session.execute(
+        select(GoalTemplate.id, GoalTemplate.enabled, GoalTemplate.description, wg)
+        .outerjoin(wg, and_(wg.template_id == GoalTemplate.id, wg.learner_id == learner_id, wg.week == week))
+        .where(GoalTemplate.enabled.is_(True) | wg.id.is_not(None))
+        .order_by(GoalTemplate.position, GoalTemplate.id)
+    ).all()
+    if any(enabled and goal is None for _id, enabled, _d, goal in rows):  # a goal to create (§6.2)
+        return week, goal_views(ensure_goals(learner, week, now=now))
+    return week, goal_views([goal for *_rest, goal in rows], {tid: d for tid, _e, d, _g in rows})

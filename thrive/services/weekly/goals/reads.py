@@ -66,13 +66,14 @@ class GoalView:
         }
 
 
-def goal_views(goals: Iterable[WeeklyGoal]) -> list[GoalView]:
-    """Views of stored goals (with each template's description)."""
+def goal_views(goals: Iterable[WeeklyGoal], descriptions: dict[int, str | None] | None = None) -> list[GoalView]:
+    """Views of stored goals (with each template's description; read when ``descriptions`` is not given)."""
     goals = list(goals)
-    descriptions = dict(db.session.execute(
-        select(GoalTemplate.id, GoalTemplate.description).where(
-            GoalTemplate.id.in_(sorted({g.template_id for g in goals})))
-    ).all())
+    if descriptions is None:
+        descriptions = dict(db.session.execute(
+            select(GoalTemplate.id, GoalTemplate.description).where(
+                GoalTemplate.id.in_(sorted({g.template_id for g in goals})))
+        ).all())
     out = []
     for g in goals:
         target = max(g.target, 1)

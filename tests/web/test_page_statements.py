@@ -1,0 +1,97 @@
+"""SQL statements per learner page (issue 12): a count pinned per page, so a regression is caught.
+
+A signed-in learner with a circle, weekly goals, a quest in progress, follows,
+notifications and a busy feed, with the per-process caches on as in
+production (rule registry, community stats, the feed window): after a warm-up
+request every later view of the home page and of the community page runs
+exactly the statements counted here. A time is not asserted (benchmarks do
+that, docs/benchmarks-pages.md); a count does not depend on the machine.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from thrive.extensions import db
+from thrive.models import Follow, Quest
+from thrive.services.points.award import award
+from thrive.services.quests.progress import start_quest
+from thrive.services.weekly.circles import assign_circles
+from thrive.timeutil import platform_week, utcnow
+
+#: Statements per request after the warm-up (SQLite's explicit BEGIN not counted). Home: the learner and
+#: topics (sign-in), onboarding, recommendations (usage, open goals), circle (members with points together,
+#: activity), goals panel, quests panel, header (unread + pending celebration) — 30 before issue 12.
+#: Community: the learner and topics, feed (circle peers, cheers + hidden, current learners), discover (id
+#: range, windows, the top-up a population this small needs, topics), header — 17 before.
+HOME_STATEMENTS = 10
+COMMUNITY_STATEMENTS = 10
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret-key",
+            "THRIVE_REGISTRY_CACHE_SECONDS": 300, "THRIVE_FEED_CACHE_SECONDS": 300,
+            "THRIVE_COMMUNITY_STATS_CACHE_SECONDS": 300}
+
+
+def _award(app, learner_id, activity, key, **kw):
+    with app.app_context():
+        award(learner_id, activity, event_key=key, **kw)
+        db.session.remove()
+
+
+@pytest.fixture
+def busy_learner(app, client, auth, make_learner):
+    viewer = make_learner("learner", display_name="Lea Learner", timezone="Europe/Madrid")
+    peers = [make_learner(f"peer{i}", display_name=f"Peer {i}", share_profile=i % 3 != 0) for i in range(8)]
+    before = utcnow() - timedelta(days=8)
+    for person in [viewer, *peers]:
+        _award(app, person.id, "comment_posted", f"setup:{person.id}", occurred_at=before)
+    with app.app_context():
+        assign_circles(platform_week(utcnow()))
+        for peer in peers[:4]:
+            db.session.add(Follow(follower_id=viewer.id, followed_id=peer.id))
+        db.session.commit()
+        quest = db.session.query(Quest).filter(Quest.status == "published").first()
+        if quest is not None:
+            try:
+                start_quest(viewer.id, quest.id)
+            except Exception:  # noqa: BLE001 — a locked quest: the board still reads the runs
+                pass
+        db.session.remove()
+    for n, peer in enumerate(peers):
+        _award(app, peer.id, "quiz_completed", f"week:{peer.id}", metadata={"topic": "Ethics"})
+        _award(app, peer.id, "special_event", f"big:{peer.id}", points=300 + n)  # tier-ups, notifications
+    _award(app, viewer.id, "project_created", "week:viewer")
+    assert auth.login().status_code == 302
+    return viewer
+
+
+def _statements(app, client, path: str) -> int:
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):  # SQLite's explicit BEGIN
+            seen.append(statement)
+
+    assert client.get(path).status_code == 200  # warm-up: daily visit, lazy goals, caches filled
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(seen)
+
+
+def test_home_page_statements(app, client, busy_learner):
+    assert _statements(app, client, "/") == HOME_STATEMENTS
+
+
+def test_community_page_statements(app, client, busy_learner):
+    assert _statements(app, client, "/community") == COMMUNITY_STATEMENTS
