@@ -30,6 +30,10 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get(PG_ENV) else [])
 HEAVY_BACKEND = BACKENDS[-1]
 #: ``@once_on_heavy_backend`` runs a test on :data:`HEAVY_BACKEND` only (instead of every backend).
 once_on_heavy_backend = pytest.mark.parametrize("database_url", [HEAVY_BACKEND], indirect=True)
+#: ``@layout_matrix_on_sqlite``: browser checks of layout and accessibility repeated per viewport and theme run on
+#: SQLite only — what they check (axe, overflow) is rendered markup, the same on both databases; every
+#: functional browser test still runs on both.
+layout_matrix_on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _memoise_url_builders() -> None:

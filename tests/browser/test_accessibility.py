@@ -15,6 +15,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import layout_matrix_on_sqlite
+
 from .conftest import LAPTOP, PHONE, axe_violations, format_violations, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -84,6 +86,7 @@ def _check(page, where: str, heading: str | None, secrets: tuple[str, ...]) -> l
     return problems
 
 
+@layout_matrix_on_sqlite
 @pytest.mark.parametrize("mode", list(MODES))
 def test_learner_pages_are_accessible(new_page, community, backend, mode):
     viewport, theme = MODES[mode]

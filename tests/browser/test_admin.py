@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import layout_matrix_on_sqlite
 from thrive.extensions import db
 
 from .conftest import LAPTOP, PASSWORD, PHONE, axe_violations, format_violations, populate, screenshot
@@ -111,6 +112,7 @@ def _resolve(app, path: str) -> str:
     return target
 
 
+@layout_matrix_on_sqlite
 @pytest.mark.parametrize("mode", list(MODES))
 def test_admin_pages_are_accessible(app, new_page, admin_world, backend, mode):
     viewport, theme = MODES[mode]

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import layout_matrix_on_sqlite
+
 from .conftest import PASSWORD, axe_violations, format_violations, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -120,6 +122,7 @@ ADMIN_PAGES = [
 ]
 
 
+@layout_matrix_on_sqlite
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_axe_on_every_economy_page(new_page, app, community, staff, backend, mode):
     from thrive.extensions import db

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import layout_matrix_on_sqlite
+
 from .conftest import axe_violations, format_violations, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -25,6 +27,7 @@ def _overflow(page) -> int:
 @pytest.mark.parametrize("viewport,scheme", [(PHONE, "light"), (PHONE, "dark"), (LAPTOP, "light"),
                                              (LAPTOP, "dark")],
                          ids=["360-light", "360-dark", "1366-light", "1366-dark"])
+@layout_matrix_on_sqlite
 def test_no_horizontal_overflow_and_no_serious_axe_violations(new_page, community, viewport, scheme, backend):
     page = new_page(viewport=viewport, color_scheme=scheme)
     sign_in(page, "ava")

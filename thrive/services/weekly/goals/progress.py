@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from more_itertools import chunked
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from thrive.models import Learner, LedgerEntry, WeeklyGoal
@@ -128,6 +128,11 @@ def _prefs(session: Session, learner_id: int) -> dict | None:
     return session.scalar(select(Learner.notification_prefs).where(Learner.id == learner_id))
 
 
+#: (learner_id, week) of open goals for a list of learners; built once (an award asks it on every transaction).
+_OPEN_GOALS = select(WeeklyGoal.learner_id, WeeklyGoal.week).distinct().where(
+    WeeklyGoal.learner_id.in_(bindparam("ids", expanding=True)), WeeklyGoal.completed_at.is_(None))
+
+
 def _has_open_goals(tx, entry) -> bool:
     """Whether the learner has an open goal in the entry's week (memoised per transaction in ``tx.memo``).
 
@@ -141,10 +146,7 @@ def _has_open_goals(tx, entry) -> bool:
         ids = sorted(set(tx.locked) | {entry.learner_id} | asked)
         rows = set()
         for part in chunked(ids, 900):
-            rows.update(tuple(r) for r in tx.session.execute(
-                select(WeeklyGoal.learner_id, WeeklyGoal.week).distinct().where(
-                    WeeklyGoal.learner_id.in_(part), WeeklyGoal.completed_at.is_(None))
-            ))
+            rows.update(tuple(r) for r in tx.session.execute(_OPEN_GOALS, {"ids": list(part)}))
         asked, found = frozenset(ids), frozenset(rows)
         tx.memo["open_goals"] = (asked, found)
     return (entry.learner_id, entry.week) in found
