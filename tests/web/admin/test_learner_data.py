@@ -68,7 +68,8 @@ def test_admin_exports_a_valid_zip_and_it_is_audited_once(app, as_admin, admin_u
 
 def test_erasure_needs_the_typed_username(app, as_admin, ada):
     wrong = _erase(as_admin, ada.id, "someone-else")
-    assert wrong.status_code == 400 and "Type the learner&#39;s username exactly to confirm." in wrong.get_data(as_text=True)
+    assert wrong.status_code == 400
+    assert "Type the learner&#39;s username exactly to confirm." in wrong.get_data(as_text=True)
     empty = _erase(as_admin, ada.id, "")
     assert empty.status_code == 400 and "Type the username to confirm." in empty.get_data(as_text=True)
     no_csrf = as_admin.post(f"/admin/learners/{ada.id}/erase", data={"confirm_username": "ada-private"})
