@@ -114,3 +114,16 @@ def audit_edit(session: Session, actor, action: str, target_type: str, target_id
 
     record(actor, action, target_type, target_id, asdict(before) if before else None,
            asdict(after) if after else None, session=session)
+
+
+def catalog_in_transaction(tx, key: str, load: Callable[[], T]) -> T:
+    """The catalog ``load()`` returns, read once per award transaction and kept in ``tx.memo[key]``.
+
+    Shared by the quest and achievement award hooks: their ``applies`` check and the hook itself read
+    the same snapshot (``tx`` is the award transaction of ``thrive.services.points.award``).
+    """
+    catalog = tx.memo.get(key)
+    if catalog is None:
+        catalog = tx.memo[key] = load()
+    return catalog
+

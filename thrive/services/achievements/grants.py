@@ -39,6 +39,7 @@ from thrive.db import write_transaction
 from thrive.models import Learner, LearnerAchievement, LearnerState, LedgerEntry
 from thrive.models.achievements import MAX_FEATURED, VISIBILITIES
 from thrive.services.achievements.catalog import AchievementDef, Catalog, active, get_achievement
+from thrive.services.catalogs import catalog_in_transaction
 from thrive.services.errors import NotFound, ThriveError, UnknownLearner, ValidationError
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import (
@@ -110,9 +111,7 @@ def _may_apply(tx, entry) -> bool:
 
     The catalog it reads is kept for the hook in the award transaction's memo (read once per transaction).
     """
-    catalog = tx.memo.get(_CATALOG_MEMO)
-    if catalog is None:
-        catalog = tx.memo[_CATALOG_MEMO] = active()
+    catalog = catalog_in_transaction(tx, _CATALOG_MEMO, active)
     if not catalog.by_id:
         return False
     locked = tx.locked.get(entry.learner_id)
@@ -149,7 +148,7 @@ def _other_hits(state, catalog: Catalog, delta: _Delta) -> list[AchievementDef]:
 @register_award_hook(applies=_may_apply)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: grant the achievements this entry made true (module docstring)."""
-    catalog = award_tx(ctx.session).memo.get(_CATALOG_MEMO) or active()
+    catalog = catalog_in_transaction(award_tx(ctx.session), _CATALOG_MEMO, active)
     if not catalog.by_id:
         return
     entry = ctx.entry

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerQuest, LearnerState, Quest
+from thrive.services.catalogs import catalog_in_transaction
 from thrive.services.errors import Conflict, NotFound, ThriveError, UnknownLearner
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardContext, register_award_hook
@@ -135,9 +136,7 @@ def _may_apply(tx, entry) -> bool:
 
     The catalog it reads is kept for the hook in the award transaction's memo (read once per transaction).
     """
-    catalog = tx.memo.get(_CATALOG_MEMO)
-    if catalog is None:
-        catalog = tx.memo[_CATALOG_MEMO] = published()
+    catalog = catalog_in_transaction(tx, _CATALOG_MEMO, published)
     if not catalog.by_id:
         return False
     if (entry.result or {}).get("tiers_gained"):
@@ -148,7 +147,7 @@ def _may_apply(tx, entry) -> bool:
 @register_award_hook(applies=_may_apply)
 def _on_award(ctx: AwardContext) -> None:
     """Award hook: tier-up unlocks, then progress of the learner's open runs (see the module docstring)."""
-    catalog = award_tx(ctx.session).memo.get(_CATALOG_MEMO) or published()
+    catalog = catalog_in_transaction(award_tx(ctx.session), _CATALOG_MEMO, published)
     if not catalog.by_id:
         return
     entry = ctx.entry
