@@ -71,8 +71,7 @@ def in_process(uri: str, repeats: int) -> tuple[list[float], str, int]:
             result = ladder.what_if(tiers, levels)
             timings.append((time.perf_counter() - t0) * 1000)
             counted = result.learners
-        clean = ladder.validate_ladder(tiers, levels, check_in_use=False)
-        stmt = ladder._grouped_query(clean["tiers"], clean["levels"])
+        stmt = ladder._grouped_query()
         compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
         plan = "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")))
         db.session.remove()

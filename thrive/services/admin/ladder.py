@@ -6,14 +6,16 @@
 - :func:`curve_thresholds` generates a level table from a curve (linear,
   increasing, snowballing) for a preview.
 - :func:`what_if` counts learners per tier and per level today and under a
-  proposed table, in one grouped SQL query over current state — never
-  demoting anyone (a stored tier/level higher than the table gives is kept).
+  proposed table, from one grouped SQL query over current state (learners per
+  stored tier, level and peak points, folded in Python) — never demoting
+  anyone (a stored tier/level higher than the table gives is kept).
 - :func:`save_ladder` writes the table, promotes the learners it lifts
   (celebrated like an award's tier-up, or silently) and writes one audit entry.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -215,26 +217,60 @@ def _greater(a, b):
     return case((a > b, a), else_=b)
 
 
-def _grouped_query(tiers: list[dict], levels: list[int]):
-    """The one grouped query: (stored tier key, stored level, new tier index, new level) → learners."""
+def _grouped_query():
+    """The one grouped query: learners per (stored tier key, stored level, peak points).
+
+    Independent of the proposed table: the proposed tier and level of each group are folded
+    in Python (:func:`_fold`), so the database only scans and groups
+    ``learner_states`` (a few thousand groups at 100k learners). Staff who are not
+    learners are excluded by id through the partial index ``ix_learners_staff``
+    (no join with ``learners``).
+    """
     s = LearnerState.__table__.c
-    new_tier = _greater(_tier_from_points(s.peak_points, tiers), _stored_tier_index(s.tier_key, tiers))
-    new_level = _greater(_level_from_points(s.peak_points, levels), s.level)
-    return (select(s.tier_key, s.level, new_tier.label("new_tier"), new_level.label("new_level"), func.count())
-            .select_from(LearnerState.__table__.join(Learner.__table__, Learner.id == s.learner_id))
-            .where(Learner.is_learner.is_(True))
-            .group_by(s.tier_key, s.level, new_tier, new_level))
+    staff = select(Learner.id).where(Learner.is_learner.is_(False))
+    return (select(s.tier_key, s.level, s.peak_points, func.count())
+            .where(s.learner_id.not_in(staff))
+            .group_by(s.tier_key, s.level, s.peak_points))
+
+
+def _tier_index_for(points: int, thresholds: list[int]) -> int:
+    """Index (0…) of the highest tier ``points`` reaches (as :func:`_tier_from_points`)."""
+    return max(bisect_right(thresholds, points) - 1, 0)
+
+
+def _level_for(points: int, levels: list[int]) -> int:
+    """The level ``points`` reaches (as :func:`_level_from_points`: the table, then one per
+    :data:`LEVEL_STEP_BEYOND_TABLE` points beyond its last threshold, §5.2)."""
+    last = levels[-1]
+    if points >= last:
+        return len(levels) + (points - last) // LEVEL_STEP_BEYOND_TABLE
+    return max(bisect_right(levels, points), 1)
+
+
+def _fold(rows, tiers: list[dict], levels: list[int]) -> list[tuple[str, int, int, int, int]]:
+    """(stored tier key, stored level, new tier index, new level, learners) from the grouped rows —
+    the proposed values never lower than the stored ones (§1.2)."""
+    thresholds = [t["threshold"] for t in tiers]
+    index = {t["key"]: i for i, t in enumerate(tiers)}
+    out: dict[tuple, int] = {}
+    for key, level, peak, count in rows:
+        level, peak = int(level), int(peak)
+        new_idx = max(_tier_index_for(peak, thresholds), index.get(key, -1))
+        new_level = max(_level_for(peak, levels), level)
+        group = (key, level, new_idx, new_level)
+        out[group] = out.get(group, 0) + int(count)
+    return [(*group, count) for group, count in out.items()]
 
 
 def _grouped_counts(tiers: list[dict], levels: list[int]):
-    q = _grouped_query(tiers, levels)
-    return [(k, int(lv), int(nt), int(nl), int(c)) for k, lv, nt, nl, c in db.session.execute(q)]
+    return _fold(db.session.execute(_grouped_query()), tiers, levels)
 
 
 def what_if(tiers: list[dict[str, Any]], levels: list[int]) -> WhatIf:
     """Counts per tier and level today vs under (``tiers``, ``levels``) — validated first (§5, §11).
 
-    One grouped SQL query over the ``learner_states`` of learners (staff who are
+    One grouped SQL query over the ``learner_states`` of learners, per (stored
+    tier, stored level, peak points), folded in Python (staff who are
     not learners are left out, §11) (``peak_points``: the highest
     total ever reached, §5.1). A learner's proposed tier is the higher of the
     tier their peak reaches under the proposed ladder and their stored tier
