@@ -290,27 +290,28 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     """The dashboard to show: the scheduler's snapshot when recent, else :func:`compute`.
 
     With ``now`` (UTC instant) always computed as of then. Otherwise the stored
-    snapshot (``from_snapshot`` True; job runs read live) if it is at most
-    ``THRIVE_ADMIN_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS`` old; failing that,
-    :func:`compute` cached per database for ``THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS``.
+    snapshot (``from_snapshot`` True; job runs read with it) if it is at most
+    ``THRIVE_ADMIN_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS`` old, failing that
+    :func:`compute`; either kept per process and database for
+    ``THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS`` (0 = read every time). A request
+    never waits for :func:`compute` while the scheduler keeps the snapshot fresh.
     """
     if now is not None:
         return compute(now)
-    stored = snapshot.latest()
-    if stored is not None:
-        stored.job_runs = _jobs()
-        db.session.commit()
-        return stored
     ttl = int(current_app.config.get("THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS", 60))
-    if ttl <= 0:
-        return compute()
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    hit = _cache.get(key)
+    hit = _cache.get(key) if ttl > 0 else None
     if hit and time.monotonic() < hit[0]:
         return hit[1]
-    result = compute()
-    with _lock:
-        _cache[key] = (time.monotonic() + ttl, result)
+    result = snapshot.latest()
+    if result is not None:
+        result.job_runs = _jobs()
+        db.session.commit()
+    else:
+        result = compute()
+    if ttl > 0:
+        with _lock:
+            _cache[key] = (time.monotonic() + ttl, result)
     return result
 
 
