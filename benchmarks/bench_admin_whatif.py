@@ -71,7 +71,8 @@ def in_process(uri: str, repeats: int) -> tuple[list[float], str, int]:
             result = ladder.what_if(tiers, levels)
             timings.append((time.perf_counter() - t0) * 1000)
             counted = result.learners
-        stmt = ladder._grouped_query()
+        clean = ladder.validate_ladder(tiers, levels, check_in_use=False)
+        stmt = ladder._bucketed_query(clean["tiers"], clean["levels"])  # the query what_if runs on PostgreSQL
         compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
         plan = "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")))
         db.session.remove()

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, case, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import array as pg_array
 
 from thrive.db import write_transaction
 from thrive.extensions import db
@@ -262,7 +263,30 @@ def _fold(rows, tiers: list[dict], levels: list[int]) -> list[tuple[str, int, in
     return [(*group, count) for group, count in out.items()]
 
 
+def _bucketed_query(tiers: list[dict], levels: list[int]):
+    """PostgreSQL: the same counts grouped in SQL with ``width_bucket`` over the proposed thresholds
+    (a binary search per learner), (stored tier key, stored level, new tier index, new level) → learners."""
+    s = LearnerState.__table__.c
+    tier_arr = pg_array([literal(t["threshold"], Integer) for t in tiers])
+    level_arr = pg_array([literal(v, Integer) for v in levels])
+    by_points = func.greatest(func.width_bucket(s.peak_points, tier_arr) - 1, 0)
+    new_tier = func.greatest(by_points, _stored_tier_index(s.tier_key, tiers))
+    level_by_points = (func.greatest(func.width_bucket(s.peak_points, level_arr), 1)
+                       + func.greatest(s.peak_points - levels[-1], 0) // LEVEL_STEP_BEYOND_TABLE)
+    new_level = func.greatest(level_by_points, s.level)
+    staff = select(Learner.id).where(Learner.is_learner.is_(False))
+    new_tier, new_level = new_tier.label("new_tier"), new_level.label("new_level")
+    return (select(s.tier_key, s.level, new_tier, new_level, func.count())  # grouped by the labels:
+            .where(s.learner_id.not_in(staff))                               # one set of bound thresholds
+            .group_by(s.tier_key, s.level, new_tier, new_level))
+
+
 def _grouped_counts(tiers: list[dict], levels: list[int]):
+    """(stored tier key, stored level, new tier index, new level, learners): grouped in SQL on PostgreSQL,
+    folded in Python from the per-peak-points groups elsewhere (SQLite has no ``width_bucket``)."""
+    if db.engine.dialect.name == "postgresql":
+        return [(k, int(lv), int(nt), int(nl), int(c))
+                for k, lv, nt, nl, c in db.session.execute(_bucketed_query(tiers, levels))]
     return _fold(db.session.execute(_grouped_query()), tiers, levels)
 
 
