@@ -6,27 +6,26 @@
 - :func:`curve_thresholds` generates a level table from a curve (linear,
   increasing, snowballing) for a preview.
 - :func:`what_if` counts learners per tier and per level today and under a
-  proposed table, from one grouped SQL query over current state (learners per
-  stored tier, level and peak points, folded in Python) — never demoting
-  anyone (a stored tier/level higher than the table gives is kept).
+  proposed table, from one grouped SQL query over current state
+  (:mod:`thrive.services.admin.ladder_counts`) — never demoting anyone (a
+  stored tier/level higher than the table gives is kept).
 - :func:`save_ladder` writes the table, promotes the learners it lifts
   (celebrated like an award's tier-up, or silently) and writes one audit entry.
 """
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import array as pg_array
+from sqlalchemy import Integer, case, delete, literal, select, update
 
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, Level, ProgressionEvent, Tier
 from thrive.services.admin.audit import record
+from thrive.services.admin.ladder_counts import grouped_counts, stored_tier_index
 from thrive.services.errors import FieldErrors
 from thrive.services.notifications import sending as notifications
 from thrive.services.points import registry
@@ -201,11 +200,6 @@ def _tier_from_points(points_col, tiers: list[dict]):
     return case(*whens, else_=0) if whens else literal(0, Integer)
 
 
-def _stored_tier_index(tier_key_col, tiers: list[dict]):
-    """SQL: index in ``tiers`` of the stored tier key (-1 when the key is not on the ladder)."""
-    return case({t["key"]: i for i, t in enumerate(tiers)}, value=tier_key_col, else_=-1)
-
-
 def _level_from_points(points_col, levels: list[int]):
     """SQL: the level ``points_col`` reaches (§5.2: the table, then +LEVEL_STEP_BEYOND_TABLE per level)."""
     n, last = len(levels), levels[-1]
@@ -218,83 +212,11 @@ def _greater(a, b):
     return case((a > b, a), else_=b)
 
 
-def _grouped_query():
-    """The one grouped query: learners per (stored tier key, stored level, peak points).
-
-    Independent of the proposed table: the proposed tier and level of each group are folded
-    in Python (:func:`_fold`), so the database only scans and groups
-    ``learner_states`` (a few thousand groups at 100k learners). Staff who are not
-    learners are excluded by id through the partial index ``ix_learners_staff``
-    (no join with ``learners``).
-    """
-    s = LearnerState.__table__.c
-    staff = select(Learner.id).where(Learner.is_learner.is_(False))
-    return (select(s.tier_key, s.level, s.peak_points, func.count())
-            .where(s.learner_id.not_in(staff))
-            .group_by(s.tier_key, s.level, s.peak_points))
-
-
-def _tier_index_for(points: int, thresholds: list[int]) -> int:
-    """Index (0…) of the highest tier ``points`` reaches (as :func:`_tier_from_points`)."""
-    return max(bisect_right(thresholds, points) - 1, 0)
-
-
-def _level_for(points: int, levels: list[int]) -> int:
-    """The level ``points`` reaches (as :func:`_level_from_points`: the table, then one per
-    :data:`LEVEL_STEP_BEYOND_TABLE` points beyond its last threshold, §5.2)."""
-    last = levels[-1]
-    if points >= last:
-        return len(levels) + (points - last) // LEVEL_STEP_BEYOND_TABLE
-    return max(bisect_right(levels, points), 1)
-
-
-def _fold(rows, tiers: list[dict], levels: list[int]) -> list[tuple[str, int, int, int, int]]:
-    """(stored tier key, stored level, new tier index, new level, learners) from the grouped rows —
-    the proposed values never lower than the stored ones (§1.2)."""
-    thresholds = [t["threshold"] for t in tiers]
-    index = {t["key"]: i for i, t in enumerate(tiers)}
-    out: dict[tuple, int] = {}
-    for key, level, peak, count in rows:
-        level, peak = int(level), int(peak)
-        new_idx = max(_tier_index_for(peak, thresholds), index.get(key, -1))
-        new_level = max(_level_for(peak, levels), level)
-        group = (key, level, new_idx, new_level)
-        out[group] = out.get(group, 0) + int(count)
-    return [(*group, count) for group, count in out.items()]
-
-
-def _bucketed_query(tiers: list[dict], levels: list[int]):
-    """PostgreSQL: the same counts grouped in SQL with ``width_bucket`` over the proposed thresholds
-    (a binary search per learner), (stored tier key, stored level, new tier index, new level) → learners."""
-    s = LearnerState.__table__.c
-    tier_arr = pg_array([literal(t["threshold"], Integer) for t in tiers])
-    level_arr = pg_array([literal(v, Integer) for v in levels])
-    by_points = func.greatest(func.width_bucket(s.peak_points, tier_arr) - 1, 0)
-    new_tier = func.greatest(by_points, _stored_tier_index(s.tier_key, tiers))
-    level_by_points = (func.greatest(func.width_bucket(s.peak_points, level_arr), 1)
-                       + func.greatest(s.peak_points - levels[-1], 0) // LEVEL_STEP_BEYOND_TABLE)
-    new_level = func.greatest(level_by_points, s.level)
-    staff = select(Learner.id).where(Learner.is_learner.is_(False))
-    new_tier, new_level = new_tier.label("new_tier"), new_level.label("new_level")
-    return (select(s.tier_key, s.level, new_tier, new_level, func.count())  # grouped by the labels:
-            .where(s.learner_id.not_in(staff))                               # one set of bound thresholds
-            .group_by(s.tier_key, s.level, new_tier, new_level))
-
-
-def _grouped_counts(tiers: list[dict], levels: list[int]):
-    """(stored tier key, stored level, new tier index, new level, learners): grouped in SQL on PostgreSQL,
-    folded in Python from the per-peak-points groups elsewhere (SQLite has no ``width_bucket``)."""
-    if db.engine.dialect.name == "postgresql":
-        return [(k, int(lv), int(nt), int(nl), int(c))
-                for k, lv, nt, nl, c in db.session.execute(_bucketed_query(tiers, levels))]
-    return _fold(db.session.execute(_grouped_query()), tiers, levels)
-
-
 def what_if(tiers: list[dict[str, Any]], levels: list[int]) -> WhatIf:
     """Counts per tier and level today vs under (``tiers``, ``levels``) — validated first (§5, §11).
 
-    One grouped SQL query over the ``learner_states`` of learners, per (stored
-    tier, stored level, peak points), folded in Python (staff who are
+    One grouped SQL query over the ``learner_states`` of learners
+    (:func:`~thrive.services.admin.ladder_counts.grouped_counts`; staff who are
     not learners are left out, §11) (``peak_points``: the highest
     total ever reached, §5.1). A learner's proposed tier is the higher of the
     tier their peak reaches under the proposed ladder and their stored tier
@@ -302,7 +224,7 @@ def what_if(tiers: list[dict[str, Any]], levels: list[int]) -> WhatIf:
     """
     clean = validate_ladder(tiers, levels, check_in_use=False)
     tiers, levels = clean["tiers"], clean["levels"]
-    rows = _grouped_counts(tiers, levels)
+    rows = grouped_counts(tiers, levels)
     db.session.commit()
     index = {t["key"]: i for i, t in enumerate(tiers)}
     current = {t.key: t for t in registry.load_registry().tiers}
@@ -424,9 +346,9 @@ def apply_ladder(session, tiers: list[dict], levels: list[int], *, celebrate: bo
     for i, threshold in enumerate(levels, start=1):
         session.add(Level(level=i, threshold=threshold))
     session.flush()
-    new_tier_idx = _greater(_tier_from_points(s.peak_points, tiers), _stored_tier_index(s.tier_key, tiers))
+    new_tier_idx = _greater(_tier_from_points(s.peak_points, tiers), stored_tier_index(s.tier_key, tiers))
     new_level = _greater(_level_from_points(s.peak_points, levels), s.level)
-    lifted = (new_tier_idx > _stored_tier_index(s.tier_key, tiers)) | (new_level > s.level)
+    lifted = (new_tier_idx > stored_tier_index(s.tier_key, tiers)) | (new_level > s.level)
     rows = session.execute(
         select(s.learner_id, s.tier_key, s.level, new_tier_idx, new_level, Learner.notification_prefs)
         .join(Learner.__table__, Learner.id == s.learner_id).where(lifted, Learner.is_learner.is_(True))
