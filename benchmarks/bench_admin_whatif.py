@@ -60,7 +60,7 @@ def in_process(uri: str, repeats: int) -> tuple[list[float], str, int]:
     from sqlalchemy import text
 
     from thrive.extensions import db
-    from thrive.services.admin import ladder
+    from thrive.services.admin import ladder, ladder_counts
 
     app = common.bench_app(uri)
     with app.app_context():
@@ -72,7 +72,7 @@ def in_process(uri: str, repeats: int) -> tuple[list[float], str, int]:
             timings.append((time.perf_counter() - t0) * 1000)
             counted = result.learners
         clean = ladder.validate_ladder(tiers, levels, check_in_use=False)
-        stmt = ladder._grouped_query(clean["tiers"], clean["levels"])
+        stmt = ladder_counts.bucketed_query(clean["tiers"], clean["levels"])  # the query what_if runs on PostgreSQL
         compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
         plan = "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")))
         db.session.remove()

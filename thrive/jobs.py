@@ -14,6 +14,7 @@ page alike.
 | ``create_goals`` | Monday 00:05 | the new ISO week |
 | ``streaks`` | hourly at :00 (at-risk reminders inside) | the hour, as a UTC instant ``YYYY-MM-DDTHH:MMZ`` |
 | ``weekly_recap`` | Monday 08:00 | the ISO week that ended |
+| ``admin_dashboard`` | every 5 minutes | the 5-minute slot, as a UTC instant ``YYYY-MM-DDTHH:MMZ`` |
 
 :func:`catch_up` runs, for every job, the period most recently due if it has
 not succeeded yet — what ``scheduler.py`` does on start, so a Monday (or an
@@ -73,6 +74,13 @@ def weekly_recap_job(period: str) -> dict[str, Any]:
     return send_weekly_recaps(period)
 
 
+def admin_dashboard_job(period: str) -> dict[str, Any]:
+    """Recompute the admin dashboard's figures into its stored snapshot (§11), as of the clock."""
+    from thrive.services.admin.dashboard_snapshot import refresh
+
+    return refresh()
+
+
 # ------------------------------------------------------------------ periods
 
 def _weekly_fire(week: str, at: time, tz_name: str) -> datetime:
@@ -96,6 +104,12 @@ def hour_period(now: datetime, tz_name: str | None = None) -> str:
     return top.astimezone(UTC).strftime(PERIOD_HOUR_FORMAT)
 
 
+def slot_period(now: datetime, minutes: int = 5) -> str:
+    """The latest UTC instant at or before ``now`` whose minute is a multiple of ``minutes`` (``YYYY-MM-DDTHH:MMZ``)."""
+    at = as_utc(now)
+    return at.replace(minute=at.minute - at.minute % minutes, second=0, microsecond=0).strftime(PERIOD_HOUR_FORMAT)
+
+
 def parse_instant(value: str) -> datetime:
     """An ISO 8601 instant (``Z`` or an offset; naive = UTC) as a UTC datetime.
 
@@ -115,6 +129,10 @@ def parse_instant(value: str) -> datetime:
 
 def _parse_hour_period(value: str) -> str:
     return parse_instant(value).replace(second=0, microsecond=0).strftime(PERIOD_HOUR_FORMAT)
+
+
+def _parse_slot_period(value: str) -> str:
+    return slot_period(parse_instant(value))
 
 
 @dataclass(frozen=True)
@@ -142,7 +160,7 @@ MONDAY_00_00 = time(0, 0)
 MONDAY_00_05 = time(0, 5)
 MONDAY_08_00 = time(8, 0)
 
-#: The jobs in catch-up order (circles, then goals, then streaks, then the recap).
+#: The jobs in catch-up order (circles, then goals, then streaks, then the recap, then the admin dashboard).
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -154,6 +172,8 @@ JOBS: dict[str, Job] = {
             hour_period, _parse_hour_period, streaks_job),
         Job("weekly_recap", "Weekly recap notifications", {"day_of_week": "mon", "hour": 8, "minute": 0},
             lambda now: shift_week(weekly_period(now, MONDAY_08_00), -1), validate_week, weekly_recap_job),
+        Job("admin_dashboard", "Admin dashboard figures", {"minute": "*/5"},
+            slot_period, _parse_slot_period, admin_dashboard_job),
     )
 }
 

@@ -211,10 +211,11 @@ def test_catch_up_runs_every_job_for_its_due_period(app_ctx, make_learner):
         ("create_goals", "2027-W01", "succeeded"),
         ("streaks", "2027-01-04T10:00Z", "succeeded"),
         ("weekly_recap", "2026-W53", "succeeded"),
+        ("admin_dashboard", "2027-01-04T10:15Z", "succeeded"),
     ]
     assert outcomes[3].counts["sent"] == 2                                          # both earned points in W53
-    assert all(o.status == "skipped" for o in thrive_jobs.catch_up(now + timedelta(minutes=20)))
-    assert len(runs()) == 4
+    assert all(o.status == "skipped" for o in thrive_jobs.catch_up(now + timedelta(minutes=2)))
+    assert len(runs()) == 5
 
 
 def test_run_validates_names_and_periods(app_ctx):

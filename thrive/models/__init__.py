@@ -1,5 +1,6 @@
 """Thrive's models, one module per aggregate. Importing this package registers them all."""
 from .achievements import Achievement, LearnerAchievement  # noqa: F401
+from .admin_snapshot import DashboardSnapshot  # noqa: F401
 from .api_key import ApiKey  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .community import Celebration, Cheer, Notification  # noqa: F401

@@ -129,3 +129,49 @@ def test_distribution_a_week_ago_counts_learners_by_their_last_tier_up_before_th
     d = dashboard.compute()
     tiers = {s.key: (s.learners, s.previous) for s in d.tiers}
     assert tiers["spark"] == (12, 6) and tiers["ember"] == (None, 6)
+
+
+def test_the_scheduler_job_stores_a_snapshot_the_dashboard_reads(app, app_ctx, community, make_learner):
+    from thrive import jobs
+    from thrive.services.admin import dashboard_snapshot
+
+    assert dashboard.dashboard().from_snapshot is False  # no snapshot yet: computed on the request
+    outcome = jobs.run("admin_dashboard")
+    assert outcome.status == "succeeded" and outcome.counts["week"] == community
+    db.session.rollback()
+    live = dashboard.compute()
+    shown = dashboard.dashboard()
+    assert shown.from_snapshot is True
+    # The stored figures are the computed ones: suppression and previous-period figures unchanged.
+    for name in ("week", "weeks", "tiers", "levels", "streaks", "streak_base", "sources", "circles",
+                 "circles_previous"):
+        assert getattr(shown, name) == getattr(live, name), name
+    assert shown.current.active == 7 and shown.previous.active is None  # 3 learners last week: suppressed
+    assert [run.job for run in shown.job_runs].count("admin_dashboard") == 0  # its own runs are not listed
+    # A later award is not shown until the job refreshes the snapshot.
+    give(app, make_learner("late").id, "quiz_completed")
+    db.session.rollback()
+    assert dashboard.dashboard().current.active == 7
+    assert jobs.run("admin_dashboard", force=True).status == "succeeded"
+    db.session.rollback()
+    refreshed = dashboard.dashboard()
+    assert refreshed.from_snapshot is True and refreshed.current.active == 8
+    assert refreshed.computed_at > shown.computed_at
+    # Too old (scheduler down): ignored, the page computes live.
+    app.config["THRIVE_ADMIN_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS"] = 1
+    try:
+        later = refreshed.computed_at + timedelta(seconds=5)
+        assert dashboard_snapshot.latest(now=later) is None
+        assert dashboard_snapshot.latest(now=refreshed.computed_at) is not None
+    finally:
+        app.config.pop("THRIVE_ADMIN_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS")
+
+
+def test_the_snapshot_job_period_is_the_five_minute_slot():
+    from datetime import UTC, datetime
+
+    from thrive import jobs
+
+    job = jobs.JOBS["admin_dashboard"]
+    assert job.latest_period(datetime(2026, 3, 9, 10, 14, 59, tzinfo=UTC)) == "2026-03-09T10:10Z"
+    assert job.parse_period("2026-03-09T10:13+00:00") == "2026-03-09T10:10Z"

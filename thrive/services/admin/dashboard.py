@@ -6,9 +6,13 @@ a cell that covers fewer than :data:`MIN_CELL` learners is returned as None
 ("suppressed"). Weeks are platform ISO weeks (``LedgerEntry.week``); each
 headline figure comes with the previous week's value beside it.
 
-The whole dashboard is computed by :func:`dashboard` and cached in-process for
-``THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS`` (default 60 s; 0 disables it), so a
-busy admin page does not rescan the ledger on every view.
+The whole dashboard is computed by :func:`compute`. In the steady state the
+``admin_dashboard`` scheduler job computes it every few minutes into a stored
+snapshot (:mod:`thrive.services.admin.dashboard_snapshot`) and :func:`dashboard`
+reads that — no admin request waits for the aggregates, whichever gunicorn
+worker serves it. Without a recent snapshot (scheduler down, fresh install)
+:func:`dashboard` computes live, cached in-process for
+``THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS`` (default 60 s; 0 disables it).
 """
 from __future__ import annotations
 
@@ -21,8 +25,17 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 
 from thrive.extensions import db
-from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry, ProgressionEvent, WeeklyGoal
-from thrive.services.job_runs import recent_runs
+from thrive.models import (
+    Circle,
+    CircleMembership,
+    JobRun,
+    Learner,
+    LearnerState,
+    LedgerEntry,
+    ProgressionEvent,
+    WeeklyGoal,
+)
+from thrive.services.admin import dashboard_snapshot as snapshot
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instant
 
@@ -30,6 +43,8 @@ from thrive.timeutil import platform_week, shift_week, utcnow, week_start_instan
 MIN_CELL = 5
 WEEKS = 12
 STREAK_MARKS = (7, 30, 100)
+#: The scheduler job that stores the snapshot (its runs are left out of the job-run list shown).
+SNAPSHOT_JOB = "admin_dashboard"
 
 
 def suppress(value, learners: int):
@@ -98,6 +113,7 @@ class Dashboard:
     circles: CircleFigures
     circles_previous: CircleFigures
     job_runs: list = field(default_factory=list)
+    from_snapshot: bool = False  # read from the scheduler's stored snapshot (else computed on the request)
 
     @property
     def current(self) -> WeekRow:
@@ -258,7 +274,9 @@ def compute(now: datetime | None = None) -> Dashboard:
 
 
 def _jobs() -> list:
-    runs = recent_runs(10)
+    """The 10 latest job runs, leaving out the dashboard's own frequent refreshes."""
+    runs = list(db.session.scalars(select(JobRun).where(JobRun.job != SNAPSHOT_JOB)
+                                   .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(10)))
     for run in runs:
         db.session.expunge(run)
     return runs
@@ -269,17 +287,31 @@ _lock = threading.Lock()
 
 
 def dashboard(now: datetime | None = None) -> Dashboard:
-    """:func:`compute`, cached per database for ``THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS`` (ignored with ``now``)."""
-    ttl = int(current_app.config.get("THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS", 60))
-    if now is not None or ttl <= 0:
+    """The dashboard to show: the scheduler's snapshot when recent, else :func:`compute`.
+
+    With ``now`` (UTC instant) always computed as of then. Otherwise the stored
+    snapshot (``from_snapshot`` True; job runs read with it) if it is at most
+    ``THRIVE_ADMIN_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS`` old, failing that
+    :func:`compute`; either kept per process and database for
+    ``THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS`` (0 = read every time). A request
+    never waits for :func:`compute` while the scheduler keeps the snapshot fresh.
+    """
+    if now is not None:
         return compute(now)
+    ttl = int(current_app.config.get("THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS", 60))
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    hit = _cache.get(key)
+    hit = _cache.get(key) if ttl > 0 else None
     if hit and time.monotonic() < hit[0]:
         return hit[1]
-    result = compute()
-    with _lock:
-        _cache[key] = (time.monotonic() + ttl, result)
+    result = snapshot.latest()
+    if result is not None:
+        result.job_runs = _jobs()
+        db.session.commit()
+    else:
+        result = compute()
+    if ttl > 0:
+        with _lock:
+            _cache[key] = (time.monotonic() + ttl, result)
     return result
 
 

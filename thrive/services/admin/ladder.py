@@ -6,8 +6,9 @@
 - :func:`curve_thresholds` generates a level table from a curve (linear,
   increasing, snowballing) for a preview.
 - :func:`what_if` counts learners per tier and per level today and under a
-  proposed table, in one grouped SQL query over current state — never
-  demoting anyone (a stored tier/level higher than the table gives is kept).
+  proposed table, from one grouped SQL query over current state
+  (:mod:`thrive.services.admin.ladder_counts`) — never demoting anyone (a
+  stored tier/level higher than the table gives is kept).
 - :func:`save_ladder` writes the table, promotes the learners it lifts
   (celebrated like an award's tier-up, or silently) and writes one audit entry.
 """
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, delete, func, literal, select, update
+from sqlalchemy import Integer, case, delete, literal, select, update
 
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, Level, ProgressionEvent, Tier
 from thrive.services.admin.audit import record
+from thrive.services.admin.ladder_counts import grouped_counts, stored_tier_index
 from thrive.services.errors import FieldErrors
 from thrive.services.notifications import sending as notifications
 from thrive.services.points import registry
@@ -198,11 +200,6 @@ def _tier_from_points(points_col, tiers: list[dict]):
     return case(*whens, else_=0) if whens else literal(0, Integer)
 
 
-def _stored_tier_index(tier_key_col, tiers: list[dict]):
-    """SQL: index in ``tiers`` of the stored tier key (-1 when the key is not on the ladder)."""
-    return case({t["key"]: i for i, t in enumerate(tiers)}, value=tier_key_col, else_=-1)
-
-
 def _level_from_points(points_col, levels: list[int]):
     """SQL: the level ``points_col`` reaches (§5.2: the table, then +LEVEL_STEP_BEYOND_TABLE per level)."""
     n, last = len(levels), levels[-1]
@@ -215,26 +212,11 @@ def _greater(a, b):
     return case((a > b, a), else_=b)
 
 
-def _grouped_query(tiers: list[dict], levels: list[int]):
-    """The one grouped query: (stored tier key, stored level, new tier index, new level) → learners."""
-    s = LearnerState.__table__.c
-    new_tier = _greater(_tier_from_points(s.peak_points, tiers), _stored_tier_index(s.tier_key, tiers))
-    new_level = _greater(_level_from_points(s.peak_points, levels), s.level)
-    return (select(s.tier_key, s.level, new_tier.label("new_tier"), new_level.label("new_level"), func.count())
-            .select_from(LearnerState.__table__.join(Learner.__table__, Learner.id == s.learner_id))
-            .where(Learner.is_learner.is_(True))
-            .group_by(s.tier_key, s.level, new_tier, new_level))
-
-
-def _grouped_counts(tiers: list[dict], levels: list[int]):
-    q = _grouped_query(tiers, levels)
-    return [(k, int(lv), int(nt), int(nl), int(c)) for k, lv, nt, nl, c in db.session.execute(q)]
-
-
 def what_if(tiers: list[dict[str, Any]], levels: list[int]) -> WhatIf:
     """Counts per tier and level today vs under (``tiers``, ``levels``) — validated first (§5, §11).
 
-    One grouped SQL query over the ``learner_states`` of learners (staff who are
+    One grouped SQL query over the ``learner_states`` of learners
+    (:func:`~thrive.services.admin.ladder_counts.grouped_counts`; staff who are
     not learners are left out, §11) (``peak_points``: the highest
     total ever reached, §5.1). A learner's proposed tier is the higher of the
     tier their peak reaches under the proposed ladder and their stored tier
@@ -242,7 +224,7 @@ def what_if(tiers: list[dict[str, Any]], levels: list[int]) -> WhatIf:
     """
     clean = validate_ladder(tiers, levels, check_in_use=False)
     tiers, levels = clean["tiers"], clean["levels"]
-    rows = _grouped_counts(tiers, levels)
+    rows = grouped_counts(tiers, levels)
     db.session.commit()
     index = {t["key"]: i for i, t in enumerate(tiers)}
     current = {t.key: t for t in registry.load_registry().tiers}
@@ -364,9 +346,9 @@ def apply_ladder(session, tiers: list[dict], levels: list[int], *, celebrate: bo
     for i, threshold in enumerate(levels, start=1):
         session.add(Level(level=i, threshold=threshold))
     session.flush()
-    new_tier_idx = _greater(_tier_from_points(s.peak_points, tiers), _stored_tier_index(s.tier_key, tiers))
+    new_tier_idx = _greater(_tier_from_points(s.peak_points, tiers), stored_tier_index(s.tier_key, tiers))
     new_level = _greater(_level_from_points(s.peak_points, levels), s.level)
-    lifted = (new_tier_idx > _stored_tier_index(s.tier_key, tiers)) | (new_level > s.level)
+    lifted = (new_tier_idx > stored_tier_index(s.tier_key, tiers)) | (new_level > s.level)
     rows = session.execute(
         select(s.learner_id, s.tier_key, s.level, new_tier_idx, new_level, Learner.notification_prefs)
         .join(Learner.__table__, Learner.id == s.learner_id).where(lifted, Learner.is_learner.is_(True))

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from thrive.services.admin import dashboard as service
+from thrive.services.admin import dashboard_snapshot as snapshot
 
 from . import bp
 from .nav import ADMINS, NAV, NavItem, allow_moderators, nav_for
@@ -25,7 +26,8 @@ def index():
         if first is None:
             abort(403)
         return redirect(url_for(first))
-    return render_template("admin/dashboard.html", d=service.dashboard(), min_cell=service.MIN_CELL)
+    return render_template("admin/dashboard.html", d=service.dashboard(), min_cell=service.MIN_CELL,
+                           refresh_minutes=snapshot.REFRESH_MINUTES)
 
 
 def _cell(value):

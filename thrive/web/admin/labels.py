@@ -70,7 +70,7 @@ def percent(value) -> str:
 JOB_TITLES = {
     "assign_circles": _l("Thrive Circle assignment"), "create_goals": _l("Weekly goal creation"),
     "streaks": _l("Streaks (bonuses, grace days, at-risk reminders)"),
-    "weekly_recap": _l("Weekly recap notifications"),
+    "weekly_recap": _l("Weekly recap notifications"), "admin_dashboard": _l("Admin dashboard figures"),
 }
 
 
