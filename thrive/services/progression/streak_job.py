@@ -41,6 +41,7 @@ from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LedgerEntry, Notification
 from thrive.services.errors import EventKeyConflict, ThriveError
+from thrive.services.ingest.batches import WriteSlicer
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardRequest, award_many, counts_for_streak
 from thrive.services.points.registry import load_registry
@@ -156,18 +157,19 @@ def _award_bonuses(day: date, zones_: list[str], at: datetime, counts: dict[str,
             description=f"{streak}-day streak",
         ))
     db.session.commit()
-    for chunk in chunked(items, CHUNK):
-        for item, result in zip(chunk, award_many(chunk, now=at)):
-            if isinstance(result, EventKeyConflict):
-                counts["bonus_conflicts"] = counts.get("bonus_conflicts", 0) + 1
-            elif isinstance(result, ThriveError):
-                log.warning("streak bonus for learner %s on %s refused: %s", item.learner_id, day, result)
-                counts["bonus_errors"] = counts.get("bonus_errors", 0) + 1
-            elif isinstance(result, Exception):
-                raise result
-            elif not result.duplicate:
-                counts["bonuses"] += 1
-                counts["bonus_points"] += result.points_awarded
+    # short write transactions on SQLite (issue 10: a web write never waits long behind the job)
+    results = WriteSlicer(CHUNK).run(items, lambda part: award_many(part, now=at))
+    for item, result in zip(items, results):
+        if isinstance(result, EventKeyConflict):
+            counts["bonus_conflicts"] = counts.get("bonus_conflicts", 0) + 1
+        elif isinstance(result, ThriveError):
+            log.warning("streak bonus for learner %s on %s refused: %s", item.learner_id, day, result)
+            counts["bonus_errors"] = counts.get("bonus_errors", 0) + 1
+        elif isinstance(result, Exception):
+            raise result
+        elif not result.duplicate:
+            counts["bonuses"] += 1
+            counts["bonus_points"] += result.points_awarded
 
 
 def _states_with_prefs(session, learner_ids: list[int], *, lock: bool) -> list:
