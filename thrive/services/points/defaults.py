@@ -67,9 +67,9 @@ DEFAULT_TIERS: list[dict] = [
          tagline="Small spark with big potential"),
     dict(key="spark", name="Spark", threshold=250, emoji="✨", colour="#f59f00", tagline="Igniting the fire"),
     dict(key="blaze", name="Blaze", threshold=500, emoji="🌟", colour="#d6336c", tagline="Burning bright"),
-    dict(key="beacon", name="Beacon", threshold=1000, emoji="🗼", colour="#1c7ed6",
+    dict(key="beacon", name="Beacon", threshold=1000, emoji="🔦", colour="#1c7ed6",
          tagline="Lighting the way for others"),
-    dict(key="phoenix", name="Phoenix", threshold=2500, emoji="🦅", colour="#7048e8",
+    dict(key="phoenix", name="Phoenix", threshold=2500, emoji="🌅", colour="#7048e8",
          tagline="Reborn stronger, inspiring transformation"),
 ]
 
