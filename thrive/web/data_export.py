@@ -23,7 +23,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, has_request_context, render_template
+from flask import Response, current_app, has_request_context, render_template, send_file
 from flask_babel import get_locale, lazy_gettext
 
 from thrive.services.accounts import data_requests
@@ -57,6 +57,13 @@ class Export:
     filename: str
     content: bytes
     counts: dict[str, int]
+
+    def download(self) -> Response:
+        """The ZIP as an attachment, never cached (settings, the admin area and the API answer with it)."""
+        response = send_file(io.BytesIO(self.content), mimetype="application/zip", as_attachment=True,
+                             download_name=self.filename)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _value(v):

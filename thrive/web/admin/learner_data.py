@@ -8,9 +8,7 @@ Each action writes one audit entry (``services/admin/data_requests.py``).
 """
 from __future__ import annotations
 
-import io
-
-from flask import flash, redirect, send_file, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -35,10 +33,7 @@ def learner_export(learner_id: int):
         flash(error_message(exc), "error")
         return redirect(url_for("admin.learner", learner_id=learner.id), 303)
     service.record_export(current_user, learner.id, export.counts)
-    response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
-                         download_name=export.filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return export.download()
 
 
 @bp.route("/learners/<int:learner_id>/erase", methods=["POST"])

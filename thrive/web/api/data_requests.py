@@ -1,10 +1,6 @@
 """Data subject requests through the API (issue 10): export and erase a learner by external id (§13)."""
 from __future__ import annotations
 
-import io
-
-from flask import send_file
-
 from thrive.services.accounts import data_requests, learners
 from thrive.web.data_export import build_export
 
@@ -45,10 +41,7 @@ def export_user(external_id: str):
     """
     _check_external_id(external_id)
     export = build_export(learners.get_by_external_id(external_id).id)
-    response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
-                         download_name=export.filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return export.download()
 
 
 @bp.delete("/users/<external_id>")

@@ -6,8 +6,6 @@ with a success note or the errors.
 """
 from __future__ import annotations
 
-import io
-
 from flask import flash, redirect, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
@@ -101,15 +99,10 @@ def sign_out_everywhere():
 @login_required
 def export_data():
     """Download "my data": a ZIP of JSON and CSV files with an index.html (issue 10, data subject requests)."""
-    from flask import send_file
-
     from ..data_export import build_export
 
     export = build_export(current_user.id)
-    response = send_file(io.BytesIO(export.content), mimetype="application/zip", as_attachment=True,
-                         download_name=export.filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return export.download()
 
 
 @bp.route("/settings/delete", methods=["POST"])
