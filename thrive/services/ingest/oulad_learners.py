@@ -3,7 +3,7 @@
 A student becomes external id ``oulad:<id>``, username ``oulad_<id>`` (with
 ``_2``, ``_3``… when taken), a pseudonymous display name (Faker, seeded by the
 id) and the platform time zone. Learners, their derived-state rows and topics
-are bulk-inserted in slices (:class:`~thrive.services.ingest.batches.WriteSlicer`),
+are bulk-inserted in slices (:class:`~thrive.db.WriteSlicer`),
 so web sign-ups are not held up on SQLite; a re-run, or the rest of an
 interrupted run, creates only the students still missing.
 """
@@ -12,11 +12,10 @@ from __future__ import annotations
 from faker import Faker
 from sqlalchemy import func, insert, select
 
-from thrive.db import write_transaction
+from thrive.db import WriteSlicer, write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import clean_topics
-from thrive.services.ingest.batches import WriteSlicer
 from thrive.timeutil import platform_timezone_name, utcnow
 
 EXTERNAL_ID_PREFIX = "oulad:"
