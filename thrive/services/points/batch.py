@@ -15,6 +15,7 @@ statement, award, and answer one outcome per event in order.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,6 @@ from thrive.services.points.award import (
 )
 from thrive.services.points.events import EventInput, parse_event
 from thrive.services.points.locks import award_tx, end_award_tx
-from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, utcnow
 
 
@@ -129,12 +129,17 @@ def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
 
 
 def _count(items, results) -> None:
-    """Awards by outcome for the metrics (the retry path counts through ``award()``)."""
+    """Awards by outcome for the metrics, one increment per type and outcome (the retry path counts through
+    ``award()``)."""
+    counts: Counter = Counter()
     for item, result in zip(items, results, strict=True):
         if isinstance(result, AwardResult):
-            metrics.record_award_result(result)
+            outcome = "duplicate" if result.duplicate else "capped" if result.capped else "awarded"
+            counts[(result.activity_type, outcome)] += 1
         else:
-            metrics.record_award(item.activity_type, "rejected")
+            counts[(item.activity_type, "rejected")] += 1
+    for (activity_type, outcome), n in counts.items():
+        metrics.record_award(activity_type, outcome, n)
 
 
 def _prefetch(tx, requests) -> None:
@@ -143,12 +148,11 @@ def _prefetch(tx, requests) -> None:
                  (r.external_id for r in requests if r.learner_id is None))
     tx.load_keys(r.event_key for r in requests)
     requests = [r for r in requests if tx.keys.get(r.event_key) is None]  # duplicates need no cap counts
-    rules = load_registry().rules
-    capped_types = {r.activity_type for r in requests
-                    if r.activity_type in rules and _cap_kinds(rules[r.activity_type])}
-    ids = {r.learner_id if r.learner_id is not None else tx.by_external.get(r.external_id) for r in requests}
-    ids.discard(None)
-    tx.load_caps(ids, capped_types)
+    rules = tx.registry().rules
+    capped_types = {t for t in {r.activity_type for r in requests} if t in rules and _cap_kinds(rules[t])}
+    pairs = {(r.learner_id if r.learner_id is not None else tx.by_external.get(r.external_id), r.activity_type)
+             for r in requests if r.activity_type in capped_types}
+    tx.load_caps(pair for pair in pairs if pair[0] is not None)
 
 
 def award_events(events: Sequence, *, now: datetime | None = None,

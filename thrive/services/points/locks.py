@@ -38,7 +38,7 @@ from thrive.models import (
     Notification,
     ProgressionEvent,
 )
-from thrive.timeutil import utcnow
+from thrive.timeutil import local_date, platform_timezone_name, utcnow, week_label
 
 TX_KEY = "thrive.points.award_tx"
 
@@ -54,7 +54,12 @@ _LEDGER_COLUMNS = ("learner_id", "activity_type", "category", "points", "capped"
                    "description", "meta", "occurred_at", "local_date", "week", "result", "created_at",
                    "rule_version")
 
-INSERT_LEDGER = insert(_ledger).returning(_lc.id, sort_by_parameter_order=True)
+#: Multi-row INSERT … RETURNING (id, event_key): the ids are matched to the rows by their unique event key,
+#: so SQLAlchemy may batch the rows freely (with ``sort_by_parameter_order`` it sends one row per
+#: statement on SQLite, which has no sentinel to sort by: 172,003 INSERTs for the OULAD extract).
+#: (bind name, EntryRow attribute) of a ledger row: the model's ``meta`` is the ``metadata`` column.
+_LEDGER_BINDS = tuple(("metadata" if name == "meta" else name, name) for name in _LEDGER_COLUMNS)
+INSERT_LEDGER = insert(_ledger).returning(_lc.id, _lc.event_key)
 UPDATE_STATE = (
     update(_states).where(_sc.learner_id == bindparam("b_learner_id"))
     .values({name: bindparam(name) for name in STATE_COLUMNS})
@@ -192,15 +197,37 @@ class EntryRow:
         for name in self.__slots__:
             setattr(self, name, values.get(name))
 
+    @classmethod
+    def new(cls, id, learner_id, activity_type, category, points, capped, event_key, payload_hash,  # noqa: A002
+            description, meta, occurred_at, local_date, week, result, created_at, rule_version) -> EntryRow:
+        """An entry from every field by position or name (the award path's constructor: no ``**`` loop)."""
+        self = cls.__new__(cls)
+        self.id, self.learner_id, self.activity_type, self.category = id, learner_id, activity_type, category
+        self.points, self.capped, self.event_key, self.payload_hash = points, capped, event_key, payload_hash
+        self.description, self.meta, self.occurred_at, self.local_date = description, meta, occurred_at, local_date
+        self.week, self.result, self.created_at, self.rule_version = week, result, created_at, rule_version
+        return self
+
 
 class StateRow:
     """A locked ``learner_states`` row as a plain object (attributes of :class:`LearnerState`)."""
 
-    __slots__ = ("learner_id", *STATE_COLUMNS)
+    __slots__ = tuple(c.name for c in _states.c)  # the table's order: rows of the locking statements start so
 
     def __init__(self, **values):
         for name in self.__slots__:
             setattr(self, name, values.get(name))
+
+    @classmethod
+    def from_values(cls, values) -> StateRow:
+        """A state from the values of :attr:`__slots__`, in that order (a row of the locking statements)."""
+        self = cls.__new__(cls)
+        for name, value in zip(_STATE_SLOTS, values, strict=True):
+            setattr(self, name, value)
+        return self
+
+
+_STATE_SLOTS = StateRow.__slots__
 
 
 @dataclass(frozen=True)
@@ -248,13 +275,47 @@ class AwardTx:
 
     def adopt(self, row) -> Locked:
         """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs)."""
+        # Every locking statement selects the learner_states columns first, in table order (= StateRow slots).
+        state = StateRow.from_values(row[:len(_STATE_SLOTS)])
         m = row._mapping
-        state = StateRow(**{name: m[name] for name in StateRow.__slots__})
         locked = Locked(state, m["timezone"], m["notification_prefs"])
         self.locked[state.learner_id] = locked
         if "external_id" in m and m["external_id"] is not None:
             self.by_external[m["external_id"]] = state.learner_id
         return locked
+
+    # ------------------------------------------------------------ per-transaction snapshots
+
+    def registry(self):
+        """The rule registry, loaded once per transaction (every award of a batch is priced by one snapshot)."""
+        registry = self.memo.get("registry")
+        if registry is None:
+            from thrive.services.points.registry import load_registry
+
+            registry = self.memo["registry"] = load_registry()
+        return registry
+
+    def platform_zone(self) -> str:
+        """``THRIVE_TIMEZONE``, read once per transaction."""
+        name = self.memo.get("platform_zone")
+        if name is None:
+            name = self.memo["platform_zone"] = platform_timezone_name()
+        return name
+
+    def platform_week(self, instant, day=None, zone_name: str | None = None) -> str:
+        """Platform ISO week of ``instant``; ``day`` is its local date in ``zone_name`` when already known."""
+        platform = self.platform_zone()
+        if day is not None and zone_name == platform:
+            return week_label(day)
+        return week_label(local_date(instant, platform))
+
+    def week_of_now(self, now) -> str:
+        """Platform ISO week of the transaction's ``now`` (memoised: asked by every award's stored result)."""
+        key = ("week_of_now", now)
+        week = self.memo.get(key)
+        if week is None:
+            week = self.memo[key] = self.platform_week(now)
+        return week
 
     def lock_many(self, learner_ids=(), external_ids=()) -> None:
         """Lock every learner of a batch not locked yet: one statement per 900 ids, in id order."""
@@ -284,26 +345,30 @@ class AwardTx:
             for key in part:
                 self.keys[key] = found.get(key)
 
-    def load_caps(self, learner_ids, activity_types) -> None:
-        """All uncapped counts of these learners and (capped) types, grouped — complete in memory."""
+    def load_caps(self, pairs) -> None:
+        """All uncapped counts of these (learner id, capped activity type) pairs, grouped — complete in memory.
+
+        One grouped query per 900 learners (over the pairs' types); only the pairs asked for are kept.
+        """
         from more_itertools import chunked
 
-        types = sorted(set(activity_types))
-        ids = sorted({i for i in learner_ids if any((i, t) not in self.caps for t in types)})
-        if not ids or not types:
+        fresh = {pair: CapCounts(complete=True, ever=0) for pair in set(pairs) if pair not in self.caps}
+        if not fresh:
             return
         self.flush()
-        fresh = {(i, t): CapCounts(complete=True, ever=0) for i in ids for t in types}
+        ids = sorted({i for i, _t in fresh})
+        types = sorted({t for _i, t in fresh})
         for part in chunked(ids, 900):
             for learner_id, activity_type, day, week, n in self.session.execute(
                 CAP_GROUPS, {"ids": part, "types": types}
-            ):
-                counts = fresh[(learner_id, activity_type)]
+            ).tuples():
+                counts = fresh.get((learner_id, activity_type))
+                if counts is None:
+                    continue
                 counts.ever += n
                 counts.days[day] = counts.days.get(day, 0) + n
                 counts.weeks[week] = counts.weeks.get(week, 0) + n
-        for key, counts in fresh.items():
-            self.caps.setdefault(key, counts)
+        self.caps.update(fresh)
 
     # ------------------------------------------------------------ writing
 
@@ -360,11 +425,12 @@ class AwardTx:
     def flush(self) -> None:
         """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
         if self.pending:
-            rows = [{name: getattr(e, name) for name in _LEDGER_COLUMNS} for e in self.pending]
-            rows = [{**r, "metadata": r.pop("meta")} for r in rows]
-            ids = self.session.execute(INSERT_LEDGER, rows).scalars().all()
-            for entry, new_id in zip(self.pending, ids, strict=True):
-                entry.id = new_id
+            rows = [{column: getattr(e, name) for column, name in _LEDGER_BINDS} for e in self.pending]
+            ids = dict((key, new_id) for new_id, key in self.session.execute(INSERT_LEDGER, rows))
+            if len(ids) != len(rows):  # pragma: no cover - keys are unique in a transaction (checked before)
+                raise RuntimeError(f"{len(ids)} ids for {len(rows)} ledger rows")
+            for entry in self.pending:
+                entry.id = ids[entry.event_key]
             self.pending.clear()
         if self.outbox:
             self._flush_outbox()
