@@ -38,6 +38,7 @@ from thrive.models import (
     Notification,
     ProgressionEvent,
 )
+from thrive.services.points.driver_sql import DriverStatement
 from thrive.timeutil import local_date, platform_timezone_name, utcnow, week_label
 
 TX_KEY = "thrive.points.award_tx"
@@ -64,6 +65,11 @@ UPDATE_STATE = (
     update(_states).where(_sc.learner_id == bindparam("b_learner_id"))
     .values({name: bindparam(name) for name in STATE_COLUMNS})
 )
+#: The batch forms run through the driver's executemany (:mod:`.driver_sql`); SQLite's ledger ids are read back.
+DRIVER_UPDATE_STATE = DriverStatement(UPDATE_STATE)
+DRIVER_INSERT_LEDGER = DriverStatement(insert(_ledger).values({c: bindparam(c) for c, _n in _LEDGER_BINDS}))
+MAX_LEDGER_ID = select(func.max(_lc.id))
+LEDGER_IDS_AFTER = select(_lc.id, _lc.event_key).where(_lc.id > bindparam("after"))
 UPDATE_RESULT = update(_ledger).where(_lc.id == bindparam("b_id")).values(result=bindparam("result"))
 EXISTING_KEYS = select(_lc.event_key, _lc.id, _lc.learner_id, _lc.activity_type, _lc.payload_hash, _lc.result).where(
     _lc.event_key.in_(bindparam("keys", expanding=True)))
@@ -426,7 +432,13 @@ class AwardTx:
         """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
         if self.pending:
             rows = [{column: getattr(e, name) for column, name in _LEDGER_BINDS} for e in self.pending]
-            ids = dict((key, new_id) for new_id, key in self.session.execute(INSERT_LEDGER, rows))
+            if self.sqlite:
+                # The transaction holds SQLite's write lock: the rows after the largest id are the ones it inserts.
+                before = self.session.execute(MAX_LEDGER_ID).scalar() or 0
+                DRIVER_INSERT_LEDGER.executemany(self.session, rows)
+                ids = dict((key, new_id) for new_id, key in self.session.execute(LEDGER_IDS_AFTER, {"after": before}))
+            else:
+                ids = dict((key, new_id) for new_id, key in self.session.execute(INSERT_LEDGER, rows))
             if len(ids) != len(rows):  # pragma: no cover - keys are unique in a transaction (checked before)
                 raise RuntimeError(f"{len(ids)} ids for {len(rows)} ledger rows")
             for entry in self.pending:
@@ -438,7 +450,7 @@ class AwardTx:
             self._flush_duplicates()
         dirty = [locked for locked in self.locked.values() if locked.dirty]
         if dirty:
-            self.session.execute(UPDATE_STATE, [
+            DRIVER_UPDATE_STATE.executemany(self.session, [
                 {"b_learner_id": locked.state.learner_id,
                  **{name: getattr(locked.state, name) for name in STATE_COLUMNS}}
                 for locked in dirty
