@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, case, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ from thrive.models import (
     Notification,
     ProgressionEvent,
 )
-from thrive.services.points.driver_sql import DriverStatement
+from thrive.services.points.driver_sql import DriverStatement, per_dialect
 from thrive.timeutil import local_date, platform_timezone_name, utcnow, week_label
 
 TX_KEY = "thrive.points.award_tx"
@@ -68,21 +68,26 @@ UPDATE_STATE = (
 #: The batch forms run through the driver's executemany (:mod:`.driver_sql`); SQLite's ledger ids are read back.
 DRIVER_UPDATE_STATE = DriverStatement(UPDATE_STATE)
 DRIVER_INSERT_LEDGER = DriverStatement(insert(_ledger).values({c: bindparam(c) for c, _n in _LEDGER_BINDS}))
+DRIVER_INSERT_LEDGER_WITH_ID = DriverStatement(insert(_ledger).values(
+    {c: bindparam(c) for c in ("id", *(c for c, _n in _LEDGER_BINDS))}))
+RESERVE_LEDGER_IDS = text("SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) "
+                          "FROM generate_series(1, :n)")
 MAX_LEDGER_ID = select(func.max(_lc.id))
 LEDGER_IDS_AFTER = select(_lc.id, _lc.event_key).where(_lc.id > bindparam("after"))
 UPDATE_RESULT = update(_ledger).where(_lc.id == bindparam("b_id")).values(result=bindparam("result"))
-EXISTING_KEYS = select(_lc.event_key, _lc.id, _lc.learner_id, _lc.activity_type, _lc.payload_hash, _lc.result).where(
-    _lc.event_key.in_(bindparam("keys", expanding=True)))
+EXISTING_KEYS = per_dialect(lambda member: select(
+    _lc.event_key, _lc.id, _lc.learner_id, _lc.activity_type, _lc.payload_hash, _lc.result
+).where(member(_lc.event_key, "keys", String)))
 _notes = Notification.__table__
 _celebrations = Celebration.__table__
 INSERT_PROGRESSION = insert(ProgressionEvent.__table__)
 INSERT_NOTIFICATION = insert(_notes)
 INSERT_CELEBRATION = insert(_celebrations)
 _DEDUPED = {
-    "notification": (INSERT_NOTIFICATION, select(_notes.c.dedupe_key).where(
-        _notes.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
-    "celebration": (INSERT_CELEBRATION, select(_celebrations.c.dedupe_key).where(
-        _celebrations.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
+    "notification": (INSERT_NOTIFICATION, per_dialect(lambda member: select(_notes.c.dedupe_key).where(
+        member(_notes.c.dedupe_key, "keys", String)))),
+    "celebration": (INSERT_CELEBRATION, per_dialect(lambda member: select(_celebrations.c.dedupe_key).where(
+        member(_celebrations.c.dedupe_key, "keys", String)))),
 }
 EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
 
@@ -144,25 +149,25 @@ def known_entry(row) -> KnownEntry | None:
 
 
 #: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.
-LOCK_MANY = (
+LOCK_MANY = per_dialect(lambda member: (
     select(*_sc, _learners.c.timezone, _learners.c.notification_prefs, _learners.c.external_id)
     .select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
-    .where(_sc.learner_id.in_(bindparam("ids", expanding=True)))
+    .where(member(_sc.learner_id, "ids", Integer))
     .order_by(_sc.learner_id).with_for_update(of=_states)
-)
-LOCK_MANY_BY_EXTERNAL = (
+))
+LOCK_MANY_BY_EXTERNAL = per_dialect(lambda member: (
     select(*_sc, _learners.c.timezone, _learners.c.notification_prefs, _learners.c.external_id)
     .select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
-    .where(_learners.c.external_id.in_(bindparam("ext", expanding=True)))
+    .where(member(_learners.c.external_id, "ext", String))
     .order_by(_sc.learner_id).with_for_update(of=_states)
-)
+))
 #: Uncapped counts of a batch's learners and capped activity types, grouped (one query per batch).
-CAP_GROUPS = (
+CAP_GROUPS = per_dialect(lambda member: (
     select(_lc.learner_id, _lc.activity_type, _lc.local_date, _lc.week, func.count(_lc.id))
-    .where(_lc.learner_id.in_(bindparam("ids", expanding=True)),
-           _lc.activity_type.in_(bindparam("types", expanding=True)), _lc.capped.is_(False))
+    .where(member(_lc.learner_id, "ids", Integer), member(_lc.activity_type, "types", String),
+           _lc.capped.is_(False))
     .group_by(_lc.learner_id, _lc.activity_type, _lc.local_date, _lc.week)
-)
+))
 
 
 @dataclass
@@ -263,6 +268,7 @@ class AwardTx:
     def __init__(self, session: Session):
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.dialect = "sqlite" if self.sqlite else "postgresql"
         self.locked: dict[int, Locked] = {}
         self.by_external: dict[str, int] = {}
         #: event key → ledger entry id (int), a :class:`KnownEntry`, this transaction's :class:`LedgerEntry`,
@@ -329,11 +335,11 @@ class AwardTx:
 
         ids = sorted({i for i in learner_ids if i not in self.locked})
         for part in chunked(ids, 900):
-            for row in self.session.execute(LOCK_MANY, {"ids": part}):
+            for row in self.session.execute(LOCK_MANY[self.dialect], {"ids": part}):
                 self.adopt(row)
         ext = sorted({e for e in external_ids if e not in self.by_external})
         for part in chunked(ext, 900):
-            for row in self.session.execute(LOCK_MANY_BY_EXTERNAL, {"ext": part}):
+            for row in self.session.execute(LOCK_MANY_BY_EXTERNAL[self.dialect], {"ext": part}):
                 if row.learner_id not in self.locked:
                     self.adopt(row)
                 else:
@@ -347,7 +353,7 @@ class AwardTx:
         for part in chunked(wanted, 900):
             found = {row.event_key: KnownEntry(row.id, row.learner_id, row.activity_type, row.payload_hash,
                                                row.result)
-                     for row in self.session.execute(EXISTING_KEYS, {"keys": part})}
+                     for row in self.session.execute(EXISTING_KEYS[self.dialect], {"keys": part})}
             for key in part:
                 self.keys[key] = found.get(key)
 
@@ -366,7 +372,7 @@ class AwardTx:
         types = sorted({t for _i, t in fresh})
         for part in chunked(ids, 900):
             for learner_id, activity_type, day, week, n in self.session.execute(
-                CAP_GROUPS, {"ids": part, "types": types}
+                CAP_GROUPS[self.dialect], {"ids": part, "types": types}
             ).tuples():
                 counts = fresh.get((learner_id, activity_type))
                 if counts is None:
@@ -416,7 +422,7 @@ class AwardTx:
             if not rows:
                 continue
             keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
-            seen = set(self.session.scalars(existing, {"keys": keys})) if keys else set()
+            seen = set(self.session.scalars(existing[self.dialect], {"keys": keys})) if keys else set()
             fresh = []
             for row in rows:
                 key = row.get("dedupe_key")
@@ -438,7 +444,13 @@ class AwardTx:
                 DRIVER_INSERT_LEDGER.executemany(self.session, rows)
                 ids = dict((key, new_id) for new_id, key in self.session.execute(LEDGER_IDS_AFTER, {"after": before}))
             else:
-                ids = dict((key, new_id) for new_id, key in self.session.execute(INSERT_LEDGER, rows))
+                # Ids reserved from the sequence in one statement, then one pipelined executemany: psycopg parses
+                # the single-row INSERT once (a multi-row VALUES of 1,000 rows it parsed anew for every batch).
+                reserved = sorted(self.session.execute(RESERVE_LEDGER_IDS, {"n": len(rows)}).scalars())
+                for row, new_id in zip(rows, reserved, strict=True):
+                    row["id"] = new_id
+                DRIVER_INSERT_LEDGER_WITH_ID.executemany(self.session, rows)
+                ids = {row["event_key"]: row["id"] for row in rows}
             if len(ids) != len(rows):  # pragma: no cover - keys are unique in a transaction (checked before)
                 raise RuntimeError(f"{len(ids)} ids for {len(rows)} ledger rows")
             for entry in self.pending:
