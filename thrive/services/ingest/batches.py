@@ -26,7 +26,7 @@ from thrive.extensions import db
 from thrive.models import LedgerEntry
 from thrive.services.errors import EventKeyConflict, ThriveError
 from thrive.services.points.award import AwardResult
-from thrive.services.points.batch import AwardRequest, award_many
+from thrive.services.points.batch import AwardRequest, award_many, prepare_awards
 from thrive.timeutil import as_utc, utcnow
 
 DEFAULT_BATCH_SIZE = 500
@@ -148,7 +148,9 @@ def award_in_batches(
     now = as_utc(now) if now else utcnow()
     shifted = 0
     for chunk in chunked(items, batch_size):
-        results = slicer.run([req for _line, req in chunk], lambda part: award_many(part, now=now))
+        results = slicer.run([req for _line, req in chunk],
+                             lambda work: award_many(work[0], now=now, prepared=work[1]),
+                             prepare=lambda part: (part, prepare_awards(part, now=now)))
         for (line, req), result in zip(chunk, results, strict=True):
             if isinstance(result, AwardResult):
                 summary.tally(result)

@@ -61,8 +61,22 @@ class _DryRun(Exception):
     """Raised inside the transaction of a dry run so that it rolls back."""
 
 
-def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
-               dry_run: bool = False) -> list[AwardResult | ThriveError]:
+def prepare_awards(items: Sequence[AwardRequest], *, now: datetime) -> list[object]:
+    """Validate and hash a batch's requests, outside any transaction (the part of :func:`award_many` a
+    :class:`~thrive.db.WriteSlicer` runs during its pause): one checked request or ``ThriveError`` per item."""
+    now = as_utc(now)
+    outcomes: list[object] = []
+    for item in items:
+        try:
+            outcomes.append(_build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
+                                           item.metadata, item.description, item.points, now, item.external_id))
+        except ThriveError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None, dry_run: bool = False,
+               prepared: Sequence[object] | None = None) -> list[AwardResult | ThriveError]:
     """Award a batch through the same code path as :func:`award`, in one transaction (§4.1).
 
     Each item gets its :class:`AwardResult` or the :class:`ThriveError` that
@@ -73,16 +87,11 @@ def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
     duplicate of the earlier item. With ``dry_run`` everything is computed
     (caps included) and the transaction is rolled back. If the database
     refuses the batch (a concurrent writer took an event key first), it is
-    retried item by item through :func:`award`.
+    retried item by item through :func:`award`. ``prepared`` is :func:`prepare_awards` of ``items``
+    at the same ``now``, when the caller ran it already.
     """
     now = as_utc(now) if now else utcnow()
-    outcomes: list[object] = []
-    for item in items:
-        try:
-            outcomes.append(_build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
-                                           item.metadata, item.description, item.points, now, item.external_id))
-        except ThriveError as exc:
-            outcomes.append(exc)
+    outcomes = prepare_awards(items, now=now) if prepared is None else list(prepared)
     requests = [r for r in outcomes if not isinstance(r, ThriveError)]
     results: list[AwardResult | ThriveError] = []
     try:
