@@ -13,6 +13,7 @@ ORM or Core; only the per-row bookkeeping goes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from sqlalchemy import any_, bindparam
 from sqlalchemy.dialects import postgresql
@@ -20,10 +21,15 @@ from sqlalchemy.orm import Session
 
 
 class DriverStatement:
-    """A Core INSERT/UPDATE without RETURNING, run with the driver's ``executemany``."""
+    """A Core INSERT/UPDATE without RETURNING, run with the driver's ``executemany``.
 
-    def __init__(self, statement):
+    Every row must carry every bind parameter of the statement; when one does not (a column left to its
+    Python-side default), the rows go through ``fallback`` (a plain Core statement) instead.
+    """
+
+    def __init__(self, statement, fallback=None):
         self.statement = statement
+        self.fallback = fallback
         self._compiled: dict[object, tuple] = {}  # per dialect object (its JSON serializer)
 
     def _for(self, dialect) -> tuple:
@@ -32,8 +38,7 @@ class DriverStatement:
             c = self.statement.compile(dialect=dialect)
             names = list(c.positiontup) if c.positional else list(c.binds)
             processors = c._bind_processors
-            procs = tuple((name, processors.get(name)) for name in names)
-            compiled = self._compiled[dialect] = (str(c), c.positional, procs)
+            compiled = self._compiled[dialect] = (str(c), _converter(names, processors, c.positional))
         return compiled
 
     def executemany(self, session: Session, rows: Sequence[Mapping]) -> None:
@@ -41,12 +46,34 @@ class DriverStatement:
         if not rows:
             return
         connection = session.connection()
-        sql, positional, procs = self._for(connection.dialect)
-        if positional:
-            params = [tuple(row[n] if p is None else p(row[n]) for n, p in procs) for row in rows]
-        else:
-            params = [{n: (row[n] if p is None else p(row[n])) for n, p in procs} for row in rows]
+        sql, convert = self._for(connection.dialect)
+        try:
+            params = [convert(row) for row in rows]
+        except KeyError:
+            if self.fallback is None:
+                raise
+            session.execute(self.fallback, list(rows))
+            return
         connection.exec_driver_sql(sql, params)
+
+
+def _converter(names: list[str], processors: dict, positional: bool):
+    """``row -> parameters`` for the driver: the values fetched by one ``itemgetter`` (in C), then the few
+    columns with a bind processor converted; a tuple (qmark) or a dict (pyformat)."""
+    get = itemgetter(*names)
+    converted = [(i, processors[name]) for i, name in enumerate(names) if processors.get(name) is not None]
+
+    def convert(row):
+        values = get(row)
+        if len(names) == 1:
+            values = (values,)
+        if converted:
+            values = list(values)
+            for i, process in converted:
+                values[i] = process(values[i])
+        return tuple(values) if positional else dict(zip(names, values, strict=True))
+
+    return convert
 
 
 def member_of(column, name: str, item_type, dialect_name: str):

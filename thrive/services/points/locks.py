@@ -83,11 +83,25 @@ _celebrations = Celebration.__table__
 INSERT_PROGRESSION = insert(ProgressionEvent.__table__)
 INSERT_NOTIFICATION = insert(_notes)
 INSERT_CELEBRATION = insert(_celebrations)
+
+
+def _driver_insert(table, fallback) -> DriverStatement:
+    """Every column but the id bound by name, through the driver (the Core ``fallback`` for other rows)."""
+    return DriverStatement(insert(table).values({c.name: bindparam(c.name) for c in table.c if c.name != "id"}),
+                           fallback)
+
+
+DRIVER_PROGRESSION = _driver_insert(ProgressionEvent.__table__, INSERT_PROGRESSION)
 _DEDUPED = {
-    "notification": (INSERT_NOTIFICATION, per_dialect(lambda member: select(_notes.c.dedupe_key).where(
-        member(_notes.c.dedupe_key, "keys", String)))),
-    "celebration": (INSERT_CELEBRATION, per_dialect(lambda member: select(_celebrations.c.dedupe_key).where(
-        member(_celebrations.c.dedupe_key, "keys", String)))),
+    "notification": (
+        _driver_insert(_notes, INSERT_NOTIFICATION),
+        per_dialect(lambda member: select(_notes.c.dedupe_key).where(member(_notes.c.dedupe_key, "keys", String))),
+    ),
+    "celebration": (
+        _driver_insert(_celebrations, INSERT_CELEBRATION),
+        per_dialect(lambda member: select(_celebrations.c.dedupe_key).where(
+            member(_celebrations.c.dedupe_key, "keys", String))),
+    ),
 }
 EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
 
@@ -415,7 +429,7 @@ class AwardTx:
         progression = [{**row, "ledger_entry_id": entry.id} for kind, entry, row in self.outbox
                        if kind == "progression"]
         if progression:
-            self.session.execute(INSERT_PROGRESSION, progression)
+            DRIVER_PROGRESSION.executemany(self.session, progression)
         now = utcnow()
         for kind, (statement, existing) in _DEDUPED.items():
             rows = [row for k, _entry, row in self.outbox if k == kind]
@@ -431,7 +445,7 @@ class AwardTx:
                 seen.add(key)
                 fresh.append({"created_at": now, **row})
             if fresh:
-                self.session.execute(statement, fresh)
+                statement.executemany(self.session, fresh)
         self.outbox.clear()
 
     def flush(self) -> None:
