@@ -299,15 +299,18 @@ class AwardTx:
 
     # ------------------------------------------------------------ locking
 
-    def adopt(self, row) -> Locked:
-        """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs)."""
-        # Every locking statement selects the learner_states columns first, in table order (= StateRow slots).
-        state = StateRow.from_values(row[:len(_STATE_SLOTS)])
-        m = row._mapping
-        locked = Locked(state, m["timezone"], m["notification_prefs"])
+    def adopt(self, row, *, with_external: bool = False) -> Locked:
+        """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs).
+
+        Every locking statement selects the learner_states columns first, in table order (= StateRow
+        slots), then the time zone and the prefs, then (``with_external``: :data:`LOCK_MANY`) the external id.
+        """
+        n = len(_STATE_SLOTS)
+        state = StateRow.from_values(row[:n])
+        locked = Locked(state, row[n], row[n + 1])
         self.locked[state.learner_id] = locked
-        if "external_id" in m and m["external_id"] is not None:
-            self.by_external[m["external_id"]] = state.learner_id
+        if with_external and row[n + 2] is not None:
+            self.by_external[row[n + 2]] = state.learner_id
         return locked
 
     # ------------------------------------------------------------ per-transaction snapshots
@@ -350,12 +353,12 @@ class AwardTx:
         ids = sorted({i for i in learner_ids if i not in self.locked})
         for part in chunked(ids, 900):
             for row in self.session.execute(LOCK_MANY[self.dialect], {"ids": part}):
-                self.adopt(row)
+                self.adopt(row, with_external=True)
         ext = sorted({e for e in external_ids if e not in self.by_external})
         for part in chunked(ext, 900):
             for row in self.session.execute(LOCK_MANY_BY_EXTERNAL[self.dialect], {"ext": part}):
                 if row.learner_id not in self.locked:
-                    self.adopt(row)
+                    self.adopt(row, with_external=True)
                 else:
                     self.by_external[row.external_id] = row.learner_id
 
