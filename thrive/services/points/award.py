@@ -54,8 +54,6 @@ from thrive.services.points.hooks import (  # noqa: F401 - re-exported (hook mod
     register_award_hook,
 )
 from thrive.services.points.locks import (
-    EXISTING_KEY,
-    UPDATE_RESULT,
     AwardTx,
     CapCounts,
     EntryRow,
@@ -63,7 +61,6 @@ from thrive.services.points.locks import (
     award_tx,
     end_award_tx,
     known_entry,
-    lock_statement,
 )
 from thrive.services.points.registry import RuleSnapshot
 from thrive.services.points.request import (  # noqa: F401 - AwardResult re-exported
@@ -74,6 +71,7 @@ from thrive.services.points.request import (  # noqa: F401 - AwardResult re-expo
     _Request,
     _result_from_entry,
 )
+from thrive.services.points.statements import EXISTING_KEY, UPDATE_RESULT, lock_statement
 from thrive.services.points.upgrades import _notify, _record_upgrades
 from thrive.services.progression.streaks import StreakState, reached_milestone
 from thrive.timeutil import as_utc, local_date, utcnow
