@@ -31,9 +31,9 @@ JOB_SECONDS = Histogram("thrive_job_run_duration_seconds", "Duration of schedule
 JOB_FAILURES = Counter("thrive_job_runs_failed", "Job runs that failed.", ["job"])
 
 
-def record_award(activity_type: str, outcome: str) -> None:
-    """Count one award request; ``outcome`` is awarded, capped, duplicate or rejected."""
-    AWARDS.labels(activity_type[:64] if isinstance(activity_type, str) else "invalid", outcome).inc()
+def record_award(activity_type: str, outcome: str, count: int = 1) -> None:
+    """Count ``count`` award requests (one by default); ``outcome`` is awarded, capped, duplicate or rejected."""
+    AWARDS.labels(activity_type[:64] if isinstance(activity_type, str) else "invalid", outcome).inc(count)
 
 
 def record_award_result(result) -> None:

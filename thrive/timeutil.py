@@ -66,6 +66,7 @@ def local_date(instant: datetime, tz_name: str) -> date:
     return as_utc(instant).astimezone(zone(tz_name)).date()
 
 
+@lru_cache(maxsize=4096)
 def week_label(d: date) -> str:
     """ISO week label ``YYYY-Www`` of a date (e.g. 2027-01-01 → ``2026-W53``)."""
     iso = d.isocalendar()

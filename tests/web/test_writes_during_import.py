@@ -5,7 +5,7 @@ runs beside the web workers) while threads register new learners through the
 real registration form and save their settings. Every
 request succeeds (no 500, no "database is locked"), no write of theirs waits
 more than ~2 s for SQLite's write lock (the import commits in short slices,
-``services/ingest/batches.py``; the wait is the time ``BEGIN IMMEDIATE`` takes,
+``thrive.db.WriteSlicer``; the wait is the time ``BEGIN IMMEDIATE`` takes,
 which stays meaningful on a loaded machine, unlike a request's wall time), and
 the import's summary and ledger are exact.
 """

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from thrive import db as slicing
+from thrive.db import WriteSlicer
 from thrive.extensions import db
 from thrive.models import LedgerEntry
 from thrive.services.errors import ValidationError
-from thrive.services.ingest import batches
-from thrive.services.ingest.batches import WriteSlicer
 from thrive.services.ingest.event_files import import_events
 from thrive.timeutil import utcnow
 
@@ -40,23 +40,23 @@ class _Clock:
 @pytest.mark.parametrize("per_item", [0.001, 0.01, 0.2])
 def test_sqlite_slices_last_about_the_budget_and_keep_order(monkeypatch, per_item):
     clock = _Clock(per_item)
-    monkeypatch.setattr(batches, "time", clock)
+    monkeypatch.setattr(slicing, "time", clock)
     sizes: list[int] = []
     slicer = WriteSlicer(500, sqlite=True)
     items = list(range(1234))
     assert slicer.run(items, clock.write(sizes)) == [x * 10 for x in items]
     assert sum(sizes) == len(items) and max(sizes) <= 500
-    assert sizes[0] == batches.SQLITE_FIRST_SLICE
+    assert sizes[0] == slicing.SQLITE_FIRST_SLICE
     # after the first slice every slice holds the lock for at most the budget (or is the smallest slice)
-    assert all(n * per_item <= batches.SQLITE_SLICE_SECONDS + 1e-9 or n <= batches.SQLITE_MIN_SLICE
+    assert all(n * per_item <= slicing.SQLITE_SLICE_SECONDS + 1e-9 or n <= slicing.SQLITE_MIN_SLICE
                for n in sizes[1:])
     assert len(clock.slept) == len(sizes) - 1  # a pause between two slices, none before the first
-    assert all(s == pytest.approx(batches.SQLITE_PAUSE_SECONDS) for s in clock.slept)
+    assert all(s == pytest.approx(slicing.SQLITE_PAUSE_SECONDS) for s in clock.slept)
 
 
 def test_postgresql_slices_are_the_whole_batch_without_pauses(monkeypatch):
     clock = _Clock(0.01)
-    monkeypatch.setattr(batches, "time", clock)
+    monkeypatch.setattr(slicing, "time", clock)
     sizes: list[int] = []
     assert WriteSlicer(500, sqlite=False).run(list(range(1200)), clock.write(sizes))[-1] == 11990
     assert sizes == [500, 500, 200] and clock.slept == []
@@ -76,7 +76,7 @@ def test_an_interrupted_import_continues_exactly(app_ctx, make_learner, tmp_path
     rows = [{"user": f"s-{n % 20}", "activity_type": "comment_posted", "event_key": f"cut:{n}",
              "occurred_at": (day + timedelta(minutes=n)).isoformat()} for n in range(400)]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    monkeypatch.setattr(batches, "SQLITE_PAUSE_SECONDS", 0)
+    monkeypatch.setattr(slicing, "SQLITE_PAUSE_SECONDS", 0)
 
     class Interrupted(Exception):
         pass

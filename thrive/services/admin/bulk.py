@@ -11,7 +11,7 @@ Every row gets a deterministic event key built from its content —
 counts identical rows earlier in the file — so re-running the same file (or a
 corrected copy) awards nothing twice (§4.3). The awards go through
 ``award_many`` (§4.1) in short write transactions
-(:class:`~thrive.services.ingest.batches.WriteSlicer`: about 0.5 s each on
+(:class:`~thrive.db.WriteSlicer`: about 0.5 s each on
 SQLite, so other web writes are not held up by a 10,000-row file); the run's
 single audit entry is written right after them, with the summary.
 """
@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from more_itertools import chunked
 from sqlalchemy import func, select
 
-from thrive.db import write_transaction
+from thrive.db import WriteSlicer, write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LedgerEntry
 from thrive.services.admin.audit import record
 from thrive.services.errors import PointsOutOfRange, ThriveError, ValidationError
-from thrive.services.ingest.batches import WriteSlicer
 from thrive.services.points.award import AwardRequest, AwardResult, award_many, compute_points
 from thrive.services.points.registry import load_registry
 

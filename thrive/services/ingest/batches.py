@@ -1,26 +1,10 @@
-"""Import bookkeeping and short write transactions for long batches (§12, §15; issue 10 defect 3).
+"""Import bookkeeping for long batches (§12, §15; issue 10 defect 3).
 
 :class:`ImportSummary` counts what an import did (``flask thrive import``,
-the OULAD and demo importers). :class:`WriteSlicer` runs a long batch as a
-series of short write transactions, and :func:`award_in_batches` awards
-``(line, request)`` items through it.
-
-Why slices: SQLite has one write lock for the whole file. A 500-event batch
-held it for 4.5–5.5 s on the shared 2-core machine (measured with
-``award_events`` on a file database: 50 events 0.66 s, 100 events 1.2–1.5 s,
-200 events 2.4–2.5 s, 500 events 4.5–5.5 s, 1,000 events 8.3–11.6 s, i.e.
-about 10 ms per event), and every web write (sign-up, settings, a cheer)
-waited behind it. On SQLite a slice therefore starts at
-:data:`SQLITE_FIRST_SLICE` events and is resized after each commit so that
-one transaction lasts about :data:`SQLITE_SLICE_SECONDS`; between slices
-the importer steps aside for :data:`SQLITE_PAUSE_SECONDS`, longer than
-SQLite's busy handler sleeps between two attempts (at most 100 ms), so a
-waiting web request takes the lock instead of the importer taking it straight
-back. A web write then waits about one slice (≈ 0.5 s) per write
-transaction it opens, under the ~2 s allowed (``tests/web/test_writes_during_import.py``
-measured at most 0.65–1.2 s of waiting for the lock with the machine's load
-average at 13–16). On PostgreSQL writers lock rows, not the database, so a
-slice is the caller's whole ``batch_size``.
+the OULAD and demo importers), and :func:`award_in_batches` awards
+``(line, request)`` items through :func:`award_many` in the short write
+transactions of :class:`thrive.db.WriteSlicer` (why and how long: see
+:mod:`thrive.db`).
 
 Slicing keeps imports exact: every slice is a complete ``award_events`` /
 ``award_many`` transaction, outcomes are counted per slice in input order,
@@ -29,97 +13,26 @@ duplicates for what was already committed (§4.3).
 """
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from more_itertools import chunked
 from sqlalchemy import select
 
-from thrive.db import is_sqlite
+from thrive.db import WriteSlicer
 from thrive.extensions import db
 from thrive.models import LedgerEntry
-from thrive.services.errors import EventKeyConflict, ThriveError, ValidationError
+from thrive.services.errors import EventKeyConflict, ThriveError
 from thrive.services.points.award import AwardResult
-from thrive.services.points.batch import AwardRequest, award_many
+from thrive.services.points.batch import AwardRequest, award_many, prepare_awards
 from thrive.timeutil import as_utc, utcnow
 
 DEFAULT_BATCH_SIZE = 500
 #: Rejections kept with their line numbers for the summary (all are counted).
 MAX_REJECTIONS_LISTED = 1000
-#: SQLite: the time one slice should hold the write lock (seconds).
-SQLITE_SLICE_SECONDS = 0.5
-#: SQLite: events in the first slice (≈ 0.2 s at the measured ~10 ms per event), and the smallest slice.
-SQLITE_FIRST_SLICE = 20
-SQLITE_MIN_SLICE = 5
-#: SQLite: pause between two slices (seconds) so that writers waiting on the busy handler get the lock.
-SQLITE_PAUSE_SECONDS = 0.15
-
 Progress = Callable[[int], None]
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class WriteSlicer:
-    """Run a long batch as short write transactions (see the module docstring).
-
-    ``max_size`` bounds the items per transaction. On SQLite (decided from
-    the bound engine unless ``sqlite`` is given) slices are sized to last
-    about ``slice_seconds`` each and separated by ``pause_seconds``; on
-    PostgreSQL every slice is ``max_size`` items and there is no pause. One
-    slicer may serve several calls of :meth:`run` (the pause also separates
-    the last slice of one call from the first of the next).
-    """
-
-    def __init__(self, max_size: int, *, sqlite: bool | None = None, slice_seconds: float = SQLITE_SLICE_SECONDS,
-                 pause_seconds: float = SQLITE_PAUSE_SECONDS):
-        if max_size < 1:
-            raise ValidationError("batch size must be at least 1")
-        self.max_size = max_size
-        self.sqlite = is_sqlite() if sqlite is None else sqlite
-        self.slice_seconds = slice_seconds
-        self.pause_seconds = pause_seconds if self.sqlite else 0.0
-        self.size = min(max_size, SQLITE_FIRST_SLICE) if self.sqlite else max_size
-        self.slices = 0
-        self._last_commit: float | None = None
-
-    def run(self, items: Sequence[T], write: Callable[[Sequence[T]], Sequence[R]]) -> list[R]:
-        """Call ``write(slice)`` (one transaction per call) over consecutive slices of ``items``.
-
-        ``write`` must answer one outcome per item, in order; the outcomes of
-        all slices are returned in the order of ``items``.
-        """
-        out: list[R] = []
-        start = 0
-        while start < len(items):
-            part = items[start:start + self.size]
-            self._step_aside()
-            began = time.perf_counter()
-            outcomes = write(part)
-            self._last_commit = time.perf_counter()
-            if len(outcomes) != len(part):  # pragma: no cover - a contract violation of ``write``
-                raise RuntimeError(f"{len(outcomes)} outcomes for a slice of {len(part)} items")
-            out.extend(outcomes)
-            self.slices += 1
-            start += len(part)
-            self._resize(len(part), self._last_commit - began)
-        return out
-
-    def _step_aside(self) -> None:
-        if self._last_commit is None or not self.pause_seconds:
-            return
-        left = self.pause_seconds - (time.perf_counter() - self._last_commit)
-        if left > 0:
-            time.sleep(left)
-
-    def _resize(self, done: int, seconds: float) -> None:
-        if not self.sqlite or seconds <= 0:
-            return
-        fitting = int(done * self.slice_seconds / seconds)
-        self.size = max(SQLITE_MIN_SLICE, min(self.max_size, fitting, self.size * 2))
 
 
 @dataclass(frozen=True)
@@ -219,7 +132,7 @@ def award_in_batches(
     progress: Progress | None = None,
     conflict_is_duplicate: bool = False,
 ) -> None:
-    """Award ``(line, request)`` items through :func:`award_many` in short transactions (:class:`WriteSlicer`).
+    """Award ``(line, request)`` items through :func:`award_many` in short transactions (``WriteSlicer``).
 
     Tallies every result into ``summary``; a :class:`ThriveError` for an item
     counts as a rejection of its line. With ``conflict_is_duplicate`` an
@@ -235,7 +148,9 @@ def award_in_batches(
     now = as_utc(now) if now else utcnow()
     shifted = 0
     for chunk in chunked(items, batch_size):
-        results = slicer.run([req for _line, req in chunk], lambda part: award_many(part, now=now))
+        results = slicer.run([req for _line, req in chunk],
+                             lambda work: award_many(work[0], now=now, prepared=work[1]),
+                             prepare=lambda part: (part, prepare_awards(part, now=now)))
         for (line, req), result in zip(chunk, results, strict=True):
             if isinstance(result, AwardResult):
                 summary.tally(result)

@@ -21,7 +21,7 @@ rolls it back: nothing is written.
 The file is streamed: a first pass checks it can be read (UTF-8, CSV quoting)
 and counts its rows, the second reads ``batch_size`` rows at a time, so memory
 does not grow with the file, and awards them in short write transactions
-(:class:`~thrive.services.ingest.batches.WriteSlicer`: on SQLite each lasts
+(:class:`~thrive.db.WriteSlicer`: on SQLite each lasts
 about 0.5 s, so web writes never wait long behind an import).
 """
 from __future__ import annotations
@@ -34,8 +34,9 @@ from pathlib import Path
 
 from more_itertools import chunked
 
+from thrive.db import WriteSlicer
 from thrive.services.errors import ThriveError, UnknownLearner, ValidationError
-from thrive.services.ingest.batches import DEFAULT_BATCH_SIZE, ImportSummary, Progress, WriteSlicer
+from thrive.services.ingest.batches import DEFAULT_BATCH_SIZE, ImportSummary, Progress
 from thrive.services.points.batch import award_events
 from thrive.services.points.events import EVENT_FIELDS, REQUIRED_FIELDS, EventInput, parse_event
 from thrive.timeutil import as_utc, utcnow

@@ -3,7 +3,7 @@
 A student becomes external id ``oulad:<id>``, username ``oulad_<id>`` (with
 ``_2``, ``_3``… when taken), a pseudonymous display name (Faker, seeded by the
 id) and the platform time zone. Learners, their derived-state rows and topics
-are bulk-inserted in slices (:class:`~thrive.services.ingest.batches.WriteSlicer`),
+are bulk-inserted in slices (:class:`~thrive.db.WriteSlicer`),
 so web sign-ups are not held up on SQLite; a re-run, or the rest of an
 interrupted run, creates only the students still missing.
 """
@@ -12,11 +12,10 @@ from __future__ import annotations
 from faker import Faker
 from sqlalchemy import func, insert, select
 
-from thrive.db import write_transaction
+from thrive.db import WriteSlicer, write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import clean_topics
-from thrive.services.ingest.batches import WriteSlicer
 from thrive.timeutil import platform_timezone_name, utcnow
 
 EXTERNAL_ID_PREFIX = "oulad:"
@@ -66,6 +65,11 @@ def _insert(rows: list[dict], topics_by_student: dict[int, set[str]]) -> list[in
     return [ids[e] for e in externals]
 
 
+def _named(rows) -> list[dict]:
+    """The slice's learner rows with their display names."""
+    return [{**row, "display_name": display_name_for(row["student"])} for row in rows]
+
+
 def ensure_learners(topics_by_student: dict[int, set[str]]) -> tuple[dict[int, int], int]:
     """Create the learners of OULAD students that do not exist yet.
 
@@ -84,12 +88,13 @@ def ensure_learners(topics_by_student: dict[int, set[str]]) -> tuple[dict[int, i
             username, n = f"{USERNAME_PREFIX}{student}_{n}", n + 1
         taken.add(username.lower())
         rows.append(dict(
-            student=student, username=username, display_name=display_name_for(student), email=None,
+            student=student, username=username, display_name=None, email=None,
             password_hash=None, timezone=tz, external_id=f"{EXTERNAL_ID_PREFIX}{student}", is_learner=True,
             is_active_account=True, share_activities=True, share_tier_upgrades=True, share_profile=True,
             notification_prefs={}, created_at=utcnow(),
         ))
     if rows:
-        ids = WriteSlicer(LEARNER_SLICE).run(rows, lambda part: _insert(list(part), topics_by_student))
+        # Display names (Faker) are made per slice in the slicer's pause, not all before the first write.
+        ids = WriteSlicer(LEARNER_SLICE).run(rows, lambda part: _insert(part, topics_by_student), prepare=_named)
         existing.update({r["external_id"]: lid for r, lid in zip(rows, ids, strict=True)})
     return {s: existing[f"{EXTERNAL_ID_PREFIX}{s}"] for s in topics_by_student}, len(missing)

@@ -54,8 +54,6 @@ from thrive.services.points.hooks import (  # noqa: F401 - re-exported (hook mod
     register_award_hook,
 )
 from thrive.services.points.locks import (
-    EXISTING_KEY,
-    UPDATE_RESULT,
     AwardTx,
     CapCounts,
     EntryRow,
@@ -63,9 +61,8 @@ from thrive.services.points.locks import (
     award_tx,
     end_award_tx,
     known_entry,
-    lock_statement,
 )
-from thrive.services.points.registry import RuleSnapshot, load_registry
+from thrive.services.points.registry import RuleSnapshot
 from thrive.services.points.request import (  # noqa: F401 - AwardResult re-exported
     AwardResult,
     _build_request,
@@ -74,9 +71,10 @@ from thrive.services.points.request import (  # noqa: F401 - AwardResult re-expo
     _Request,
     _result_from_entry,
 )
+from thrive.services.points.statements import EXISTING_KEY, UPDATE_RESULT, lock_statement
 from thrive.services.points.upgrades import _notify, _record_upgrades
 from thrive.services.progression.streaks import StreakState, reached_milestone
-from thrive.timeutil import as_utc, local_date, platform_timezone_name, platform_week, utcnow
+from thrive.timeutil import as_utc, local_date, utcnow
 
 
 def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) -> tuple[int, Locked, object]:
@@ -99,8 +97,9 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     # (BEGIN IMMEDIATE serialises writers). On PostgreSQL a statement that waited for the row lock still
     # reads its subqueries from the snapshot taken before the wait, so the counts follow the lock there.
     caps = _cap_kinds(rule) if rule is not None and rule.enabled and tx.sqlite else ()
-    guess_day = local_date(req.occurred_at, platform_timezone_name())
-    week = platform_week(req.occurred_at)
+    platform = tx.platform_zone()
+    guess_day = local_date(req.occurred_at, platform)
+    week = tx.platform_week(req.occurred_at, guess_day, platform)
     params = {"event_key": req.event_key, "activity_type": req.activity_type, "cap_day": guess_day,
               "cap_week": week}
     if req.learner_id is not None:
@@ -136,7 +135,7 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     :class:`AwardTx` until its next flush; its ``id`` is set then.
     """
     tx = award_tx(session)
-    registry = load_registry()
+    registry = tx.registry()
     rule = registry.rules.get(req.activity_type)
     learner_id, locked, existing = _lock(tx, req, rule, now)
     if existing is not None:
@@ -156,7 +155,7 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
 
     state, tz_name, prefs = locked.state, locked.timezone, locked.prefs
     day = local_date(req.occurred_at, tz_name)
-    week = platform_week(req.occurred_at)
+    week = tx.platform_week(req.occurred_at, day, tz_name)
     capped = amount > 0 and _is_capped(tx, rule, learner_id, day, week)
     points = 0 if capped else amount
 
@@ -175,10 +174,10 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     if not capped and (learner_id, rule.activity_type) in tx.caps:
         tx.caps[(learner_id, rule.activity_type)].add(day, week)
     # A plain row object (never added to the session): written by the AwardTx's Core INSERT.
-    entry = EntryRow(
-        learner_id=learner_id, activity_type=req.activity_type, category=rule.category, points=points,
+    entry = EntryRow.new(
+        id=None, learner_id=learner_id, activity_type=req.activity_type, category=rule.category, points=points,
         capped=capped, event_key=req.event_key, payload_hash=req.payload_hash, description=req.description,
-        meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week, created_at=now,
+        meta=req.metadata, occurred_at=req.occurred_at, local_date=day, week=week, result=None, created_at=now,
         rule_version=rule.version,  # the version that priced it, from the cached snapshot (§4.2)
     )
 
@@ -186,7 +185,7 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
         # AwardResult fields kept on the entry (without duplicate/event_id), from the current state.
         return {
             "points_awarded": points, "capped": capped, "total_points": state.total_points,
-            "weekly_points": state.weekly_points if state.weekly_week == platform_week(now) else 0,
+            "weekly_points": state.weekly_points if state.weekly_week == tx.week_of_now(now) else 0,
             "tier": state.tier_key, "level": state.level, "tier_upgraded": bool(tiers_gained),
             "level_upgraded": bool(levels_gained), "activity_type": req.activity_type,
             "event_key": req.event_key, "occurred_at": req.occurred_at.isoformat(),

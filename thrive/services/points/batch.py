@@ -15,6 +15,7 @@ statement, award, and answer one outcome per event in order.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,6 @@ from thrive.services.points.award import (
 )
 from thrive.services.points.events import EventInput, parse_event
 from thrive.services.points.locks import award_tx, end_award_tx
-from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, utcnow
 
 
@@ -61,8 +61,22 @@ class _DryRun(Exception):
     """Raised inside the transaction of a dry run so that it rolls back."""
 
 
-def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
-               dry_run: bool = False) -> list[AwardResult | ThriveError]:
+def prepare_awards(items: Sequence[AwardRequest], *, now: datetime) -> list[object]:
+    """Validate and hash a batch's requests, outside any transaction (the part of :func:`award_many` a
+    :class:`~thrive.db.WriteSlicer` runs during its pause): one checked request or ``ThriveError`` per item."""
+    now = as_utc(now)
+    outcomes: list[object] = []
+    for item in items:
+        try:
+            outcomes.append(_build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
+                                           item.metadata, item.description, item.points, now, item.external_id))
+        except ThriveError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None, dry_run: bool = False,
+               prepared: Sequence[object] | None = None) -> list[AwardResult | ThriveError]:
     """Award a batch through the same code path as :func:`award`, in one transaction (§4.1).
 
     Each item gets its :class:`AwardResult` or the :class:`ThriveError` that
@@ -73,16 +87,11 @@ def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
     duplicate of the earlier item. With ``dry_run`` everything is computed
     (caps included) and the transaction is rolled back. If the database
     refuses the batch (a concurrent writer took an event key first), it is
-    retried item by item through :func:`award`.
+    retried item by item through :func:`award`. ``prepared`` is :func:`prepare_awards` of ``items``
+    at the same ``now``, when the caller ran it already.
     """
     now = as_utc(now) if now else utcnow()
-    outcomes: list[object] = []
-    for item in items:
-        try:
-            outcomes.append(_build_request(item.learner_id, item.activity_type, item.event_key, item.occurred_at,
-                                           item.metadata, item.description, item.points, now, item.external_id))
-        except ThriveError as exc:
-            outcomes.append(exc)
+    outcomes = prepare_awards(items, now=now) if prepared is None else list(prepared)
     requests = [r for r in outcomes if not isinstance(r, ThriveError)]
     results: list[AwardResult | ThriveError] = []
     try:
@@ -129,12 +138,17 @@ def award_many(items: Sequence[AwardRequest], *, now: datetime | None = None,
 
 
 def _count(items, results) -> None:
-    """Awards by outcome for the metrics (the retry path counts through ``award()``)."""
+    """Awards by outcome for the metrics, one increment per type and outcome (the retry path counts through
+    ``award()``)."""
+    counts: Counter = Counter()
     for item, result in zip(items, results, strict=True):
         if isinstance(result, AwardResult):
-            metrics.record_award_result(result)
+            outcome = "duplicate" if result.duplicate else "capped" if result.capped else "awarded"
+            counts[(result.activity_type, outcome)] += 1
         else:
-            metrics.record_award(item.activity_type, "rejected")
+            counts[(item.activity_type, "rejected")] += 1
+    for (activity_type, outcome), n in counts.items():
+        metrics.record_award(activity_type, outcome, n)
 
 
 def _prefetch(tx, requests) -> None:
@@ -143,12 +157,11 @@ def _prefetch(tx, requests) -> None:
                  (r.external_id for r in requests if r.learner_id is None))
     tx.load_keys(r.event_key for r in requests)
     requests = [r for r in requests if tx.keys.get(r.event_key) is None]  # duplicates need no cap counts
-    rules = load_registry().rules
-    capped_types = {r.activity_type for r in requests
-                    if r.activity_type in rules and _cap_kinds(rules[r.activity_type])}
-    ids = {r.learner_id if r.learner_id is not None else tx.by_external.get(r.external_id) for r in requests}
-    ids.discard(None)
-    tx.load_caps(ids, capped_types)
+    rules = tx.registry().rules
+    capped_types = {t for t in {r.activity_type for r in requests} if t in rules and _cap_kinds(rules[t])}
+    pairs = {(r.learner_id if r.learner_id is not None else tx.by_external.get(r.external_id), r.activity_type)
+             for r in requests if r.activity_type in capped_types}
+    tx.load_caps(pair for pair in pairs if pair[0] is not None)
 
 
 def award_events(events: Sequence, *, now: datetime | None = None,

@@ -106,6 +106,20 @@ def parse_event(raw) -> EventInput:
     return EventInput(user, activity_type, event_key, occurred_at, metadata, description, points)
 
 
+#: Value types a JSON round trip gives back unchanged (exact types: no subclasses such as enums).
+_PLAIN_JSON_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_copy(metadata: dict, encoded: str) -> dict:
+    """A plain JSON copy of ``metadata``: ``dict(metadata)`` when it is flat with string keys and plain values
+    (what ``json.loads(encoded)`` would give), else ``json.loads(encoded)``."""
+    plain = _PLAIN_JSON_VALUES
+    if all(type(k) is str and type(v) in plain for k, v in metadata.items()) and \
+            not any(type(v) is float and v != v for v in metadata.values()):
+        return dict(metadata)
+    return json.loads(encoded)
+
+
 def check_fields(activity_type, event_key, metadata, description, points) -> dict | None:
     """Check the typed fields of an award request; return ``metadata`` as a plain JSON copy.
 
@@ -126,7 +140,7 @@ def check_fields(activity_type, event_key, metadata, description, points) -> dic
             raise ValidationError(f"metadata is not JSON-serialisable: {exc}") from exc
         if len(encoded) > MAX_METADATA_BYTES:
             raise ValidationError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
-        metadata = json.loads(encoded)
+        metadata = _json_copy(metadata, encoded)
     if description is not None:
         if not isinstance(description, str):
             raise ValidationError("description must be a string")

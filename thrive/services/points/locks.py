@@ -18,111 +18,39 @@ award made so far.
 Cap counts (uncapped entries per learner and type, by local date, ISO week
 and ever) are read once — folded into the locking statement for a single
 award, one grouped query per batch — and then kept up to date in memory.
+
+The statements themselves are built once in :mod:`thrive.services.points.statements`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
-from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from thrive.models import (
-    Celebration,
-    Learner,
-    LearnerState,
-    LedgerDuplicate,
-    LedgerEntry,
-    Notification,
-    ProgressionEvent,
+from thrive.models import LedgerEntry
+from thrive.services.points.statements import (
+    _DEDUPED,
+    _KNOWN_COLUMNS,
+    _LEDGER_BINDS,
+    BUMP_DUPLICATES,
+    CAP_GROUPS,
+    DRIVER_INSERT_LEDGER,
+    DRIVER_INSERT_LEDGER_WITH_ID,
+    DRIVER_PROGRESSION,
+    DRIVER_UPDATE_STATE,
+    EXISTING_KEYS,
+    LEDGER_IDS_AFTER,
+    LOCK_MANY,
+    LOCK_MANY_BY_EXTERNAL,
+    MAX_LEDGER_ID,
+    RESERVE_LEDGER_IDS,
+    STATE_COLUMNS,
+    _states,
 )
-from thrive.timeutil import utcnow
+from thrive.timeutil import local_date, platform_timezone_name, utcnow, week_label
 
 TX_KEY = "thrive.points.award_tx"
-
-_ledger = LedgerEntry.__table__
-_lc = _ledger.c
-_states = LearnerState.__table__
-_sc = _states.c
-_learners = Learner.__table__
-
-#: Columns of learner_states an award may change (all but the key).
-STATE_COLUMNS = tuple(c.name for c in _states.c if c.name != "learner_id")
-_LEDGER_COLUMNS = ("learner_id", "activity_type", "category", "points", "capped", "event_key", "payload_hash",
-                   "description", "meta", "occurred_at", "local_date", "week", "result", "created_at",
-                   "rule_version")
-
-INSERT_LEDGER = insert(_ledger).returning(_lc.id, sort_by_parameter_order=True)
-UPDATE_STATE = (
-    update(_states).where(_sc.learner_id == bindparam("b_learner_id"))
-    .values({name: bindparam(name) for name in STATE_COLUMNS})
-)
-UPDATE_RESULT = update(_ledger).where(_lc.id == bindparam("b_id")).values(result=bindparam("result"))
-EXISTING_KEYS = select(_lc.event_key, _lc.id, _lc.learner_id, _lc.activity_type, _lc.payload_hash, _lc.result).where(
-    _lc.event_key.in_(bindparam("keys", expanding=True)))
-_notes = Notification.__table__
-_celebrations = Celebration.__table__
-INSERT_PROGRESSION = insert(ProgressionEvent.__table__)
-INSERT_NOTIFICATION = insert(_notes)
-INSERT_CELEBRATION = insert(_celebrations)
-_DEDUPED = {
-    "notification": (INSERT_NOTIFICATION, select(_notes.c.dedupe_key).where(
-        _notes.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
-    "celebration": (INSERT_CELEBRATION, select(_celebrations.c.dedupe_key).where(
-        _celebrations.c.dedupe_key.in_(bindparam("keys", expanding=True)))),
-}
-EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
-
-
-def _bump_duplicates(dialect) -> object:
-    """``INSERT … ON CONFLICT (ledger_entry_id) DO UPDATE count = count + n, last_at = the later one``."""
-    table = LedgerDuplicate.__table__
-    ins = dialect.insert(table)
-    later = case((ins.excluded.last_at > table.c.last_at, ins.excluded.last_at), else_=table.c.last_at)
-    return ins.on_conflict_do_update(index_elements=[table.c.ledger_entry_id],
-                                     set_={"count": table.c.count + ins.excluded.count, "last_at": later})
-
-
-#: One statement per dialect, executed (executemany) only when a transaction answered duplicates.
-BUMP_DUPLICATES = {"sqlite": _bump_duplicates(sqlite), "postgresql": _bump_duplicates(postgresql)}
-
-CAP_KINDS = ("day", "week", "ever")
-
-
-def _count_uncapped(kind: str):
-    q = select(func.count(_lc.id)).where(
-        _lc.learner_id == _sc.learner_id, _lc.activity_type == bindparam("activity_type"), _lc.capped.is_(False)
-    )
-    if kind == "day":
-        q = q.where(_lc.local_date == bindparam("cap_day"))
-    elif kind == "week":
-        q = q.where(_lc.week == bindparam("cap_week"))
-    return q.scalar_subquery().label(f"cap_{kind}")
-
-
-@lru_cache(maxsize=32)
-def lock_statement(by: str, caps: tuple[str, ...]):
-    """``SELECT state, time zone, prefs, the event key's entry (if any)[, cap counts] … FOR UPDATE``.
-
-    ``by`` is ``"id"`` (bind ``learner_id``) or ``"external_id"`` (bind
-    ``external_id``: the API resolves the learner inside the lock). ``caps`` names
-    the uncapped counts to fold in (binds ``activity_type``, ``cap_day``, ``cap_week``).
-    """
-    known = _ledger.alias("known")  # the entry already holding the event key, if any (outer join: 0 or 1 row)
-    cols = [*_sc, _learners.c.timezone, _learners.c.notification_prefs,
-            *(known.c[name].label(f"known_{name}") for name in _KNOWN_COLUMNS)]
-    cols.extend(_count_uncapped(kind) for kind in caps)
-    where = (_sc.learner_id == bindparam("learner_id") if by == "id"
-             else _learners.c.external_id == bindparam("external_id"))
-    joined = (_states.join(_learners, _learners.c.id == _sc.learner_id)
-              .outerjoin(known, known.c.event_key == bindparam("event_key")))
-    return select(*cols).select_from(joined).where(where).with_for_update(of=_states)
-
-
-_KNOWN_COLUMNS = ("id", "learner_id", "activity_type", "payload_hash", "result")
-
 
 def known_entry(row) -> KnownEntry | None:
     """The :class:`KnownEntry` of a :func:`lock_statement` row (None when the event key is new)."""
@@ -130,28 +58,6 @@ def known_entry(row) -> KnownEntry | None:
     if m["known_id"] is None:
         return None
     return KnownEntry(*(m[f"known_{name}"] for name in _KNOWN_COLUMNS))
-
-
-#: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.
-LOCK_MANY = (
-    select(*_sc, _learners.c.timezone, _learners.c.notification_prefs, _learners.c.external_id)
-    .select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
-    .where(_sc.learner_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_sc.learner_id).with_for_update(of=_states)
-)
-LOCK_MANY_BY_EXTERNAL = (
-    select(*_sc, _learners.c.timezone, _learners.c.notification_prefs, _learners.c.external_id)
-    .select_from(_states.join(_learners, _learners.c.id == _sc.learner_id))
-    .where(_learners.c.external_id.in_(bindparam("ext", expanding=True)))
-    .order_by(_sc.learner_id).with_for_update(of=_states)
-)
-#: Uncapped counts of a batch's learners and capped activity types, grouped (one query per batch).
-CAP_GROUPS = (
-    select(_lc.learner_id, _lc.activity_type, _lc.local_date, _lc.week, func.count(_lc.id))
-    .where(_lc.learner_id.in_(bindparam("ids", expanding=True)),
-           _lc.activity_type.in_(bindparam("types", expanding=True)), _lc.capped.is_(False))
-    .group_by(_lc.learner_id, _lc.activity_type, _lc.local_date, _lc.week)
-)
 
 
 @dataclass
@@ -192,15 +98,37 @@ class EntryRow:
         for name in self.__slots__:
             setattr(self, name, values.get(name))
 
+    @classmethod
+    def new(cls, id, learner_id, activity_type, category, points, capped, event_key, payload_hash,  # noqa: A002
+            description, meta, occurred_at, local_date, week, result, created_at, rule_version) -> EntryRow:
+        """An entry from every field by position or name (the award path's constructor: no ``**`` loop)."""
+        self = cls.__new__(cls)
+        self.id, self.learner_id, self.activity_type, self.category = id, learner_id, activity_type, category
+        self.points, self.capped, self.event_key, self.payload_hash = points, capped, event_key, payload_hash
+        self.description, self.meta, self.occurred_at, self.local_date = description, meta, occurred_at, local_date
+        self.week, self.result, self.created_at, self.rule_version = week, result, created_at, rule_version
+        return self
+
 
 class StateRow:
     """A locked ``learner_states`` row as a plain object (attributes of :class:`LearnerState`)."""
 
-    __slots__ = ("learner_id", *STATE_COLUMNS)
+    __slots__ = tuple(c.name for c in _states.c)  # the table's order: rows of the locking statements start so
 
     def __init__(self, **values):
         for name in self.__slots__:
             setattr(self, name, values.get(name))
+
+    @classmethod
+    def from_values(cls, values) -> StateRow:
+        """A state from the values of :attr:`__slots__`, in that order (a row of the locking statements)."""
+        self = cls.__new__(cls)
+        for name, value in zip(_STATE_SLOTS, values, strict=True):
+            setattr(self, name, value)
+        return self
+
+
+_STATE_SLOTS = StateRow.__slots__
 
 
 @dataclass(frozen=True)
@@ -230,6 +158,7 @@ class AwardTx:
     def __init__(self, session: Session):
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.dialect = "sqlite" if self.sqlite else "postgresql"
         self.locked: dict[int, Locked] = {}
         self.by_external: dict[str, int] = {}
         #: event key → ledger entry id (int), a :class:`KnownEntry`, this transaction's :class:`LedgerEntry`,
@@ -246,15 +175,52 @@ class AwardTx:
 
     # ------------------------------------------------------------ locking
 
-    def adopt(self, row) -> Locked:
-        """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs)."""
-        m = row._mapping
-        state = StateRow(**{name: m[name] for name in StateRow.__slots__})
-        locked = Locked(state, m["timezone"], m["notification_prefs"])
+    def adopt(self, row, *, with_external: bool = False) -> Locked:
+        """Keep a locked ``learner_states`` row (joined with the learner's time zone and prefs).
+
+        Every locking statement selects the learner_states columns first, in table order (= StateRow
+        slots), then the time zone and the prefs, then (``with_external``: :data:`LOCK_MANY`) the external id.
+        """
+        n = len(_STATE_SLOTS)
+        state = StateRow.from_values(row[:n])
+        locked = Locked(state, row[n], row[n + 1])
         self.locked[state.learner_id] = locked
-        if "external_id" in m and m["external_id"] is not None:
-            self.by_external[m["external_id"]] = state.learner_id
+        if with_external and row[n + 2] is not None:
+            self.by_external[row[n + 2]] = state.learner_id
         return locked
+
+    # ------------------------------------------------------------ per-transaction snapshots
+
+    def registry(self):
+        """The rule registry, loaded once per transaction (every award of a batch is priced by one snapshot)."""
+        registry = self.memo.get("registry")
+        if registry is None:
+            from thrive.services.points.registry import load_registry
+
+            registry = self.memo["registry"] = load_registry()
+        return registry
+
+    def platform_zone(self) -> str:
+        """``THRIVE_TIMEZONE``, read once per transaction."""
+        name = self.memo.get("platform_zone")
+        if name is None:
+            name = self.memo["platform_zone"] = platform_timezone_name()
+        return name
+
+    def platform_week(self, instant, day=None, zone_name: str | None = None) -> str:
+        """Platform ISO week of ``instant``; ``day`` is its local date in ``zone_name`` when already known."""
+        platform = self.platform_zone()
+        if day is not None and zone_name == platform:
+            return week_label(day)
+        return week_label(local_date(instant, platform))
+
+    def week_of_now(self, now) -> str:
+        """Platform ISO week of the transaction's ``now`` (memoised: asked by every award's stored result)."""
+        key = ("week_of_now", now)
+        week = self.memo.get(key)
+        if week is None:
+            week = self.memo[key] = self.platform_week(now)
+        return week
 
     def lock_many(self, learner_ids=(), external_ids=()) -> None:
         """Lock every learner of a batch not locked yet: one statement per 900 ids, in id order."""
@@ -262,13 +228,13 @@ class AwardTx:
 
         ids = sorted({i for i in learner_ids if i not in self.locked})
         for part in chunked(ids, 900):
-            for row in self.session.execute(LOCK_MANY, {"ids": part}):
-                self.adopt(row)
+            for row in self.session.execute(LOCK_MANY[self.dialect], {"ids": part}):
+                self.adopt(row, with_external=True)
         ext = sorted({e for e in external_ids if e not in self.by_external})
         for part in chunked(ext, 900):
-            for row in self.session.execute(LOCK_MANY_BY_EXTERNAL, {"ext": part}):
+            for row in self.session.execute(LOCK_MANY_BY_EXTERNAL[self.dialect], {"ext": part}):
                 if row.learner_id not in self.locked:
-                    self.adopt(row)
+                    self.adopt(row, with_external=True)
                 else:
                     self.by_external[row.external_id] = row.learner_id
 
@@ -280,30 +246,34 @@ class AwardTx:
         for part in chunked(wanted, 900):
             found = {row.event_key: KnownEntry(row.id, row.learner_id, row.activity_type, row.payload_hash,
                                                row.result)
-                     for row in self.session.execute(EXISTING_KEYS, {"keys": part})}
+                     for row in self.session.execute(EXISTING_KEYS[self.dialect], {"keys": part})}
             for key in part:
                 self.keys[key] = found.get(key)
 
-    def load_caps(self, learner_ids, activity_types) -> None:
-        """All uncapped counts of these learners and (capped) types, grouped — complete in memory."""
+    def load_caps(self, pairs) -> None:
+        """All uncapped counts of these (learner id, capped activity type) pairs, grouped — complete in memory.
+
+        One grouped query per 900 learners (over the pairs' types); only the pairs asked for are kept.
+        """
         from more_itertools import chunked
 
-        types = sorted(set(activity_types))
-        ids = sorted({i for i in learner_ids if any((i, t) not in self.caps for t in types)})
-        if not ids or not types:
+        fresh = {pair: CapCounts(complete=True, ever=0) for pair in set(pairs) if pair not in self.caps}
+        if not fresh:
             return
         self.flush()
-        fresh = {(i, t): CapCounts(complete=True, ever=0) for i in ids for t in types}
+        ids = sorted({i for i, _t in fresh})
+        types = sorted({t for _i, t in fresh})
         for part in chunked(ids, 900):
             for learner_id, activity_type, day, week, n in self.session.execute(
-                CAP_GROUPS, {"ids": part, "types": types}
-            ):
-                counts = fresh[(learner_id, activity_type)]
+                CAP_GROUPS[self.dialect], {"ids": part, "types": types}
+            ).tuples():
+                counts = fresh.get((learner_id, activity_type))
+                if counts is None:
+                    continue
                 counts.ever += n
                 counts.days[day] = counts.days.get(day, 0) + n
                 counts.weeks[week] = counts.weeks.get(week, 0) + n
-        for key, counts in fresh.items():
-            self.caps.setdefault(key, counts)
+        self.caps.update(fresh)
 
     # ------------------------------------------------------------ writing
 
@@ -338,14 +308,14 @@ class AwardTx:
         progression = [{**row, "ledger_entry_id": entry.id} for kind, entry, row in self.outbox
                        if kind == "progression"]
         if progression:
-            self.session.execute(INSERT_PROGRESSION, progression)
+            DRIVER_PROGRESSION.executemany(self.session, progression)
         now = utcnow()
         for kind, (statement, existing) in _DEDUPED.items():
             rows = [row for k, _entry, row in self.outbox if k == kind]
             if not rows:
                 continue
             keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
-            seen = set(self.session.scalars(existing, {"keys": keys})) if keys else set()
+            seen = set(self.session.scalars(existing[self.dialect], {"keys": keys})) if keys else set()
             fresh = []
             for row in rows:
                 key = row.get("dedupe_key")
@@ -354,17 +324,30 @@ class AwardTx:
                 seen.add(key)
                 fresh.append({"created_at": now, **row})
             if fresh:
-                self.session.execute(statement, fresh)
+                statement.executemany(self.session, fresh)
         self.outbox.clear()
 
     def flush(self) -> None:
         """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
         if self.pending:
-            rows = [{name: getattr(e, name) for name in _LEDGER_COLUMNS} for e in self.pending]
-            rows = [{**r, "metadata": r.pop("meta")} for r in rows]
-            ids = self.session.execute(INSERT_LEDGER, rows).scalars().all()
-            for entry, new_id in zip(self.pending, ids, strict=True):
-                entry.id = new_id
+            rows = [{column: getattr(e, name) for column, name in _LEDGER_BINDS} for e in self.pending]
+            if self.sqlite:
+                # The transaction holds SQLite's write lock: the rows after the largest id are the ones it inserts.
+                before = self.session.execute(MAX_LEDGER_ID).scalar() or 0
+                DRIVER_INSERT_LEDGER.executemany(self.session, rows)
+                ids = dict((key, new_id) for new_id, key in self.session.execute(LEDGER_IDS_AFTER, {"after": before}))
+            else:
+                # Ids reserved from the sequence in one statement, then one pipelined executemany: psycopg parses
+                # the single-row INSERT once (a multi-row VALUES of 1,000 rows it parsed anew for every batch).
+                reserved = sorted(self.session.execute(RESERVE_LEDGER_IDS, {"n": len(rows)}).scalars())
+                for row, new_id in zip(rows, reserved, strict=True):
+                    row["id"] = new_id
+                DRIVER_INSERT_LEDGER_WITH_ID.executemany(self.session, rows)
+                ids = {row["event_key"]: row["id"] for row in rows}
+            if len(ids) != len(rows):  # pragma: no cover - keys are unique in a transaction (checked before)
+                raise RuntimeError(f"{len(ids)} ids for {len(rows)} ledger rows")
+            for entry in self.pending:
+                entry.id = ids[entry.event_key]
             self.pending.clear()
         if self.outbox:
             self._flush_outbox()
@@ -372,7 +355,7 @@ class AwardTx:
             self._flush_duplicates()
         dirty = [locked for locked in self.locked.values() if locked.dirty]
         if dirty:
-            self.session.execute(UPDATE_STATE, [
+            DRIVER_UPDATE_STATE.executemany(self.session, [
                 {"b_learner_id": locked.state.learner_id,
                  **{name: getattr(locked.state, name) for name in STATE_COLUMNS}}
                 for locked in dirty

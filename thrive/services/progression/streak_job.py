@@ -37,11 +37,10 @@ from flask import current_app
 from more_itertools import chunked
 from sqlalchemy import String, cast, exists, literal, select
 
-from thrive.db import write_transaction
+from thrive.db import WriteSlicer, write_transaction
 from thrive.extensions import db
 from thrive.models import Learner, LearnerState, LedgerEntry, Notification
 from thrive.services.errors import EventKeyConflict, ThriveError
-from thrive.services.ingest.batches import WriteSlicer
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardRequest, award_many, counts_for_streak
 from thrive.services.points.registry import load_registry

@@ -17,8 +17,8 @@ from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import InternalServerError
 
+from thrive.db import WriteSlicer
 from thrive.services.errors import ThriveError, ValidationError
-from thrive.services.ingest.batches import WriteSlicer
 from thrive.services.points.api_policy import check_api_event
 from thrive.services.points.award import AwardResult, award
 from thrive.services.points.batch import award_events
