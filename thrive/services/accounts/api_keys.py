@@ -79,6 +79,24 @@ _revocations: dict[str, tuple[float, int]] = {}
 REVOCATION_CHECK_SECONDS = 1.0
 
 
+#: The revocation signal: how many keys are revoked (revocation is final, so the count only grows).
+_REVOKED_COUNT = select(func.count(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))
+
+
+def _revoked_count() -> int:
+    """Revoked keys, read outside the request's session: no read transaction opened before its write.
+
+    On PostgreSQL the read runs on an autocommit connection — one round trip (the SELECT), no
+    BEGIN/COMMIT — and the session's own transaction later begins with the request's write.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.scalar(_REVOKED_COUNT) or 0
+    with engine.connect() as conn:  # SQLite: an in-process read, no round trip to save
+        return conn.scalar(_REVOKED_COUNT) or 0
+
+
 def _drop_cache_on_revocation(uri: str, now: float) -> None:
     """At most once per :data:`REVOCATION_CHECK_SECONDS`, count revoked keys; a change clears the cache.
 
@@ -88,7 +106,7 @@ def _drop_cache_on_revocation(uri: str, now: float) -> None:
     seen = _revocations.get(uri)
     if seen and now < seen[0]:
         return
-    revoked = db.session.scalar(select(func.count(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))) or 0
+    revoked = _revoked_count()
     with _verified_lock:
         if seen is None or seen[1] != revoked:
             _verified.clear()
