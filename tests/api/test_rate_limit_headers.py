@@ -47,6 +47,32 @@ class TestMemoryStorage:
     def test_headers_count_down_then_429(self, client, api_headers):
         _walk_the_limit(client, api_headers)
 
+    def test_requests_without_a_valid_key_are_limited_per_address(self, client, api_headers):
+        bad = {"Authorization": "Bearer thr_000000000000_wrongsecret"}
+        for _ in range(3):
+            assert_error(client.get("/api/v1/users/x", headers=bad), 401, "unauthorized")
+        assert_error(client.get("/api/v1/openapi.json"), 429, "rate_limited")  # the public document too
+        assert client.get("/api/v1/users/x", headers=api_headers).status_code == 404  # a key has its own bucket
+
+    def test_every_answer_carries_the_headers(self, client, api_headers):
+        response = client.post("/api/v1/events", json={"user": "nobody"}, headers=api_headers)
+        assert response.status_code == 400 and response.headers["X-RateLimit-Remaining"] == "2"
+
+    def test_disabled_limiter_counts_nothing(self, app, client, api_headers):
+        app.config["RATELIMIT_ENABLED"] = False
+        for _ in range(5):
+            response = client.get("/api/v1/users/x", headers=api_headers)
+            assert response.status_code == 404 and "X-RateLimit-Limit" not in response.headers
+
+
+class TestSeveralLimits:
+    @pytest.fixture
+    def app_config(self, app_config, database_url):
+        return {**app_config, "THRIVE_API_RATE_LIMIT": "100 per hour; 3 per minute"}
+
+    def test_smallest_window_in_the_headers_and_first_exceeded_in_the_429(self, client, api_headers):
+        _walk_the_limit(client, api_headers)
+
 
 @pytest.mark.skipif(not _redis_up(), reason=f"no Redis at {REDIS_URL}")
 class TestRedisStorage:
