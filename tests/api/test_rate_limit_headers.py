@@ -111,3 +111,9 @@ class TestRedisStorage:
         assert len(keys) == 1 and keys[0].startswith(storage.prefixed_key("").encode())
         assert int(storage.get_connection().get(keys[0])) == 2
         assert storage.get_connection().ttl(keys[0]) > 0
+
+
+def test_api_answers_are_never_stored(client, api_headers):
+    """API answers hold learner data for a bearer key: no-store, decided by the path (no session look-up)."""
+    assert client.get("/api/v1/users/x", headers=api_headers).headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/openapi.json").headers["Cache-Control"] == "no-store"

@@ -128,3 +128,9 @@ def rate_limit_message() -> str:
 bp.after_request(limits.add_headers)
 csrf.exempt(bp)
 limiter.exempt(bp)  # the API's own limit is counted by require_api_key (limits.py), in one storage round trip
+
+
+@limiter.request_filter
+def _counted_by_the_api() -> bool:
+    """Flask-Limiter skips API requests before resolving any limit (its exemption alone is checked after)."""
+    return request.blueprint == bp.name
