@@ -10,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
+from .ratelimit import STRATEGY as RATELIMIT_STRATEGY
+
 # Deterministic constraint names so Alembic migrations work on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,5 +25,6 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# One storage round trip per rate-limited request (the hit also answers the X-RateLimit-* headers).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy=RATELIMIT_STRATEGY)
 babel = Babel()

@@ -117,8 +117,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def no_store_when_signed_in(response):
-        """Pages of a signed-in learner are personal: never kept by browser or proxy caches (§15)."""
-        if current_user.is_authenticated and not request.path.startswith("/static/"):
+        """Pages of a signed-in learner are personal: never kept by browser or proxy caches (§15).
+
+        API answers (learner data for a bearer key) are never stored either; deciding that by the path
+        spares the API the session's user look-up.
+        """
+        path = request.path
+        if path.startswith("/api/") or (current_user.is_authenticated and not path.startswith("/static/")):
             response.headers["Cache-Control"] = "no-store"
         return response
 

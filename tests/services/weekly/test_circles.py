@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -637,3 +638,44 @@ def test_hourly_streak_job_settles_missed_circle_goal_bonuses(app, make_learner,
         assert counts["circle_goal_bonuses"] == 1
         assert _bonus_entries() == [(a, 50, f"circle_goal:{circle_id}:{a}")]
         assert streaks_job(hour_period(utcnow()))["circle_goal_bonuses"] == 0
+
+
+def test_award_during_a_running_assignment_waits_and_counts(app, make_learner, monkeypatch):
+    """An award to a non-member while the week's assignment runs waits for it, then adds its points to the
+    membership the assignment made (PostgreSQL: the shared advisory lock taken by the membership update)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite serialises writers: no assignment runs beside an award")
+    from thrive.services.weekly.circles import assignment
+
+    week = platform_week(utcnow())
+    with app.app_context():
+        _active_population(3, "ember")
+        learner_id = _active_population(1, "ember", days_ago=9)[0]
+    inside, release = threading.Event(), threading.Event()
+    original = assignment._bulk_assign
+
+    def paused(*args, **kwargs):
+        inside.set()  # the week's exclusive advisory lock is held from here until the commit
+        assert release.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(assignment, "_bulk_assign", paused)
+
+    def run_assignment():
+        with app.app_context():
+            assign_circles(week)
+            db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assigning = pool.submit(run_assignment)
+        assert inside.wait(30)
+        awarding = pool.submit(_award_in_context, app, learner_id, "comment_posted")
+        time.sleep(0.5)
+        assert not awarding.done(), "the award waits for the running assignment"
+        release.set()
+        assigning.result(timeout=30)
+        assert awarding.result(timeout=30).points_awarded == 5
+    with app.app_context():
+        assert db.session.scalar(select(CircleMembership.points)
+                                 .where(CircleMembership.learner_id == learner_id,
+                                        CircleMembership.week == week)) == 5

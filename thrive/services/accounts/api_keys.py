@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from thrive.extensions import db
 from thrive.models import ApiKey
@@ -60,6 +60,17 @@ def verify_api_key(plaintext: str | None) -> ApiKey | None:
     return row
 
 
+def _verify_outside_session(plaintext: str):
+    """:func:`verify_api_key`'s checks on a row read with :func:`_read` (id, name, prefix), or None."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    row = _read(_KEY_BY_PREFIX, {"prefix": parts[1]})
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(plaintext)):
+        return None
+    return row
+
+
 @dataclass(frozen=True)
 class VerifiedKey:
     """What a request needs of a verified key (a plain copy, safe to cache)."""
@@ -79,6 +90,27 @@ _revocations: dict[str, tuple[float, int]] = {}
 REVOCATION_CHECK_SECONDS = 1.0
 
 
+#: The revocation signal: how many keys are revoked (revocation is final, so the count only grows).
+_REVOKED_COUNT = select(func.count(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))
+#: What a cache miss reads of a key, by prefix.
+_KEY_BY_PREFIX = select(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.key_hash, ApiKey.revoked_at).where(
+    ApiKey.prefix == bindparam("prefix"))
+
+
+def _read(statement, params: dict | None = None):
+    """The first row of a small read made for the request's API key, outside the request's transaction.
+
+    On PostgreSQL it runs on an autocommit connection — one round trip (the statement), no
+    BEGIN/COMMIT — so the request's session begins its transaction with its write (§15, issue 12).
+    On SQLite (in-process, no round trip to save) it is an ordinary session read.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(statement, params or {}).first()
+    return db.session.execute(statement, params or {}).first()
+
+
 def _drop_cache_on_revocation(uri: str, now: float) -> None:
     """At most once per :data:`REVOCATION_CHECK_SECONDS`, count revoked keys; a change clears the cache.
 
@@ -88,7 +120,7 @@ def _drop_cache_on_revocation(uri: str, now: float) -> None:
     seen = _revocations.get(uri)
     if seen and now < seen[0]:
         return
-    revoked = db.session.scalar(select(func.count(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))) or 0
+    revoked = _read(_REVOKED_COUNT)[0] or 0
     with _verified_lock:
         if seen is None or seen[1] != revoked:
             _verified.clear()
@@ -103,6 +135,7 @@ def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
     revoked keys are never cached. Revoking through :func:`revoke_api_key`
     clears this process's cache at once; other processes notice within
     :data:`REVOCATION_CHECK_SECONDS` (1 s, :func:`_drop_cache_on_revocation`).
+    Both reads (the poll, a cache miss) are made outside the request's transaction (:func:`_read`).
     """
     if not plaintext:
         return None
@@ -119,7 +152,7 @@ def verify_api_key_cached(plaintext: str | None) -> VerifiedKey | None:
             hit = cache.get(cache_key)
         if hit is not None:
             return hit
-    row = verify_api_key(plaintext)
+    row = _verify_outside_session(plaintext)
     if row is None:
         return None
     info = VerifiedKey(row.id, row.name, row.prefix)

@@ -4,7 +4,8 @@ Every ``/api/v1`` endpoint except the OpenAPI document needs
 ``Authorization: Bearer <api key>``; a missing, unknown or revoked key is a
 401. The key is checked once per request (one indexed query) and kept on
 ``g``. Requests are rate limited per key (``THRIVE_API_RATE_LIMIT``, shared by
-all endpoints; unauthenticated requests count per client address) → 429.
+all endpoints; unauthenticated requests count per client address) → 429, counted by
+``limits`` with one storage round trip.
 
 ``last_used_at`` is written at most once a minute per key and process, in its
 own short transaction, so it costs the hot path nothing measurable.
@@ -28,7 +29,7 @@ from ...extensions import csrf, limiter
 from ...models import ApiKey
 from ...timeutil import utcnow
 from ..hooks import json_error
-from . import bp
+from . import bp, limits
 
 #: Endpoints answered without an API key.
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
@@ -102,7 +103,11 @@ def _touch(client: ApiClient) -> None:
 
 @bp.before_request
 def require_api_key():
-    """401 JSON unless the request carries a valid, unrevoked API key (§13)."""
+    """429 JSON over the rate limit (counted first, per key or address); 401 JSON unless the request
+    carries a valid, unrevoked API key (§13)."""
+    limited = limits.check(rate_limit_key(), rate_limit_message)
+    if limited is not None:
+        return limited
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if bearer_token() is None:
@@ -120,5 +125,12 @@ def rate_limit_message() -> str:
     return f"rate limit exceeded ({_rate_limit()} per API key); retry after the seconds in Retry-After"
 
 
+bp.after_request(limits.add_headers)
 csrf.exempt(bp)
-limiter.shared_limit(_rate_limit, scope="api", key_func=rate_limit_key, error_message=rate_limit_message)(bp)
+limiter.exempt(bp)  # the API's own limit is counted by require_api_key (limits.py), in one storage round trip
+
+
+@limiter.request_filter
+def _counted_by_the_api() -> bool:
+    """Flask-Limiter skips API requests before resolving any limit (its exemption alone is checked after)."""
+    return request.blueprint == bp.name

@@ -7,14 +7,17 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    Integer,
     String,
     and_,
     bindparam,
     cast,
+    column,
     exists,
     func,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -28,7 +31,7 @@ from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardContext, award, register_award_hook
 from thrive.timeutil import as_utc, platform_week, utcnow
 
-from .assignment import _pg_lock, _place_learner, _week_bounds
+from .assignment import _lock_key, _place_learner, _week_bounds
 from .settings import GOAL_ACTIVITY, circle_settings
 
 log = logging.getLogger(__name__)
@@ -61,14 +64,20 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     if week != platform_week(utcnow()):
         return  # a back-dated award into a closed week: that week's history is final
     session = ctx.session
-    # A member (the common case): add the points and learn the circle in one statement.
-    added = session.execute(_ADD_POINTS, {"b_learner_id": ctx.learner_id, "b_week": week,
-                                          "b_points": entry.points}).first()
-    if added is not None:
-        _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
-        return
-    # Not a member: wait for a running assignment of this week (it may be placing this learner) …
-    _pg_lock(session, f"week:{week}", shared=True)
+    params = {"b_learner_id": ctx.learner_id, "b_week": week, "b_points": entry.points}
+    if session.get_bind().dialect.name == "postgresql":
+        # A member (the common case): add the points and learn the circle in one statement; not a member:
+        # the same statement waits for a running assignment of this week (it may be placing this learner).
+        added = session.execute(_PG_ADD_POINTS_OR_LOCK, {**params, "k": _lock_key(f"week:{week}")}).one()
+        if added.circle_id is not None:
+            _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
+            return
+    else:  # SQLite: writers are serialised already, no lock to take
+        added = session.execute(_ADD_POINTS, params).first()
+        if added is not None:
+            _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
+            return
+    # Not a member, the lock held: read after it (a statement of its own, so it sees a finished assignment) …
     assigned, *found = _membership_after_lock(session, ctx.learner_id, week)
     row = found if found[0] is not None else None
     # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
@@ -104,6 +113,19 @@ _ADD_POINTS = (update(CircleMembership.__table__)
                .where(_cm.learner_id == bindparam("b_learner_id"), _cm.week == bindparam("b_week"))
                .values(points=_cm.points + bindparam("b_points"))
                .returning(_cm.circle_id, _cm.points))
+#: PostgreSQL: :data:`_ADD_POINTS`, and when it updated no row, the week's shared advisory lock (``:k``), in one
+#: round trip. Always one row: (circle_id, points) of the membership, or NULLs once the lock is held. A data-modifying
+#: CTE runs to completion whatever the outer query reads; the lock is in the outer target list, so it is taken
+#: exactly when no membership was updated. The membership read that follows is a statement of its own: its
+#: snapshot is taken after the lock, so it sees an assignment that finished while this one waited.
+_PG_ADD_POINTS_OR_LOCK = text(
+    "WITH added AS (UPDATE circle_memberships SET points = circle_memberships.points + :b_points"
+    " WHERE circle_memberships.learner_id = :b_learner_id AND circle_memberships.week = :b_week"
+    " RETURNING circle_memberships.circle_id, circle_memberships.points)"
+    " SELECT added.circle_id, added.points,"
+    " CASE WHEN added.circle_id IS NULL THEN pg_advisory_xact_lock_shared(:k)::text END AS locked"
+    " FROM (SELECT 1) AS one LEFT JOIN added ON true"
+).columns(column("circle_id", Integer), column("points", Integer), column("locked", String))
 _marker = select(select(CircleWeek.__table__.c.week).where(CircleWeek.__table__.c.week == bindparam("week"))
                  .exists().label("assigned")).subquery()
 _MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.points).select_from(
