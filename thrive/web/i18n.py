@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from babel import numbers
+from babel import dates, numbers
 from flask import Flask, request
 from flask.globals import _cv_app
-from flask_babel import format_date, format_timedelta, get_locale, get_translations
+from flask_babel import format_date, get_locale, get_translations
 from flask_login import current_user
 
 from thrive.timeutil import as_utc, utcnow
@@ -125,14 +125,14 @@ def timeago(instant: datetime | None, now: datetime | None = None) -> str:
     delta = as_utc(instant) - (as_utc(now) if now else utcnow())
     if delta > timedelta(0):
         delta = timedelta(0)
-    return format_timedelta(delta, add_direction=True, threshold=1.0)
+    return dates.format_timedelta(delta, add_direction=True, threshold=1.0, locale=request_locale())
 
 
 def countdown(seconds: int | float | timedelta) -> str:
     """A duration in words ("2 days", "5 hours", "1 minute"), for "… in <countdown>"."""
     if not isinstance(seconds, timedelta):
         seconds = timedelta(seconds=max(int(seconds or 0), 0))
-    return format_timedelta(max(seconds, timedelta(minutes=1)), threshold=1.0)
+    return dates.format_timedelta(max(seconds, timedelta(minutes=1)), threshold=1.0, locale=request_locale())
 
 
 def day(value: date | datetime | None, fmt: str = "medium") -> str:
