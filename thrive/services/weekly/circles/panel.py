@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import (
+    bindparam,
     func,
     select,
 )
@@ -13,6 +15,7 @@ from sqlalchemy import (
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
 from thrive.services.community.feed import _topic, not_hidden
+from thrive.services.community.feed_queries import in_ids_param
 from thrive.services.community.visibility import (
     ANONYMOUS_NAME,
     entry_worth_showing_sql,
@@ -144,6 +147,41 @@ def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
     return week, resets_at, max(int((resets_at - now).total_seconds()), 0)
 
 
+@cache
+def _members_statement():
+    """The circle, its members with their state and their points together (parameters ``learner_id``, ``week``).
+
+    Built once: building it cost about as much CPU as running it (issue 12).
+    """
+    cm = CircleMembership
+    mine = (select(cm.circle_id).where(cm.learner_id == bindparam("learner_id"), cm.week == bindparam("week"))
+            .scalar_subquery())
+    return (
+        select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
+               LearnerState.tier_key, LearnerState.current_streak, LearnerState.longest_streak,
+               LearnerState.streak_through, LearnerState.grace_days, Learner.is_active_account,
+               Circle.id, Circle.name, Circle.tier_key, Circle.goal_target, Circle.goal_completed_at,
+               func.sum(cm.points).over(), func.count(cm.id).filter(cm.points > 0).over())
+        .join(cm, cm.learner_id == Learner.id)
+        .join(Circle, Circle.id == cm.circle_id)
+        .join(LearnerState, LearnerState.learner_id == Learner.id)
+        .where(cm.circle_id == mine)
+    )
+
+
+@cache
+def _activity_statement(dialect: str):
+    """This week's shown entries of the members who share them (parameters ``ids``, ``start``), built once."""
+    return (
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
+        .where(in_ids_param(LedgerEntry.learner_id, "ids", dialect), LedgerEntry.occurred_at >= bindparam("start"),
+               entry_worth_showing_sql(LedgerEntry),
+               not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
+        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
+        .limit(ACTIVITY_SCAN)
+    )
+
+
 def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | None:
     """The learner's circle this week for the home panel, or None when they have no circle yet.
 
@@ -156,20 +194,8 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     """
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
-    cm = CircleMembership
-    mine = select(cm.circle_id).where(cm.learner_id == learner_id, cm.week == week).scalar_subquery()
     # the circle, its members with their state, and the members' points together — one query
-    rows = db.session.execute(
-        select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
-               LearnerState.tier_key, LearnerState.current_streak, LearnerState.longest_streak,
-               LearnerState.streak_through, LearnerState.grace_days, Learner.is_active_account,
-               Circle.id, Circle.name, Circle.tier_key, Circle.goal_target, Circle.goal_completed_at,
-               func.sum(cm.points).over(), func.count(cm.id).filter(cm.points > 0).over())
-        .join(cm, cm.learner_id == Learner.id)
-        .join(Circle, Circle.id == cm.circle_id)
-        .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(cm.circle_id == mine)
-    ).all()
+    rows = db.session.execute(_members_statement(), {"learner_id": learner_id, "week": week}).all()
     if not rows:
         return None
     registry = load_registry()
@@ -190,14 +216,8 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
 
     start, _ = _week_bounds(week)
-    entries = db.session.execute(
-        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
-        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start,
-               entry_worth_showing_sql(LedgerEntry),
-               not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
-        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
-        .limit(ACTIVITY_SCAN)
-    ).all() if sharing else []
+    entries = db.session.execute(_activity_statement(db.session.get_bind().dialect.name),
+                                 {"ids": sharing, "start": start}).all() if sharing else []
     grouped: dict[tuple[int, str], list] = {}
     for lid, activity_type, meta, occurred_at in entries:
         grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic(meta)))
