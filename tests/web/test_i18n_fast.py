@@ -76,3 +76,17 @@ def test_timeago_and_countdown_match_babel(app, lang):
                 -timedelta(seconds=s), threshold=1.0, add_direction=True, locale=locale)
         assert i18n.timeago(now + timedelta(hours=1), now) == dates.format_timedelta(
             timedelta(0), threshold=1.0, add_direction=True, locale=locale)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_day_matches_flask_babel(app, lang):
+    from datetime import date
+
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for value in (date(2026, 1, 1), date(2026, 12, 2), date(2027, 5, 31)):
+            for fmt in ("medium", "long", "d MMM", "d MMM yyyy"):
+                assert i18n.format_day(value, fmt) == flask_babel.format_date(value, fmt)
+                assert i18n.format_day(value, fmt) == i18n.format_day(value, fmt)  # the remembered text
+            assert i18n.day(value) == flask_babel.format_date(value, "medium")
+        with flask_babel.force_locale("es" if lang == "en" else "en"):
+            assert i18n.format_day(date(2026, 12, 2), "long") == flask_babel.format_date(date(2026, 12, 2), "long")

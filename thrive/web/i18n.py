@@ -171,7 +171,21 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = as_utc(value).date()
-    return format_date(value, fmt)
+    return format_day(value, fmt)
+
+
+_day_texts: dict[tuple, str] = {}
+
+
+def format_day(value: date, fmt: str = "medium") -> str:
+    """``flask_babel.format_date(value, fmt)`` for a date, remembered per (date, format, locale) in this process."""
+    key = (value, fmt, str(request_locale()))
+    text = _day_texts.get(key)
+    if text is None:
+        text = format_date(value, fmt)
+        if len(_day_texts) < 8192:
+            _day_texts[key] = text
+    return text
 
 
 def init_app(app: Flask) -> None:

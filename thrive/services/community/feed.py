@@ -203,7 +203,11 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
             actor = kept[0].actor if u.actor is not None else None
             out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)
-            items.extend(c for c in (copy(i, False) for i in u.items[len(u.shown_items):]) if c is not None)
+            rest_items = u.items[len(u.shown_items):]
+            if cached and not gone:  # the common case, without a call per item (a group can hold thousands)
+                items.extend([i if i.actor.id != viewer_id else replace(i, can_cheer=False) for i in rest_items])
+            else:
+                items.extend(c for c in (copy(i, False) for i in rest_items) if c is not None)
         else:
             c = copy(u)
             if c is not None:
