@@ -173,7 +173,8 @@ def _members_statement():
 def _activity_statement(dialect: str):
     """This week's shown entries of the members who share them (parameters ``ids``, ``start``), built once."""
     return (
-        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
+        # only the metadata's topic (as JSON: a non-string topic stays a non-string), not the whole document
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta["topic"], LedgerEntry.occurred_at)
         .where(in_ids_param(LedgerEntry.learner_id, "ids", dialect), LedgerEntry.occurred_at >= bindparam("start"),
                entry_worth_showing_sql(LedgerEntry),
                not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
@@ -219,8 +220,8 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     entries = db.session.execute(_activity_statement(db.session.get_bind().dialect.name),
                                  {"ids": sharing, "start": start}).all() if sharing else []
     grouped: dict[tuple[int, str], list] = {}
-    for lid, activity_type, meta, occurred_at in entries:
-        grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic(meta)))
+    for lid, activity_type, topic, occurred_at in entries:
+        grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic({"topic": topic})))
     activities = []
     for (lid, activity_type), rows_ in list(grouped.items())[:ACTIVITY_LIMIT]:
         topics = {t for _, t in rows_}
