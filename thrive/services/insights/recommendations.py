@@ -225,6 +225,15 @@ def _quest_recommendations(learner, now: datetime) -> list[Recommendation]:
     return []
 
 
+@cache
+def _open_goals_statement():
+    """The learner's unfinished goals of a week (parameters ``learner_id``, ``week``), built once."""
+    return (select(WeeklyGoal)
+            .where(WeeklyGoal.learner_id == bindparam("learner_id"), WeeklyGoal.week == bindparam("week"),
+                   WeeklyGoal.completed_at.is_(None))
+            .order_by(WeeklyGoal.id))
+
+
 def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     """Recommended actions for ``learner`` (a :class:`~thrive.models.Learner`) at ``now`` (UTC instant).
 
@@ -242,11 +251,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     streak_now = streak.current if streak else 0
     active_today = state is not None and state.last_active_date == today
 
-    goals = db.session.scalars(
-        select(WeeklyGoal)
-        .where(WeeklyGoal.learner_id == learner.id, WeeklyGoal.week == week, WeeklyGoal.completed_at.is_(None))
-        .order_by(WeeklyGoal.id)
-    ).all()
+    goals = db.session.scalars(_open_goals_statement(), {"learner_id": learner.id, "week": week}).all()
     result = _goal_recommendations(goals, usage, registry, streak_now, active_today)
 
     if streak_now >= 1 and not active_today:
