@@ -46,14 +46,15 @@ def _topic(meta: dict | None) -> str | None:
     return None
 
 
-def _bucket_day(instant: datetime) -> str:
-    return local_date(instant, platform_timezone_name()).isoformat()
+def _bucket_day(instant: datetime, tz_name: str | None = None) -> str:
+    """The platform-local date of ``instant`` (``tz_name``: the platform zone, when the caller read it already)."""
+    return local_date(instant, tz_name or platform_timezone_name()).isoformat()
 
 
-def _entry_group_key(activity_type: str, meta: dict | None, occurred_at: datetime) -> str:
+def _entry_group_key(activity_type: str, meta: dict | None, occurred_at: datetime, tz_name: str | None = None) -> str:
     if activity_type == "circle_goal_completed" and (meta or {}).get("circle_id") is not None:
         return f"circle_goal:{meta['circle_id']}:{meta.get('week') or ''}"
-    return f"{activity_type}:{_bucket_day(occurred_at)}"
+    return f"{activity_type}:{_bucket_day(occurred_at, tz_name)}"
 
 
 # --- queries -----------------------------------------------------------------
@@ -98,14 +99,16 @@ def _fetch_entries(since, cursor, scope, viewer_id, learner_id, limit) -> list[F
         if cond is not None:
             q = q.where(cond)
     items = []
+    tz_name = platform_timezone_name()  # once, not per row (a window reads 5,000)
     for entry_id, activity_type, meta, occurred_at, lid, username, display_name, share_profile in db.session.execute(q):
+        occurred_at = as_utc(occurred_at)
         items.append(FeedItem(
             kind="entry", id=entry_id, actor=Actor(lid, username, display_name, share_profile),
-            occurred_at=as_utc(occurred_at), activity_type=activity_type,
+            occurred_at=occurred_at, activity_type=activity_type,
             # an achievement's topic is the badge's name ("Aisha earned Week Warrior", §10)
             topic=(_topic({"topic": (meta or {}).get("name")}) if activity_type == "achievement_earned"
                    else _topic(meta)),
-            group_key=_entry_group_key(activity_type, meta, as_utc(occurred_at)),
+            group_key=_entry_group_key(activity_type, meta, occurred_at, tz_name),
             circle_name=(meta or {}).get("circle_name") if activity_type == "circle_goal_completed" else None,
             can_cheer=lid != viewer_id,
         ))
@@ -131,12 +134,14 @@ def _fetch_tier_ups(since, cursor, scope, viewer_id, learner_id, limit) -> list[
         if cond is not None:
             q = q.where(cond)
     items = []
+    tz_name = platform_timezone_name()  # once, not per row
     for event_id, tier_key, occurred_at, lid, username, display_name, share_profile in db.session.execute(q):
         tier = registry.tier(tier_key)
+        occurred_at = as_utc(occurred_at)
         items.append(FeedItem(
             kind="tier_up", id=event_id, actor=Actor(lid, username, display_name, share_profile),
-            occurred_at=as_utc(occurred_at), activity_type=None, tier=tier,
-            group_key=f"tier_up:{tier.key}:{_bucket_day(as_utc(occurred_at))}", can_cheer=lid != viewer_id,
+            occurred_at=occurred_at, activity_type=None, tier=tier,
+            group_key=f"tier_up:{tier.key}:{_bucket_day(occurred_at, tz_name)}", can_cheer=lid != viewer_id,
         ))
     return items
 
