@@ -198,8 +198,7 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
             kept = [c for c in (copy(i) for i in u.shown_items) if c is not None]
             if not kept:
                 continue
-            ids = {i.actor.id for i in u.items}
-            in_circle = len(ids) > 1 and bool(circle) and all(a in circle for a in ids)
+            in_circle = bool(circle) and len(u.actor_ids) > 1 and all(a in circle for a in u.actor_ids)
             actor = kept[0].actor if u.actor is not None else None
             out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)

@@ -103,6 +103,11 @@ class FeedGroup:
     in_circle: bool = False
     shown: list[FeedItem] | None = None
 
+    @cached_property
+    def actor_ids(self) -> frozenset[int]:
+        """The distinct learners of :attr:`items` (computed once: a cached window's group is shared by requests)."""
+        return frozenset(i.actor.id for i in self.items)
+
     @property
     def shown_items(self) -> list[FeedItem]:
         return self.shown if self.shown is not None else self.items[:GROUP_ITEMS_SHOWN]
