@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import gettext, lazy_gettext, ngettext, npgettext, pgettext
+from flask_babel import lazy_gettext
+
+from .i18n import gettext, ngettext, npgettext, pgettext
 
 #: activity type → (one: "completed a quiz", many: n → "completed 3 quizzes", takes a topic).
 ActivityPhrase = tuple[Callable[[], str], Callable[[int], str], bool]

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from thrive.extensions import db
 from thrive.models import Cheer, CircleMembership, Follow, LedgerEntry
@@ -78,19 +79,27 @@ def check_profile(learner, now: datetime | None = None) -> bool:
     return complete
 
 
+@cache
+def _checklist_statement():
+    """The checklist's five ``EXISTS`` in one statement, built once (bound parameter ``learner_id``)."""
+    lid = bindparam("learner_id")
+    return select(
+        _award_exists(lid, "onboarding_completed"),
+        _award_exists(lid, "profile_completed"),
+        select(Follow.follower_id).where(Follow.follower_id == lid).exists(),
+        select(Cheer.id).where(Cheer.cheerer_id == lid).exists(),
+        select(CircleMembership.id).where(CircleMembership.learner_id == lid).exists(),
+    )
+
+
 def onboarding(learner, now: datetime | None = None) -> Onboarding:
     """The learner's checklist, awarding ``profile_completed`` / ``onboarding_completed`` when due.
 
     One query reads the final award and the follow / cheer / circle steps together.
     """
     lid = learner.id
-    completed, profile_paid, followed, cheered, placed = db.session.execute(select(
-        _award_exists(lid, "onboarding_completed"),
-        _award_exists(lid, "profile_completed"),
-        select(Follow.follower_id).where(Follow.follower_id == lid).exists(),
-        select(Cheer.id).where(Cheer.cheerer_id == lid).exists(),
-        select(CircleMembership.id).where(CircleMembership.learner_id == lid).exists(),
-    )).one()
+    completed, profile_paid, followed, cheered, placed = db.session.execute(
+        _checklist_statement(), {"learner_id": lid}).one()
     if completed:
         return Onboarding({s: True for s in STEPS}, True)
     profile = profile_complete(learner)

@@ -11,6 +11,7 @@ before stops working, on every device, at the next request.
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.orm import lazyload
 
 from thrive.db import write_transaction
 from thrive.extensions import db
@@ -27,7 +28,8 @@ def load_session_learner(cookie_id: str | None) -> Learner | None:
     if not sep or not learner_part.isascii() or not learner_part.isdigit() or not generation_part.isascii() \
             or not generation_part.isdigit() or len(learner_part) > 18 or len(generation_part) > 18:
         return None
-    learner = db.session.get(Learner, int(learner_part))
+    # topics are read on the few pages that show them, not with every request's learner (issue 12)
+    learner = db.session.get(Learner, int(learner_part), options=[lazyload(Learner.topic_rows)])
     if learner is None or learner.erased_at is not None or (learner.session_generation or 0) != int(generation_part):
         return None
     return learner

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import exists, func, literal, select, union_all
+from sqlalchemy import bindparam, exists, func, literal, select, union_all
+from sqlalchemy.sql.elements import BindParameter
 
 from thrive.extensions import db
 from thrive.models import Follow, Learner, LearnerState, LearnerTopic
@@ -80,11 +82,12 @@ def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least
         bounds.append(lambda column: column < below)
     for bound in bounds:
         q = q.where(bound(Learner.id), bound(LearnerState.learner_id))
-    if tier:
+    if tier is not None:
         q = q.where(LearnerState.tier_key == tier)
-    if topic:
+    if topic is not None:
         q = q.where(exists().where(LearnerTopic.learner_id == Learner.id,
-                                   func.lower(LearnerTopic.topic) == topic.lower(),
+                                   func.lower(LearnerTopic.topic) == (topic if isinstance(topic, BindParameter)
+                                                                      else topic.lower()),
                                    *(bound(LearnerTopic.learner_id) for bound in bounds)))
     return q.order_by(Learner.id)
 
@@ -94,6 +97,23 @@ def _tagged(q, viewer_id: int, window: int, part: int):
     follows = exists().where(Follow.follower_id == viewer_id, Follow.followed_id == Learner.id)
     return q.with_only_columns(literal(window).label("window"), literal(part).label("part"), *q.selected_columns,
                                follows.label("following"))
+
+
+@lru_cache(maxsize=32)
+def _windows_statement(windows: int, per_window: int, with_tier: bool, with_topic: bool):
+    """Every window of :func:`discover` in one ``UNION ALL``, built once per shape (issue 12).
+
+    Building the six tagged sub-selects cost more CPU than running them; the
+    statement is the same for every request of a shape, with bound parameters
+    ``viewer_id``, ``pivot0``… (one per window), ``tier`` and ``topic`` (lower case).
+    """
+    viewer = bindparam("viewer_id")
+    tier = bindparam("tier") if with_tier else None
+    topic = bindparam("topic") if with_topic else None
+    parts = [_tagged(_base_query(viewer, tier, topic, **{bound: bindparam(f"pivot{n}")}), viewer, n, part)
+             .limit(per_window).subquery()
+             for n in range(windows) for part, bound in enumerate(("at_least", "below"))]
+    return union_all(*(select(*sub.c) for sub in parts))
 
 
 def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = None, size: int = PAGE_SIZE,
@@ -120,10 +140,13 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
         pivots = [rng.randint(low, high) for _ in range(WINDOWS)]
         # Every window in one statement: ``id >= pivot`` and, for running off the end of the id range,
         # the wrap-around ``id < pivot`` — each a short primary-key range scan, tagged (window, part).
-        parts = [_tagged(_base_query(viewer_id, tier, topic, **{bound: pivot}), viewer_id, n, part)
-                 .limit(per_window).subquery()
-                 for n, pivot in enumerate(pivots) for part, bound in enumerate(("at_least", "below"))]
-        found = sorted(tuple(r) for r in db.session.execute(union_all(*(select(*sub.c) for sub in parts))))
+        params = {"viewer_id": viewer_id, **{f"pivot{n}": pivot for n, pivot in enumerate(pivots)}}
+        if tier is not None:
+            params["tier"] = tier
+        if topic is not None:
+            params["topic"] = topic.lower()
+        statement = _windows_statement(len(pivots), per_window, tier is not None, topic is not None)
+        found = sorted(tuple(r) for r in db.session.execute(statement, params))
         for n in range(len(pivots)):
             window = [r[2:] for r in found if r[0] == n][:per_window]  # from the pivot on, then wrapped
             for row in window:

@@ -198,12 +198,15 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
             kept = [c for c in (copy(i) for i in u.shown_items) if c is not None]
             if not kept:
                 continue
-            ids = {i.actor.id for i in u.items}
-            in_circle = len(ids) > 1 and bool(circle) and all(a in circle for a in ids)
+            in_circle = bool(circle) and len(u.actor_ids) > 1 and all(a in circle for a in u.actor_ids)
             actor = kept[0].actor if u.actor is not None else None
             out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)
-            items.extend(c for c in (copy(i, False) for i in u.items[len(u.shown_items):]) if c is not None)
+            rest_items = u.items[len(u.shown_items):]
+            if cached and not gone:  # the common case, without a call per item (a group can hold thousands)
+                items.extend([i if i.actor.id != viewer_id else replace(i, can_cheer=False) for i in rest_items])
+            else:
+                items.extend(c for c in (copy(i, False) for i in rest_items) if c is not None)
         else:
             c = copy(u)
             if c is not None:

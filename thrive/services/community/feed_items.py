@@ -10,6 +10,7 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import and_, or_
 
@@ -76,8 +77,9 @@ class FeedItem:
     def sort_key(self) -> tuple:
         return (self.occurred_at, _RANK[self.kind], self.id)
 
-    @property
+    @cached_property
     def dom_id(self) -> str:
+        """The item's HTML id (read ~10 times per rendered item: computed once)."""
         return f"feed-{self.kind.replace('_', '-')}-{self.id}"
 
 
@@ -100,6 +102,11 @@ class FeedGroup:
     kind: str
     in_circle: bool = False
     shown: list[FeedItem] | None = None
+
+    @cached_property
+    def actor_ids(self) -> frozenset[int]:
+        """The distinct learners of :attr:`items` (computed once: a cached window's group is shared by requests)."""
+        return frozenset(i.actor.id for i in self.items)
 
     @property
     def shown_items(self) -> list[FeedItem]:

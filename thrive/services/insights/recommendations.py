@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from thrive.extensions import db
 from thrive.models import LedgerEntry, WeeklyGoal
@@ -97,6 +98,28 @@ class _Usage:
 _RECENT_SPAN = timedelta(days=9)
 
 
+@cache
+def _usage_statement():
+    """The statement of :func:`_usage_and_recent`, built once (building it cost more CPU than running it).
+
+    Bound parameters: ``learner_id``, ``today`` (local date), ``week``, ``recent_since`` (local date),
+    ``recent_at`` and ``points_at`` (UTC instants).
+    """
+    le = LedgerEntry
+    uncapped = le.capped.is_(False)
+    recent = and_(uncapped, le.occurred_at >= bindparam("recent_at"))
+    return (
+        select(le.activity_type, le.category, func.max(le.local_date),
+               func.sum(case((and_(recent, le.local_date == bindparam("today")), 1), else_=0)),
+               func.sum(case((and_(recent, le.week == bindparam("week")), 1), else_=0)),
+               func.sum(case((uncapped, 1), else_=0)),
+               func.max(case((and_(le.occurred_at >= bindparam("points_at"),
+                                   le.local_date >= bindparam("recent_since"), le.points > 0), 1), else_=0)))
+        .where(le.learner_id == bindparam("learner_id"))
+        .group_by(le.activity_type, le.category)
+    )
+
+
 def _usage_and_recent(learner_id: int, today: date, week: str, now: datetime, registry
                       ) -> tuple[dict[str, _Usage], set[str]]:
     """``(usage per activity type, categories with points in the last RECENT_DAYS local days)`` — one query.
@@ -106,22 +129,14 @@ def _usage_and_recent(learner_id: int, today: date, week: str, now: datetime, re
     with a ``max_ever`` cap); grouped by (type, category) over the learner's own
     ledger, which the ``(learner_id, …)`` indexes serve.
     """
-    le = LedgerEntry
-    recent_since = today - timedelta(days=RECENT_DAYS - 1)
-    uncapped = le.capped.is_(False)
     ever_types = [t for t in ACTIONS if t in registry.rules and registry.rules[t].max_ever is not None]
-    # today / this week only among recent instants (any time zone), as before
-    recent = and_(uncapped, le.occurred_at >= now - _RECENT_SPAN)
-    rows = db.session.execute(
-        select(le.activity_type, le.category, func.max(le.local_date),
-               func.sum(case((and_(recent, le.local_date == today), 1), else_=0)),
-               func.sum(case((and_(recent, le.week == week), 1), else_=0)),
-               func.sum(case((uncapped, 1), else_=0)),
-               func.max(case((and_(le.occurred_at >= now - timedelta(days=RECENT_DAYS) - _RECENT_SPAN,
-                                   le.local_date >= recent_since, le.points > 0), 1), else_=0)))
-        .where(le.learner_id == learner_id)
-        .group_by(le.activity_type, le.category)
-    ).all()
+    rows = db.session.execute(_usage_statement(), {
+        "learner_id": learner_id, "today": today, "week": week,
+        "recent_since": today - timedelta(days=RECENT_DAYS - 1),
+        # today / this week only among recent instants (any time zone), as before
+        "recent_at": now - _RECENT_SPAN,
+        "points_at": now - timedelta(days=RECENT_DAYS) - _RECENT_SPAN,
+    }).all()
     last: dict[str, date] = {}
     counts: dict[str, list[int]] = {}
     categories: set[str] = set()
@@ -210,6 +225,15 @@ def _quest_recommendations(learner, now: datetime) -> list[Recommendation]:
     return []
 
 
+@cache
+def _open_goals_statement():
+    """The learner's unfinished goals of a week (parameters ``learner_id``, ``week``), built once."""
+    return (select(WeeklyGoal)
+            .where(WeeklyGoal.learner_id == bindparam("learner_id"), WeeklyGoal.week == bindparam("week"),
+                   WeeklyGoal.completed_at.is_(None))
+            .order_by(WeeklyGoal.id))
+
+
 def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     """Recommended actions for ``learner`` (a :class:`~thrive.models.Learner`) at ``now`` (UTC instant).
 
@@ -227,11 +251,7 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     streak_now = streak.current if streak else 0
     active_today = state is not None and state.last_active_date == today
 
-    goals = db.session.scalars(
-        select(WeeklyGoal)
-        .where(WeeklyGoal.learner_id == learner.id, WeeklyGoal.week == week, WeeklyGoal.completed_at.is_(None))
-        .order_by(WeeklyGoal.id)
-    ).all()
+    goals = db.session.scalars(_open_goals_statement(), {"learner_id": learner.id, "week": week}).all()
     result = _goal_recommendations(goals, usage, registry, streak_now, active_today)
 
     if streak_now >= 1 and not active_today:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from thrive.db import write_transaction
 from thrive.extensions import db
@@ -49,15 +50,22 @@ def unread_count(learner_id: int) -> int:
     ) or 0
 
 
-def header_counts(learner_id: int) -> tuple[int, bool]:
-    """``(unread notifications, whether a celebration is pending)`` for the page header (§7, §9) — one query."""
+@cache
+def _header_statement():
+    """The statement of :func:`header_counts`, built once (bound parameter ``learner_id``)."""
     from thrive.models import Celebration
 
-    pending = select(Celebration.id).where(Celebration.learner_id == learner_id, Celebration.shown_at.is_(None))
-    unread, has_pending = db.session.execute(select(
-        select(func.count(Notification.id)).where(Notification.learner_id == learner_id,
+    lid = bindparam("learner_id")
+    pending = select(Celebration.id).where(Celebration.learner_id == lid, Celebration.shown_at.is_(None))
+    return select(
+        select(func.count(Notification.id)).where(Notification.learner_id == lid,
                                                   Notification.read_at.is_(None)).scalar_subquery(),
-        pending.exists())).one()
+        pending.exists())
+
+
+def header_counts(learner_id: int) -> tuple[int, bool]:
+    """``(unread notifications, whether a celebration is pending)`` for the page header (§7, §9) — one query."""
+    unread, has_pending = db.session.execute(_header_statement(), {"learner_id": learner_id}).one()
     return int(unread or 0), bool(has_pending)
 
 

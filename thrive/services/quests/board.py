@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from thrive.extensions import db
 from thrive.models import Learner, LearnerQuest
@@ -63,10 +64,13 @@ class QuestBoard:
         return not (self.in_progress or self.available or self.completed or self.locked)
 
 
+@cache
+def _runs_statement():
+    return select(LearnerQuest).where(LearnerQuest.learner_id == bindparam("learner_id")).order_by(LearnerQuest.id)
+
+
 def _runs(learner_id: int) -> list[LearnerQuest]:
-    rows = list(db.session.scalars(
-        select(LearnerQuest).where(LearnerQuest.learner_id == learner_id).order_by(LearnerQuest.id)))
-    return rows
+    return list(db.session.scalars(_runs_statement(), {"learner_id": learner_id}))
 
 
 def quest_board(learner: Learner, now: datetime | None = None) -> QuestBoard:

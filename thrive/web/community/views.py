@@ -21,7 +21,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from thrive.services.achievements.reading import profile_badges
@@ -35,6 +34,7 @@ from thrive.services.points.registry import load_registry
 from ...timeutil import as_utc
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast
+from ..i18n import gettext, ngettext
 from ..params import MAX_PAGE, parse_int
 from . import bp
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date, gettext
-
 from ..actions import category_label
+from ..i18n import format_day, gettext
 
 CATEGORY_COLOURS = {
     "creation": "#d9480f",
@@ -29,8 +28,8 @@ def category_colour(key: str | None) -> str:
 def bucket_label(iso: str, bucket: str) -> str:
     day = date.fromisoformat(iso)
     if bucket == "day":
-        return format_date(day, "d MMM")
-    return gettext("week of %(date)s", date=format_date(day, "d MMM yyyy"))
+        return format_day(day, "d MMM")
+    return gettext("week of %(date)s", date=format_day(day, "d MMM yyyy"))
 
 
 def chart_payload(chart_data: dict) -> dict:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import (
+    bindparam,
     func,
     select,
 )
@@ -12,6 +15,7 @@ from sqlalchemy import (
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
 from thrive.services.community.feed import _topic, not_hidden
+from thrive.services.community.feed_queries import in_ids_param
 from thrive.services.community.visibility import (
     ANONYMOUS_NAME,
     entry_worth_showing_sql,
@@ -120,6 +124,15 @@ class CirclePanel:
     goal_bonus: int = field(default=DEFAULT_GOAL_BONUS)
 
 
+class _StreakColumns(NamedTuple):
+    """The streak columns of a member's ``LearnerState`` (what :func:`effective_streak` reads), without the entity."""
+
+    current_streak: int
+    longest_streak: int
+    streak_through: date | None
+    grace_days: int
+
+
 ANONYMOUS = ANONYMOUS_NAME
 ACTIVITY_LIMIT = 8
 #: Most of this week's entries read to group the circle's activity.
@@ -134,6 +147,42 @@ def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
     return week, resets_at, max(int((resets_at - now).total_seconds()), 0)
 
 
+@cache
+def _members_statement():
+    """The circle, its members with their state and their points together (parameters ``learner_id``, ``week``).
+
+    Built once: building it cost about as much CPU as running it (issue 12).
+    """
+    cm = CircleMembership
+    mine = (select(cm.circle_id).where(cm.learner_id == bindparam("learner_id"), cm.week == bindparam("week"))
+            .scalar_subquery())
+    return (
+        select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
+               LearnerState.tier_key, LearnerState.current_streak, LearnerState.longest_streak,
+               LearnerState.streak_through, LearnerState.grace_days, Learner.is_active_account,
+               Circle.id, Circle.name, Circle.tier_key, Circle.goal_target, Circle.goal_completed_at,
+               func.sum(cm.points).over(), func.count(cm.id).filter(cm.points > 0).over())
+        .join(cm, cm.learner_id == Learner.id)
+        .join(Circle, Circle.id == cm.circle_id)
+        .join(LearnerState, LearnerState.learner_id == Learner.id)
+        .where(cm.circle_id == mine)
+    )
+
+
+@cache
+def _activity_statement(dialect: str):
+    """This week's shown entries of the members who share them (parameters ``ids``, ``start``), built once."""
+    return (
+        # only the metadata's topic (as JSON: a non-string topic stays a non-string), not the whole document
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta["topic"], LedgerEntry.occurred_at)
+        .where(in_ids_param(LedgerEntry.learner_id, "ids", dialect), LedgerEntry.occurred_at >= bindparam("start"),
+               entry_worth_showing_sql(LedgerEntry),
+               not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
+        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
+        .limit(ACTIVITY_SCAN)
+    )
+
+
 def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | None:
     """The learner's circle this week for the home panel, or None when they have no circle yet.
 
@@ -146,59 +195,44 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     """
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
-    cm = CircleMembership
-    mine = select(cm.circle_id).where(cm.learner_id == learner_id, cm.week == week).scalar_subquery()
     # the circle, its members with their state, and the members' points together — one query
-    rows = db.session.execute(
-        select(Learner.id, Learner.display_name, Learner.share_profile, Learner.share_activities, Learner.timezone,
-               LearnerState, Learner.is_active_account, Circle,
-               func.sum(cm.points).over(), func.count(cm.id).filter(cm.points > 0).over())
-        .join(cm, cm.learner_id == Learner.id)
-        .join(Circle, Circle.id == cm.circle_id)
-        .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(cm.circle_id == mine)
-    ).all()
+    rows = db.session.execute(_members_statement(), {"learner_id": learner_id, "week": week}).all()
     if not rows:
         return None
     registry = load_registry()
-    circle, total, contributors = rows[0][7], rows[0][8] or 0, rows[0][9] or 0
+    circle_id, circle_name, circle_tier, target, completed_at = rows[0][11:16]
+    total, contributors = rows[0][16] or 0, rows[0][17] or 0
     members, names, sharing = [], {}, []
-    for lid, display_name, share_profile, share_activities, tz, state, active, _c, _t, _n in rows:
+    for (lid, display_name, share_profile, share_activities, tz, tier_key, current, longest, through, grace, active,
+         *_circle) in rows:
         is_you = lid == learner_id
         shown = public_name(display_name, share_profile, active, is_viewer=is_you)
         names[lid] = None if is_you else shown
         if is_you or shares_activities(share_activities, active):
             sharing.append(lid)
-        streak = effective_streak(state, local_date(now, tz)).current
+        streak = effective_streak(_StreakColumns(current, longest, through, grace), local_date(now, tz)).current
         private = not (is_you or is_profile_public(share_profile, active))
-        members.append(CircleMember(shown, None if private else shown, registry.tier(state.tier_key), streak, is_you,
+        members.append(CircleMember(shown, None if private else shown, registry.tier(tier_key), streak, is_you,
                                     private))
     members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
 
     start, _ = _week_bounds(week)
-    entries = db.session.execute(
-        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta, LedgerEntry.occurred_at)
-        .where(LedgerEntry.learner_id.in_(sharing), LedgerEntry.occurred_at >= start,
-               entry_worth_showing_sql(LedgerEntry),
-               not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
-        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
-        .limit(ACTIVITY_SCAN)
-    ).all() if sharing else []
+    entries = db.session.execute(_activity_statement(db.session.get_bind().dialect.name),
+                                 {"ids": sharing, "start": start}).all() if sharing else []
     grouped: dict[tuple[int, str], list] = {}
-    for lid, activity_type, meta, occurred_at in entries:
-        grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic(meta)))
+    for lid, activity_type, topic, occurred_at in entries:
+        grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic({"topic": topic})))
     activities = []
     for (lid, activity_type), rows_ in list(grouped.items())[:ACTIVITY_LIMIT]:
         topics = {t for _, t in rows_}
         activities.append(CircleActivity(names[lid], lid == learner_id, activity_type, len(rows_),
                                          rows_[0][1] if len(topics) == 1 else None, rows_[0][0]))
-    target = circle.goal_target
-    completed = circle.goal_completed_at is not None
+    completed = completed_at is not None
     # Others' amounts must not be readable by differencing: rounded, and hidden under 3 contributors (§1.3).
     points_together = shown_aggregate(int(total), int(contributors))
     percent = 100 if completed else shown_percent(int(total), target, int(contributors))
     return CirclePanel(
-        circle_id=circle.id, name=circle.name, week=week, tier=registry.tier(circle.tier_key), members=members,
+        circle_id=circle_id, name=circle_name, week=week, tier=registry.tier(circle_tier), members=members,
         activities=activities, points_together=points_together, goal_target=target, goal_percent=percent,
         goal_completed=completed, resets_at=resets_at, remaining_seconds=remaining,
         goal_bonus=goal_bonus_or_default(),

@@ -10,10 +10,11 @@ created after some of their week's awards are brought up to date through
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, String, and_, distinct, exists, func, literal, select, true
+from sqlalchemy import DateTime, Integer, String, and_, bindparam, distinct, exists, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from thrive.db import dialect_insert, write_transaction
@@ -155,6 +156,19 @@ def ensure_goals(learner: Learner | int, week: str | None = None, *, now: dateti
     return goals
 
 
+@cache
+def _goal_views_statement():
+    """The templates with the learner's goal of each (parameters ``learner_id``, ``week``), built once."""
+    wg = WeeklyGoal
+    return (
+        select(GoalTemplate.id, GoalTemplate.enabled, GoalTemplate.description, wg)
+        .outerjoin(wg, and_(wg.template_id == GoalTemplate.id, wg.learner_id == bindparam("learner_id"),
+                            wg.week == bindparam("week")))
+        .where(GoalTemplate.enabled.is_(True) | wg.id.is_not(None))
+        .order_by(GoalTemplate.position, GoalTemplate.id)
+    )
+
+
 def weekly_goal_views(learner: Learner | int, now: datetime | None = None) -> tuple[str, list[GoalView]]:
     """``(week, views)`` of the learner's goals for the current platform week, creating them lazily.
 
@@ -164,13 +178,7 @@ def weekly_goal_views(learner: Learner | int, now: datetime | None = None) -> tu
     now = as_utc(now) if now else utcnow()
     week = platform_week(now)
     learner_id = learner if isinstance(learner, int) else learner.id
-    wg = WeeklyGoal
-    rows = db.session.execute(
-        select(GoalTemplate.id, GoalTemplate.enabled, GoalTemplate.description, wg)
-        .outerjoin(wg, and_(wg.template_id == GoalTemplate.id, wg.learner_id == learner_id, wg.week == week))
-        .where(GoalTemplate.enabled.is_(True) | wg.id.is_not(None))
-        .order_by(GoalTemplate.position, GoalTemplate.id)
-    ).all()
+    rows = db.session.execute(_goal_views_statement(), {"learner_id": learner_id, "week": week}).all()
     if any(enabled and goal is None for _id, enabled, _d, goal in rows):  # a goal to create (§6.2)
         return week, goal_views(ensure_goals(learner, week, now=now))
     return week, goal_views([goal for *_rest, goal in rows], {tid: d for tid, _e, d, _g in rows})

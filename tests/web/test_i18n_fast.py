@@ -1,0 +1,92 @@
+"""The request-cached translation and formatting helpers (issue 12 item 4) give exactly Flask-Babel's and
+Babel's text: gettext/ngettext/pgettext/npgettext (Python and Jinja), ``number``, ``timeago``, ``countdown``,
+in English and Spanish, and they follow a locale change within a request (``force_locale``)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import flask_babel
+import pytest
+from babel import dates, numbers
+from flask import render_template_string
+
+from thrive.timeutil import utcnow
+from thrive.web import i18n
+
+#: Seconds covering every unit and the rounding edges (Babel rounds to the nearest whole unit).
+SECONDS = sorted({0, 1, 2, 29, 30, 44, 45, 59, 60, 61, 89, 90, 91, 119, 120, 150, 3599, 3600, 5399, 5400, 7199,
+                  43199, 86399, 86400, 129599, 129600, 302399, 604799, 604800, 907199, 2591999, 2592000,
+                  3887999, 31535999, 31536000, 47303999, 47304000, 10 ** 9}
+                 | set(range(0, 7200, 37)) | set(range(0, 30 * 86400, 9973)))
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_translations_match_flask_babel(app, lang):
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert i18n.gettext("Report") == flask_babel.gettext("Report")
+        for n in (0, 1, 2, 5):
+            assert i18n.ngettext("%(num)s day", "%(num)s days", n) == flask_babel.ngettext(
+                "%(num)s day", "%(num)s days", n)
+            assert i18n.npgettext("people", "%(num)s person", "%(num)s people", n) == flask_babel.npgettext(
+                "people", "%(num)s person", "%(num)s people", n)
+        assert i18n.gettext("Welcome back, %(name)s. Every bit of showing up counts.", name="Ana") == \
+            flask_babel.gettext("Welcome back, %(name)s. Every bit of showing up counts.", name="Ana")
+        assert i18n.pgettext("you haven't", "completed a quiz") == flask_babel.pgettext(
+            "you haven't", "completed a quiz")
+        page = render_template_string('{{ _("Report") }}|{{ ngettext("%(num)s day", "%(num)s days", 3) }}')
+        assert page == flask_babel.gettext("Report") + "|" + flask_babel.ngettext("%(num)s day", "%(num)s days", 3)
+        if lang == "es":
+            assert i18n.gettext("Report") != "Report"  # the Spanish catalogue is really in use
+
+
+def test_translations_follow_force_locale(app):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert i18n.gettext("Report") == "Report"
+        with flask_babel.force_locale("es"):
+            assert i18n.gettext("Report") == flask_babel.gettext("Report") != "Report"
+            assert render_template_string('{{ _("Report") }}') == flask_babel.gettext("Report")
+        assert i18n.gettext("Report") == "Report"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_number_matches_babel(app, lang):
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        locale = flask_babel.get_locale()
+        for value in (0, 1, 999, 1000, 1234, 12345, 1234567, -4321, None):
+            assert i18n.number(value) == numbers.format_decimal(int(value or 0), locale=locale)
+            assert i18n.number(value) == flask_babel.format_decimal(int(value or 0))
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_timeago_and_countdown_match_babel(app, lang):
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        locale = flask_babel.get_locale()
+        for s in SECONDS:
+            for micro in (0, 999_999):
+                delta = timedelta(seconds=s, microseconds=micro)
+                assert i18n.format_timedelta(-delta, add_direction=True, locale=locale) == dates.format_timedelta(
+                    -delta, threshold=1.0, add_direction=True, locale=locale), s
+                assert i18n.format_timedelta(delta, add_direction=False, locale=locale) == dates.format_timedelta(
+                    delta, threshold=1.0, locale=locale), s
+            assert i18n.countdown(s) == dates.format_timedelta(
+                max(timedelta(seconds=s), timedelta(minutes=1)), threshold=1.0, locale=locale)
+        now = utcnow()
+        for s in (0, 5, 90, 7200, 86400 * 3):
+            assert i18n.timeago(now - timedelta(seconds=s), now) == dates.format_timedelta(
+                -timedelta(seconds=s), threshold=1.0, add_direction=True, locale=locale)
+        assert i18n.timeago(now + timedelta(hours=1), now) == dates.format_timedelta(
+            timedelta(0), threshold=1.0, add_direction=True, locale=locale)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_day_matches_flask_babel(app, lang):
+    from datetime import date
+
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for value in (date(2026, 1, 1), date(2026, 12, 2), date(2027, 5, 31)):
+            for fmt in ("medium", "long", "d MMM", "d MMM yyyy"):
+                assert i18n.format_day(value, fmt) == flask_babel.format_date(value, fmt)
+                assert i18n.format_day(value, fmt) == i18n.format_day(value, fmt)  # the remembered text
+            assert i18n.day(value) == flask_babel.format_date(value, "medium")
+        with flask_babel.force_locale("es" if lang == "en" else "en"):
+            assert i18n.format_day(date(2026, 12, 2), "long") == flask_babel.format_date(date(2026, 12, 2), "long")
