@@ -161,8 +161,19 @@
     });
   }
 
+  /* ---- Admin nav on a phone: one row scrolling sideways; show the current page's link ---------- */
+  function revealCurrentNavLink() {
+    document.querySelectorAll(".admin-nav ul").forEach(function (row) {
+      var current = row.querySelector('[aria-current="page"]');
+      if (!current || row.scrollWidth <= row.clientWidth) return;
+      var item = current.closest("li") || current;
+      row.scrollLeft = item.offsetLeft - row.offsetLeft - (row.clientWidth - item.offsetWidth) / 2;
+    });
+  }
+
   function start() {
     initTheme();
+    revealCurrentNavLink();
     detectTimezone();
     document.body.addEventListener("thrive:points", onPoints);
     init(document);

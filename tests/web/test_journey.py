@@ -1,7 +1,6 @@
 """My Journey page (§7): windows, HTMX fragments, the charts as inline SVG (no script) beside the tables."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
