@@ -45,7 +45,7 @@ def bucket_label(iso: str, bucket: str) -> str:
 
 
 def chart_payload(chart_data: dict) -> dict:
-    """The service's chart data (keys and points) with labels and colours for Chart.js."""
+    """The service's chart data (keys and points) with labels and colours, for :func:`donut` and :func:`stacked`."""
     series = chart_data.get("series", {})
     bucket = series.get("bucket", "day")
     return {
