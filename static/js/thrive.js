@@ -150,10 +150,12 @@
 
   /* ---- Time zone detected in the browser on sign-up (issue 11) ------------------ */
   function detectTimezone() {
+    var selects = document.querySelectorAll("select[data-detect-timezone]");
+    if (!selects.length) return;  // only the sign-up and settings forms ask (no Intl work on other pages)
     var zone = null;
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
     if (!zone) return;
-    document.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
+    selects.forEach(function (select) {
       if (select.value && select.value !== "UTC") return;  // the learner already chose
       for (var i = 0; i < select.options.length; i++) {
         if (select.options[i].value === zone) { select.value = zone; return; }
