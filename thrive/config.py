@@ -147,7 +147,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     SECRET_KEY = "test-secret-key"
-    THRIVE_REGISTRY_CACHE_SECONDS = 0
+    THRIVE_REGISTRY_CACHE_SECONDS = 5  # as in production: every admin edit invalidates it (tests editing rows call invalidate())
     # Cheap hashing keeps the suite fast; production keeps scrypt (tests/services/accounts/test_passwords.py).
     THRIVE_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     THRIVE_ADMIN_DASHBOARD_CACHE_SECONDS = 0  # admin dashboard: always fresh in tests

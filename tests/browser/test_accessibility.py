@@ -1,4 +1,4 @@
-"""Browser: every learner page passes axe-core (no serious or critical violations), light and dark, laptop and phone.
+"""Browser: every learner page passes axe-core (no serious or critical violations), light and dark, 1366 px and 360 px.
 
 For each mode the test signs in as a learner of a small community
 (:func:`conftest.populate`) and opens every learner page; on each it
@@ -6,7 +6,8 @@ For each mode the test signs in as a learner of a small community
 - runs axe-core (WCAG 2.x A/AA and best practices) and collects violations
   with impact *serious* or *critical*,
 - checks that the page ran cleanly (no console error, no CSP violation, no
-  failed request) and, at phone width, does not scroll sideways,
+  failed request) and does not scroll sideways at either width (issue 11: 360 px and 1366 px),
+- at phone width, that the main navigation is the bottom tab bar,
 - checks that no peer's point total is visible anywhere (§1.3).
 All problems of all pages are reported together.
 """
@@ -17,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import layout_matrix_on_sqlite
 
-from .conftest import LAPTOP, PHONE, axe_violations, format_violations, screenshot, sign_in
+from .conftest import axe_violations, format_violations, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,9 +33,15 @@ SIGNED_IN_PAGES = [
     ("profile", "/u/sam", "Sam Carter"),
     ("own-profile", "/u/ava", "Ava Lovelace"),
     ("followers", "/u/sam/followers", None),
+    ("points", "/points", None),
+    ("panel-goals", "/panels/goals", None),
+    ("panel-circle", "/panels/circle", None),
 ]
 ANONYMOUS_PAGES = [("login", "/login", "Sign in"), ("register", "/register", "Join Thrive")]
 
+#: Issue 11's widths: a small phone and a common laptop.
+PHONE = {"width": 360, "height": 780}
+LAPTOP = {"width": 1366, "height": 900}
 MODES = {
     "laptop-light": (LAPTOP, "light"),
     "laptop-dark": (LAPTOP, "dark"),
@@ -59,7 +66,7 @@ def _effective_theme(page) -> str:
         || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')""")
 
 
-def _check(page, where: str, heading: str | None, secrets: tuple[str, ...]) -> list[str]:
+def _check(page, where: str, heading: str | None, secrets: tuple[str, ...], signed_in: bool = True) -> list[str]:
     problems = []
     if heading:
         h1 = page.locator("h1").first
@@ -73,9 +80,13 @@ def _check(page, where: str, heading: str | None, secrets: tuple[str, ...]) -> l
     for secret in secrets:
         if secret in text:
             problems.append(f"{where}: a peer's point total {secret!r} is visible (§1.3)")
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    if width[0] > width[1] + 1:
-        problems.append(f"{where}: the page scrolls sideways ({width[0]} px wide in a {width[1]} px viewport)")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 0:
+        problems.append(f"{where}: {overflow} px of horizontal scroll")
+    if signed_in and page.viewport_size == PHONE:
+        box = page.get_by_role("navigation", name="Main").bounding_box()
+        if not box or box["y"] + box["height"] < PHONE["height"] - 2:
+            problems.append(f"{where}: the main navigation is not the bottom tab bar on a phone")
     log = page.thrive_log.problems()
     if log:
         problems.append(f"{where}: " + "; ".join(log))
@@ -98,7 +109,7 @@ def test_learner_pages_are_accessible(new_page, community, backend, mode):
     for slug, path, heading in ANONYMOUS_PAGES:
         anonymous.goto(path)
         screenshot(anonymous, f"{backend}-{mode}-{slug}")
-        problems += _check(anonymous, f"{path} ({mode}, signed out)", heading, ())
+        problems += _check(anonymous, f"{path} ({mode}, signed out)", heading, (), signed_in=False)
 
     page = new_page(viewport=viewport)
     sign_in(page, "ava")
