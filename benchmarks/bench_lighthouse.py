@@ -30,6 +30,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -98,11 +99,18 @@ def warm_up(base: str, cookie: str) -> None:
         requests.get(base + path, headers={"Cookie": cookie}, timeout=60).raise_for_status()
 
 
-def measure(url: str, rounds: int, cookie: str | None) -> dict[str, float | None]:
-    """Median performance score (0–100) and metrics of ``rounds`` Lighthouse runs on ``url``."""
+def measure(url: str, rounds: int, cookie: str | None, save_as: Path | None = None) -> dict[str, float | None]:
+    """Median performance score (0–100) and metrics of ``rounds`` Lighthouse runs on ``url``.
+
+    ``save_as``: when given, each run's full report (Lighthouse JSON) is written to
+    ``<save_as>-<round>.json`` (read its audits — LCP element, TBT, bootup time — to see what costs).
+    """
     scores, metrics = [], []
-    for _ in range(rounds):
+    for round_no in range(rounds):
         report = run_lighthouse(url, ["performance"], cookie=cookie)
+        if save_as is not None:
+            save_as.parent.mkdir(parents=True, exist_ok=True)
+            Path(f"{save_as}-{round_no + 1}.json").write_text(json.dumps(report), encoding="utf-8")
         score = category_scores(report)["performance"]
         scores.append(score * 100 if score is not None else float("nan"))
         metrics.append(key_metrics(report))
@@ -120,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=60, help="synthetic demo learners (make run: 300)")
     parser.add_argument("--weeks", type=int, default=3, help="weeks of demo activity (make run: 6)")
     parser.add_argument("--rounds", type=int, default=1, help="Lighthouse runs per page (the median is shown)")
+    parser.add_argument("--save-reports", type=Path, metavar="DIR",
+                        help="write every run's Lighthouse JSON report into DIR (e.g. /tmp/lh)")
     args = parser.parse_args(argv)
     problem = missing_tools()
     if problem:
@@ -149,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             targets += [(path, base + path, cookie) for path in PAGES]
             try:
                 for name, url, page_cookie in targets:
-                    m = measure(url, args.rounds, page_cookie)
+                    save_as = None
+                    if args.save_reports:
+                        slug = name.strip("/").replace("/", "-").replace(" ", "-") or "home"
+                        save_as = args.save_reports / slug
+                    m = measure(url, args.rounds, page_cookie, save_as)
                     rows.append((name, m["score"], m["runs"], m["FCP"], m["LCP"], m["TBT"],
                                  f"{m['CLS']:.3f}" if m["CLS"] is not None else "—",
                                  "yes" if m["score"] >= TARGET else "no"))

@@ -14,7 +14,7 @@ FILES = {
     "htmx.org/dist/htmx.min.js": "htmx/htmx.min.js",
     "canvas-confetti/dist/confetti.browser.js": "confetti/confetti.browser.js",
     "chart.js/dist/chart.umd.js": "chartjs/chart.umd.js",
-    # chart.umd.js ends with a sourceMappingURL: without the map, opening devtools logs a 404 on /journey
+    # chart.umd.js ends with a sourceMappingURL: without the map, opening devtools logs a 404 (admin dashboard)
     "chart.js/dist/chart.umd.js.map": "chartjs/chart.umd.js.map",
     "axe-core/axe.min.js": "axe/axe.min.js",
     "@picocss/pico/css/pico.min.css": "pico/pico.min.css",

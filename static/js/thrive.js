@@ -6,15 +6,13 @@
  * - "+N points" toasts from the `thrive:points` HX-Trigger event (aria-live region)
  * - celebration modal: <dialog data-celebration> → showModal(), focus, confetti
  *   (skipped with prefers-reduced-motion)
- * - Chart.js charts fed by JSON in a data-chart-json attribute (survives htmx swaps,
- *   which drop <script> elements)
+ * (My Journey's charts are inline SVG drawn on the server: no chart script.)
  */
 (function () {
   "use strict";
 
   var THEME_COOKIE = "thrive_theme";
   var TOAST_MS = 6000;
-  var GRID = "rgba(128, 128, 128, 0.25)";  // chart grid lines, visible on light and dark
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
 
   /* ---- Theme ------------------------------------------------------------ */
@@ -77,16 +75,40 @@
   /* ---- Celebrations -------------------------------------------------------- */
   // The canvas lives inside the <dialog>: a modal dialog is in the top layer, above everything
   // else including its ::backdrop, so confetti drawn on a body-level canvas would sit under the backdrop.
+  // confetti.browser.js (25 KB) is fetched only when a celebration opens, not on every page (issue 11,
+  // Lighthouse): its URL rides on this script's data-confetti attribute.
+  var confettiSrc = document.currentScript ? document.currentScript.getAttribute("data-confetti") : null;
+  var confettiWaiting = [];
+
+  function withConfetti(then) {
+    if (typeof window.confetti === "function") { then(); return; }
+    if (!confettiSrc) return;
+    confettiWaiting.push(then);
+    if (confettiWaiting.length > 1) return;  // already loading
+    var script = document.createElement("script");
+    script.src = confettiSrc;
+    script.onload = function () {
+      var waiting = confettiWaiting;
+      confettiWaiting = [];
+      waiting.forEach(function (fn) { fn(); });
+    };
+    script.onerror = function () { confettiWaiting = []; };
+    document.head.appendChild(script);
+  }
+
   function fireConfetti(dialog) {
-    if ((reducedMotion && reducedMotion.matches) || typeof window.confetti !== "function") return;
-    var canvas = document.createElement("canvas");
-    canvas.className = "confetti-canvas";
-    canvas.setAttribute("aria-hidden", "true");
-    dialog.appendChild(canvas);
-    // Our own canvas and no worker: the CSP allows no blob: workers.
-    var fire = window.confetti.create(canvas, { resize: true, useWorker: false, disableForReducedMotion: true });
-    fire({ particleCount: 140, spread: 75, origin: { y: 0.6 } });
-    window.setTimeout(function () { fire({ particleCount: 80, spread: 110, origin: { y: 0.5 } }); }, 350);
+    if (reducedMotion && reducedMotion.matches) return;
+    withConfetti(function () {
+      if (typeof window.confetti !== "function" || !dialog.open) return;
+      var canvas = document.createElement("canvas");
+      canvas.className = "confetti-canvas";
+      canvas.setAttribute("aria-hidden", "true");
+      dialog.appendChild(canvas);
+      // Our own canvas and no worker: the CSP allows no blob: workers.
+      var fire = window.confetti.create(canvas, { resize: true, useWorker: false, disableForReducedMotion: true });
+      fire({ particleCount: 140, spread: 75, origin: { y: 0.6 } });
+      window.setTimeout(function () { fire({ particleCount: 80, spread: 110, origin: { y: 0.5 } }); }, 350);
+    });
   }
 
   function openCelebration(dialog) {
@@ -115,71 +137,11 @@
     fireConfetti(dialog);
   }
 
-  /* ---- Charts ----------------------------------------------------------------- */
-  function chartText() {
-    return window.getComputedStyle(document.body).color;
-  }
-
-  function buildChart(canvas) {
-    if (typeof window.Chart !== "function") return;
-    var holder = canvas.closest("[data-chart-json]");
-    if (!holder) return;
-    var data;
-    try { data = JSON.parse(holder.getAttribute("data-chart-json")); } catch (e) { return; }
-    var existing = window.Chart.getChart(canvas);
-    if (existing) existing.destroy();
-    var kind = canvas.getAttribute("data-chart");
-    var text = chartText();
-    var config;
-    if (kind === "donut") {
-      config = {
-        type: "doughnut",
-        data: {
-          labels: data.categories.map(function (c) { return c.label; }),
-          datasets: [{
-            data: data.categories.map(function (c) { return c.points; }),
-            backgroundColor: data.categories.map(function (c) { return c.colour; }),
-            borderWidth: 1
-          }]
-        },
-        options: {
-          responsive: true, maintainAspectRatio: false, animation: reducedMotion && reducedMotion.matches ? false : {},
-          plugins: { legend: { position: "bottom", labels: { color: text } } }
-        }
-      };
-    } else {
-      config = {
-        type: "bar",
-        data: {
-          labels: data.series.labels,
-          datasets: data.series.datasets.map(function (d) {
-            return { label: d.label, data: d.points, backgroundColor: d.colour, stack: "points" };
-          })
-        },
-        options: {
-          responsive: true, maintainAspectRatio: false, animation: reducedMotion && reducedMotion.matches ? false : {},
-          scales: {
-            x: { stacked: true, ticks: { color: text, maxRotation: 60, autoSkip: true }, grid: { color: GRID } },
-            y: { stacked: true, beginAtZero: true, ticks: { color: text, precision: 0 }, grid: { color: GRID } }
-          },
-          plugins: { legend: { position: "bottom", labels: { color: text } } }
-        }
-      };
-    }
-    new window.Chart(canvas, config);
-  }
-
   /* ---- Wiring ----------------------------------------------------------------- */
   function init(root) {
     root = root && root.querySelectorAll ? root : document;
     var scope = root === document ? document : root.parentNode || root;
     scope.querySelectorAll("dialog[data-celebration]:not([data-ready])").forEach(openCelebration);
-    scope.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-      if (!canvas.hasAttribute("data-chart-ready") || !window.Chart || !window.Chart.getChart(canvas)) {
-        canvas.setAttribute("data-chart-ready", "");
-        buildChart(canvas);
-      }
-    });
     scope.querySelectorAll("[data-toast]:not([data-toast-timed])").forEach(function (node) {
       node.setAttribute("data-toast-timed", "");
       scheduleRemoval(node);
@@ -188,10 +150,12 @@
 
   /* ---- Time zone detected in the browser on sign-up (issue 11) ------------------ */
   function detectTimezone() {
+    var selects = document.querySelectorAll("select[data-detect-timezone]");
+    if (!selects.length) return;  // only the sign-up and settings forms ask (no Intl work on other pages)
     var zone = null;
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
     if (!zone) return;
-    document.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
+    selects.forEach(function (select) {
       if (select.value && select.value !== "UTC") return;  // the learner already chose
       for (var i = 0; i < select.options.length; i++) {
         if (select.options[i].value === zone) { select.value = zone; return; }
@@ -199,13 +163,21 @@
     });
   }
 
+  /* ---- Admin nav on a phone: one row scrolling sideways; show the current page's link ---------- */
+  function revealCurrentNavLink() {
+    document.querySelectorAll(".admin-nav ul").forEach(function (row) {
+      var current = row.querySelector('[aria-current="page"]');
+      if (!current || row.scrollWidth <= row.clientWidth) return;
+      var item = current.closest("li") || current;
+      row.scrollLeft = item.offsetLeft - row.offsetLeft - (row.clientWidth - item.offsetWidth) / 2;
+    });
+  }
+
   function start() {
     initTheme();
+    revealCurrentNavLink();
     detectTimezone();
     document.body.addEventListener("thrive:points", onPoints);
-    document.addEventListener("thrive:theme", function () {
-      document.querySelectorAll("canvas[data-chart]").forEach(buildChart);
-    });
     init(document);
     if (window.htmx) {
       window.htmx.onLoad(function (elt) { init(elt); });

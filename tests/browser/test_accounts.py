@@ -85,3 +85,15 @@ def test_expired_session_sends_a_polling_page_to_sign_in(page, make_learner, bac
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
     expect(page.locator("#status-panel")).to_have_count(0)
     screenshot(page, f"{backend}-expired-session-redirect")
+
+
+def test_sign_up_detects_the_browsers_time_zone(browser, live_server):
+    """Issue 11: the time zone detected in the browser is preselected on sign-up (thrive.js reads it only on the
+    forms that ask, not on every page)."""
+    context = browser.new_context(base_url=live_server, timezone_id="America/Mexico_City")
+    try:
+        page = context.new_page()
+        page.goto("/register")
+        expect(page.get_by_label("Time zone")).to_have_value("America/Mexico_City")
+    finally:
+        context.close()

@@ -161,3 +161,37 @@ def _check(page, where: str) -> list[str]:
         page.thrive_log.page_errors.clear()
         page.thrive_log.failed_requests.clear()
     return problems
+
+
+@layout_matrix_on_sqlite
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_admin_nav_is_one_scrolling_row_on_a_phone(new_page, admin_world, backend, theme):
+    """Issue 11: at 360 px the admin nav was ~300 px of wrapped rows. Now one row that scrolls sideways
+    inside itself (the page does not), the current page's link scrolled into view, sign-out beside it."""
+    page = new_page(viewport={"width": 360, "height": 740}, color_scheme=theme)
+    staff_sign_in(page)
+    page.goto("/admin/audit")  # the last link of the row
+    nav = page.get_by_role("navigation", name="Admin")
+    current = nav.get_by_role("link", name="Audit log")
+    expect(current).to_have_attribute("aria-current", "page")
+    geometry = page.evaluate("""() => {
+        const header = document.querySelector('.site-header').getBoundingClientRect();
+        const row = document.querySelector('.admin-nav ul');
+        const items = [...row.querySelectorAll(':scope > li')];
+        const tops = new Set(items.map(li => Math.round(li.getBoundingClientRect().top)));
+        const link = row.querySelector('[aria-current="page"]').getBoundingClientRect();
+        const box = row.getBoundingClientRect();
+        const out = document.querySelector('.admin-nav .sign-out').getBoundingClientRect();
+        return {header: header.height, rows: tops.size, scrolls: row.scrollWidth > row.clientWidth,
+                linkInside: link.left >= box.left - 1 && link.right <= box.right + 1,
+                signOutBeside: Math.abs(out.top + out.height / 2 - (box.top + box.height / 2)) < 12,
+                overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+    }""")
+    assert geometry["header"] <= 130, geometry
+    assert geometry["rows"] == 1 and geometry["scrolls"] and geometry["linkInside"], geometry
+    assert geometry["signOutBeside"] and geometry["overflow"] <= 0, geometry
+    nav.get_by_role("link", name="Dashboard").focus()  # keyboard: a focused link is scrolled into view
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_in_viewport()
+    screenshot(page, f"{backend}-admin-nav-phone-{theme}")
+    assert not axe_violations(page), format_violations(f"admin nav on a phone ({theme})", axe_violations(page))
+    assert not page.thrive_log.problems(), page.thrive_log.problems()

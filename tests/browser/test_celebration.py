@@ -26,6 +26,9 @@ def test_tier_up_through_api_is_celebrated_once_without_reload(new_page, make_le
     expect(status).to_contain_text("Ember")
     expect(page.locator("dialog[data-celebration]")).to_have_count(0)
     page.evaluate("() => { window.__thriveMarker = 'no reload'; }")
+    # issue 11 (Lighthouse): confetti is not loaded with every page, only when a celebration opens
+    assert page.evaluate("() => typeof window.confetti") == "undefined"
+    assert not page.locator("script[src*='confetti']").count()
 
     response = requests.post(f"{live_server}/api/v1/events", headers=api_headers, timeout=30, json={
         "user": "ext-maya", "activity_type": "special_event", "event_key": "hackathon-2026:maya",
@@ -44,6 +47,8 @@ def test_tier_up_through_api_is_celebrated_once_without_reload(new_page, make_le
         "the celebration should be a modal dialog"
     thanks = dialog.get_by_role("button", name="Thanks!")
     expect(thanks).to_be_focused()
+    expect(dialog.locator("canvas.confetti-canvas")).to_have_count(1)  # fetched on demand, drawn in the dialog
+    assert page.evaluate("() => typeof window.confetti") == "function"
     expect(status).to_contain_text("Spark")  # the status panel itself was refreshed by the same poll
     screenshot(page, f"{backend}-celebration-tier-up")
     violations = axe_violations(page)

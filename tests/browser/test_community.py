@@ -79,7 +79,7 @@ def test_follow_from_discover_then_following_tab(page, community, app, backend):
     expect(feed).to_contain_text("Sam Carter completed a quiz on Prompt Engineering")
     expect(feed).to_contain_text("Sam Carter reached Phoenix!")
     expect(feed).not_to_contain_text("Ava Lovelace")
-    expect(feed).not_to_contain_text("A learner gave a peer feedback")
+    expect(feed).not_to_contain_text("A learner gave feedback to a peer")
     screenshot(page, f"{backend}-community-following-tab")
 
     from sqlalchemy import select
@@ -108,7 +108,7 @@ def test_privacy_switches_take_effect_in_another_learners_session(new_page, comm
     expect(feed).to_contain_text("Sam Carter completed a quiz on Prompt Engineering")
     expect(feed).not_to_contain_text("Secret Topic")  # Lee does not share activities
     expect(feed).not_to_contain_text("Lee Quiet")
-    expect(feed).to_contain_text("A learner gave a peer feedback")  # Kim's private profile: anonymous
+    expect(feed).to_contain_text("A learner gave feedback to a peer")  # Kim's private profile: anonymous
     viewer.evaluate("() => { window.__thriveMarker = 'no reload'; }")
 
     sam = new_page()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,52 @@ def test_own_activity_reads_in_the_second_person(app, locale):
             assert mine == "completaste un cuestionario sobre SQL"
             assert theirs == "completó un cuestionario sobre SQL"
             assert all(YOU_PHRASES[t]() != ACTIVITY_PHRASES[t][0]() for t in YOU_PHRASES)
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_localtime_goes_through_babel_in_the_readers_zone(app, make_learner, locale):
+    """``localtime`` (issue 11): Babel's month names in the reader's language, in the learner's own time zone."""
+    from datetime import datetime
+
+    from flask_login import login_user
+
+    learner = make_learner("lola", display_name="Lola")
+    instant = datetime(2026, 12, 2, 3, 5, tzinfo=UTC)  # 1 Dec, 21:05 in Mexico City (UTC−6)
+    with app.test_request_context():
+        row = db.session.get(Learner, learner.id)
+        row.locale, row.timezone = locale, "America/Mexico_City"
+        login_user(row)
+        shown = render_template_string("{{ t | localtime }}|{{ t | localtime('yyyy-MM-dd') }}|{{ none | localtime }}",
+                                       t=instant, none=None)
+        db.session.rollback()
+    expected = {"en": "Dec 1, 2026, 9:05 PM|2026-12-01|", "es": "1 dic 2026, 21:05|2026-12-01|"}[locale]
+    assert " ".join(shown.replace("\u202f", " ").split(" ")) == expected
+
+
+def test_notification_time_title_reads_spanish_month_names(app, client, auth, make_learner):
+    """The notifications page's exact time (each <time>'s ``title``) has Spanish month names."""
+    from thrive.models import Notification
+
+    learner = make_learner("sofia", display_name="Sofía")
+    with app.app_context():
+        db.session.get(Learner, learner.id).locale = "es"
+        db.session.add(Notification(learner_id=learner.id, type="level_up", title="Level 3!", data={"levels": [3]}))
+        db.session.commit()
+        db.session.remove()
+    auth.login("sofia")
+    titles = re.findall(r'<time datetime="[^"]+" title="([^"]+)"', client.get("/notifications").get_data(as_text=True))
+    months_es = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
+    assert titles and all(any(f" {m} " in t for m in months_es) for t in titles), titles
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_feedback_reads_gave_feedback_to_a_peer(app, locale):
+    """Copy (issue 11): "gave feedback to a peer", never the awkward "gave a peer feedback"."""
+    from thrive.web.phrases import ACTIVITY_PHRASES, PEOPLE_PHRASES, YOU_PHRASES
+
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        said = [ACTIVITY_PHRASES["feedback_given"][0](), PEOPLE_PHRASES["feedback_given"](1),
+                PEOPLE_PHRASES["feedback_given"](2), YOU_PHRASES["feedback_given"]()]
+    assert not any("a peer feedback" in s for s in said)
+    if locale == "en":
+        assert said == ["gave feedback to a peer"] * 4

@@ -2,6 +2,8 @@
 a hidden item gone from every feed, fragment, profile and circle panel, no cheers, one audit entry."""
 from __future__ import annotations
 
+import html as htmllib
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -98,3 +100,31 @@ def test_moderator_hides_a_reported_item_everywhere(app, client, auth, make_lear
     cheer = client.post("/community/cheer", data={"csrf_token": csrf_token_from(text(client.get("/community"))),
                                                   "kind": "entry", "id": str(quiz.event_id)}, headers=HX)
     assert cheer.status_code == 404
+
+
+def test_feed_fetches_the_report_form_only_when_opened(app, client, auth, make_learner):
+    """Issue 11 (Lighthouse): the feed carries no report form per item — "Report" fetches it (HTMX), and
+    without JavaScript links to the same form as a page; both post to /community/report."""
+    viewer, poster, quiz = setup_people(app, make_learner)
+    login(client, auth, viewer)
+    page = text(client.get("/community"))
+    box = re.search(rf'<details class="report-box" id="feed-entry-{quiz.event_id}-report".*?</details>', page, re.S)
+    assert box and "<select" not in box.group(0) and 'hx-trigger="toggle once"' in box.group(0)
+    url = htmllib.unescape(re.search(r'<a href="([^"]+)">Open the report form</a>', box.group(0)).group(1))
+    assert url == f"/community/report?kind=entry&id={quiz.event_id}&next=/community"
+    fragment = client.get(url, headers=HX)
+    body = text(fragment)
+    assert fragment.status_code == 200 and "<html" not in body and "HX-Request" in fragment.headers["Vary"]
+    assert body.lstrip().startswith("<form") and f'hx-target="#feed-entry-{quiz.event_id}-report"' in body
+    assert 'name="reason"' in body and 'name="csrf_token"' in body and 'value="/community"' in body
+    whole = text(client.get(url))  # no JavaScript: the same form on a page of its own
+    assert "<html" in whole and "<h1>Report</h1>" in whole and 'name="reason"' in whole
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', whole))
+    sent = client.post("/community/report", data={**data, "reason": "spam"})
+    assert sent.status_code == 303 and sent.headers["Location"] == "/community"
+    with app.app_context():
+        assert len(db.session.scalars(select(FeedReport)).all()) == 1
+    assert client.get("/community/report?kind=entry&id=0").status_code == 404
+    assert client.get("/community/report?kind=nope&id=3").status_code == 404
+    evil = text(client.get(f"/community/report?kind=entry&id={quiz.event_id}&next=https://evil.example/"))
+    assert "evil.example" not in evil  # next stays on this site

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from thrive.services.errors import ThriveError
 
-from ..timeutil import as_utc, local_date, platform_timezone_name, utcnow, zone
+from ..timeutil import as_utc, local_date, utcnow
 
 #: Content-Security-Policy (§15): scripts only from our own files (no inline
 #: script, no eval — htmx runs with ``allowEval: false``); inline *style
@@ -174,14 +174,6 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
-
-    @app.template_filter("localtime")
-    def localtime_filter(value, fmt: str = "%d %b %Y, %H:%M") -> str:
-        """A UTC instant shown in the signed-in learner's time zone (platform zone when anonymous)."""
-        if value is None:
-            return ""
-        tz_name = current_user.timezone if current_user.is_authenticated else platform_timezone_name()
-        return as_utc(value).astimezone(zone(tz_name)).strftime(fmt)
 
     @app.template_filter("isoformat")
     def isoformat_filter(value) -> str:

@@ -10,7 +10,8 @@ Filters registered on the app:
 - ``number``: ``1234`` → "1,234" (en) / "1234" (es, CLDR);
 - ``timeago``: a UTC instant → "5 minutes ago" / "hace 5 minutos";
 - ``countdown``: seconds → "2 days" / "2 días" (the largest unit, Babel's rounding);
-- ``day``: a date or instant → "2 Dec 2026" (``format_date``, medium).
+- ``day``: a date or instant → "2 Dec 2026" (``format_date``, medium);
+- ``localtime``: a UTC instant in the reader's time zone → "Dec 2, 2026, 2:05 PM" / "2 dic 2026, 14:05".
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from flask.globals import _cv_app
 from flask_babel import format_date, get_locale, get_translations
 from flask_login import current_user
 
-from thrive.timeutil import as_utc, utcnow
+from thrive.timeutil import as_utc, platform_timezone_name, utcnow, zone
 
 #: Languages the UI ships (a catalogue under thrive/translations/<code> for each but English).
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
@@ -188,6 +189,38 @@ def format_day(value: date, fmt: str = "medium") -> str:
     return text
 
 
+#: Babel's named widths: ``localtime`` shows the date at that width and the time (hours, minutes) short.
+DATE_WIDTHS = ("short", "medium", "long", "full")
+
+
+def reader_timezone_name() -> str:
+    """The reader's IANA time zone: the signed-in learner's own, else the platform's (§4)."""
+    try:
+        if current_user.is_authenticated:
+            return current_user.timezone
+    except AttributeError:  # outside a request with a user loader (CLI, jobs)
+        pass
+    return platform_timezone_name()
+
+
+def localtime(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC instant in the reader's time zone and language, through Babel (issue 11); "" for None.
+
+    ``fmt``: a width ("short", "medium", "long", "full") — the date at that width and the time
+    as hours and minutes, joined as the locale joins them ("Dec 2, 2026, 2:05 PM" in English,
+    "2 dic 2026, 14:05" in Spanish); anything else is a CLDR pattern ("yyyy-MM-dd").
+    """
+    if value is None:
+        return ""
+    locale = get_locale() or DEFAULT_LOCALE
+    instant = as_utc(value).astimezone(zone(reader_timezone_name()))
+    if fmt not in DATE_WIDTHS:
+        return dates.format_datetime(instant, fmt, locale=locale)
+    joined = dates.get_datetime_format(fmt, locale=locale)
+    return (joined.replace("{1}", dates.format_date(instant, fmt, locale=locale))
+            .replace("{0}", dates.format_time(instant, "short", locale=locale)))
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with :func:`select_locale` and register the filters and globals."""
     from thrive.extensions import babel
@@ -204,7 +237,8 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    app.jinja_env.filters.update(number=number, timeago=timeago, countdown=countdown, day=day)
+    app.jinja_env.filters.update(number=number, timeago=timeago, countdown=countdown, day=day,
+                                localtime=localtime)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES)
 
     @app.context_processor

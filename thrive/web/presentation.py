@@ -3,7 +3,7 @@
 Jinja globals: ``actor_name``, ``item_predicate``, ``group_sentence``
 (:mod:`.phrases`), ``recommendation_view``, ``action_title``, ``action_link``,
 ``action_icon``, ``category_label``, ``nudge_message`` (:mod:`.actions`),
-``category_colour`` and ``chart_payload`` (:mod:`.journey.chart`),
+``category_colour``, ``chart_payload``, ``donut_chart`` and ``stacked_chart`` (:mod:`.journey.chart`),
 ``notification_views`` (:mod:`.notifications.text`).
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         action_link=actions.action_link,
         activity_label=actions.activity_label, action_icon=actions.action_icon, category_label=actions.category_label,
         nudge_message=actions.nudge_message, category_colour=chart.category_colour,
-        chart_payload=chart.chart_payload, notification_views=text.notification_views,
+        chart_payload=chart.chart_payload, donut_chart=chart.donut, stacked_chart=chart.stacked,
+        notification_views=text.notification_views,
         celebration_views=text.celebration_views,
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from babel.dates import format_datetime
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from thrive.timeutil import as_utc, platform_timezone_name, zone
+from thrive.timeutil import as_utc, zone
+from thrive.web.i18n import reader_timezone_name
 
 from . import bp
 
@@ -87,8 +87,7 @@ def local_datetime(value) -> str:
     ("Dec 2, 2026, 10:15:00 AM" / "2 dic 2026, 10:15:00"); "" for None."""
     if value is None:
         return ""
-    tz_name = current_user.timezone if current_user.is_authenticated else platform_timezone_name()
-    return format_datetime(as_utc(value), "medium", tzinfo=zone(tz_name), locale=get_locale())
+    return format_datetime(as_utc(value), "medium", tzinfo=zone(reader_timezone_name()), locale=get_locale())
 
 
 #: Service error codes (:class:`thrive.services.errors.ThriveError`) as the staff member reads them.

@@ -1,4 +1,4 @@
-"""Reporting a feed item (§11 feed moderation): ``POST /community/report``.
+"""Reporting a feed item (§11 feed moderation): ``POST /community/report``; ``GET`` answers the form.
 
 HTMX answers the report box alone (``community/_report.html``: a thank-you
 line, or the form with its error); without JavaScript the form posts normally
@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from thrive.models.moderation import FEED_ITEM_KINDS
 from thrive.services.community import moderation
 from thrive.services.errors import Conflict, NotFound, ValidationError
 
 from ..auth.views import safe_next
-from ..htmx import is_htmx
+from ..htmx import is_htmx, page_or_fragment
 from . import bp
 
 ERRORS = {
@@ -27,15 +28,35 @@ ERRORS = {
 }
 
 
+def _item(source) -> dict:
+    """The reported item (kind, id, dom_id as in the feed) named by ``source`` (form or query args)."""
+    kind = source.get("kind", "")
+    try:
+        target_id = int(source.get("id", ""))
+    except ValueError:
+        target_id = 0
+    return {"kind": kind, "id": target_id, "dom_id": f"feed-{kind.replace('_', '-')}-{target_id}"}
+
+
+@bp.route("/community/report", methods=["GET"])
+@login_required
+def report_form():
+    """The report form of one feed item (``?kind=&id=&next=``): a page, or for HTMX the form alone — the
+    feed fetches it when "Report" is opened instead of carrying one form per item (issue 11, Lighthouse).
+    An unknown kind or id is a 404."""
+    item = _item(request.args)
+    if item["kind"] not in FEED_ITEM_KINDS or item["id"] <= 0:
+        raise NotFound("no such feed item")
+    here = safe_next(request.args.get("next"), url_for("community.index"))
+    return page_or_fragment("community/report.html", "report_fields", item=item, here=here,
+                            is_fragment=is_htmx())
+
+
 @bp.route("/community/report", methods=["POST"])
 @login_required
 def report():
-    kind = request.form.get("kind", "")
-    try:
-        target_id = int(request.form.get("id", ""))
-    except ValueError:
-        target_id = 0
-    item = {"kind": kind, "id": target_id, "dom_id": f"feed-{kind.replace('_', '-')}-{target_id}"}
+    item = _item(request.form)
+    kind, target_id = item["kind"], item["id"]
     error, status, sent = None, 201, True
     try:
         moderation.report_item(current_user.id, kind, target_id, request.form.get("reason", ""),
