@@ -175,12 +175,27 @@ def app_config(database_url) -> dict:
     return _config(database_url)
 
 
+def invalidate_catalogs() -> None:
+    """Drop the per-process snapshots of the rule registry and the quest and achievement catalogs.
+
+    They are cached per database URI for ``THRIVE_REGISTRY_CACHE_SECONDS`` as in production, and a
+    PostgreSQL test database keeps its URI from one test to the next while its rows are reset.
+    """
+    from thrive.services.achievements import catalog as achievements
+    from thrive.services.points import registry
+    from thrive.services.quests import catalog as quests
+
+    registry.invalidate()
+    quests.invalidate()
+    achievements.invalidate()
+
+
 @pytest.fixture
 def app(app_config):
     """A seeded Thrive app on a fresh database (defaults of §4.2/§5 present)."""
-    from thrive.services.points.registry import invalidate, seed_defaults
+    from thrive.services.points.registry import seed_defaults
 
-    invalidate()
+    invalidate_catalogs()
     app = create_app(app_config)
     with app.app_context():
         seed_defaults()
@@ -189,7 +204,7 @@ def app(app_config):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    invalidate()
+    invalidate_catalogs()
 
 
 @pytest.fixture
