@@ -24,6 +24,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = os.environ.get("THRIVE_CHROMIUM", "/usr/bin/chromium")
@@ -34,6 +36,15 @@ TIMEOUT = 300
 
 class LighthouseError(RuntimeError):
     """Lighthouse could not produce a report (missing binary, crash, time-out, page error)."""
+
+
+class LighthouseFlake(LighthouseError):
+    """A run Lighthouse itself asks to repeat ("… Please run Lighthouse again", e.g. NO_NAVSTART: its trace
+    recording missed the navigation's start); :func:`run_lighthouse` repeats it."""
+
+
+#: Lighthouse's wording for a failed trace recording it asks to run again.
+RUN_AGAIN = "Please run Lighthouse again"
 
 
 def missing_tools() -> str | None:
@@ -64,14 +75,16 @@ def session_cookie(base_url: str, username: str, password: str) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
+@retry(retry=retry_if_exception_type(LighthouseFlake), stop=stop_after_attempt(3), reraise=True)
 def run_lighthouse(url: str, categories: list[str], *, cookie: str | None = None,
                    timeout: int = TIMEOUT) -> dict:
-    """Run Lighthouse once on ``url`` (mobile, the default form factor) for ``categories``; return the report.
+    """Run Lighthouse on ``url`` (mobile, the default form factor) for ``categories``; return the report.
 
     ``categories`` are Lighthouse category ids (``accessibility``, ``best-practices``,
     ``seo``, ``performance``). ``cookie`` is sent as a ``Cookie`` header with every
-    request. Raises LighthouseError when no report is produced or the page failed to
-    load (``runtimeError`` in the report).
+    request. A run Lighthouse asks to repeat (:class:`LighthouseFlake`) is repeated, up to
+    three runs in all. Raises LighthouseError when no report is produced or the page failed
+    to load (``runtimeError`` in the report).
     """
     problem = missing_tools()
     if problem:
@@ -91,10 +104,12 @@ def run_lighthouse(url: str, categories: list[str], *, cookie: str | None = None
         except subprocess.TimeoutExpired as exc:
             raise LighthouseError(f"lighthouse took longer than {timeout} s on {url}") from exc
         if done.returncode != 0 or not out.exists():
-            raise LighthouseError(f"lighthouse exited with {done.returncode} on {url}:\n{done.stderr[-3000:]}")
+            error = LighthouseFlake if RUN_AGAIN in done.stderr else LighthouseError
+            raise error(f"lighthouse exited with {done.returncode} on {url}:\n{done.stderr[-3000:]}")
         report = json.loads(out.read_text(encoding="utf-8"))
     if report.get("runtimeError"):
-        raise LighthouseError(f"lighthouse could not load {url}: {report['runtimeError']}")
+        error = LighthouseFlake if RUN_AGAIN in str(report["runtimeError"]) else LighthouseError
+        raise error(f"lighthouse could not load {url}: {report['runtimeError']}")
     final = report.get("finalDisplayedUrl") or report.get("finalUrl") or ""
     if "/login" in final and "/login" not in url:
         raise LighthouseError(f"{url} redirected to the sign-in page: the session cookie was not accepted")
