@@ -5,10 +5,24 @@ Jinja globals: ``actor_name``, ``item_predicate``, ``group_sentence``
 ``action_icon``, ``category_label``, ``nudge_message`` (:mod:`.actions`),
 ``category_colour``, ``chart_payload``, ``donut_chart`` and ``stacked_chart`` (:mod:`.journey.chart`),
 ``notification_views`` (:mod:`.notifications.text`).
+Jinja test: ``url_safe`` (a string that URL quoting leaves as it is).
 """
 from __future__ import annotations
 
+import re
+
 from flask import Flask
+
+#: Characters no URL quoting changes (RFC 3986 unreserved): a path part made only of them is used as it is.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]+\Z")
+
+
+def url_safe(value) -> bool:
+    """True when ``value`` is a non-empty string of RFC 3986 unreserved characters (``url_for`` keeps it as is).
+
+    Lets a template build many same-shaped URLs from one ``url_for`` result (issue 12: the feed's profile links).
+    """
+    return isinstance(value, str) and _URL_SAFE.match(value) is not None
 
 
 def init_app(app: Flask) -> None:
@@ -36,3 +50,4 @@ def init_app(app: Flask) -> None:
         notification_views=text.notification_views,
         celebration_views=text.celebration_views,
     )
+    app.jinja_env.tests["url_safe"] = url_safe
