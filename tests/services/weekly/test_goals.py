@@ -246,3 +246,31 @@ def test_notification_preference_is_honoured(app_ctx, make_learner):
         give(learner.id, "quiz_completed", f"q{i}", day(0, 9 + i))
     assert by_key(learner.id)["complete_activities"].completed_at is not None
     assert goal_notes(learner.id) == 0
+
+
+def test_the_open_goal_check_rides_in_the_cap_count_after_the_lock(app_ctx, make_learner):
+    """PostgreSQL: one post-lock statement reads the cap count and the open-goal weeks (no separate look-up);
+    the answer is the same on both databases: the goal of the award's week advances, another week's does not."""
+    from sqlalchemy import event
+
+    learner = make_learner()
+    ensure_goals(learner.id, "2026-W46", now=day(0, 0))        # an open goal, but of another week
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        give(learner.id, "comment_posted", "c1", day(0))       # capped daily: its count is read after the lock
+        ensure_goals(learner.id, W, now=day(0, 13))
+        give(learner.id, "feedback_given", "f1", day(0, 14))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert by_key(learner.id)["help_community"].progress == 2  # c1 by the catch-up of ensure_goals, f1 by the hook
+    assert by_key(learner.id, "2026-W46")["help_community"].progress == 0
+    if db.engine.dialect.name == "postgresql":
+        goal_reads = [s for s in seen if "FROM weekly_goals" in s and s.startswith("SELECT") and "FOR UPDATE" not in s
+                      and "weekly_goals.id" not in s]
+        assert goal_reads and all("count(ledger_entries.id)" in s for s in goal_reads)
+        assert not any("nextval" in s for s in seen)           # a single award's row: INSERT … RETURNING id

@@ -30,7 +30,7 @@ from thrive.services.errors import (
     UnknownLearner,
     ValidationError,
 )
-from thrive.services.points.caps import _active_days, _cap_kinds, _is_capped
+from thrive.services.points.caps import _active_days, _cap_kinds, _is_capped, read_after_lock
 from thrive.services.points.derived import (  # noqa: F401 - re-exported: the award API as other services import it
     LIFETIME_COUNTERS,
     apply_entry_to_state,
@@ -90,7 +90,8 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     locked = tx.locked.get(learner_id) if learner_id is not None else None
     if locked is not None:
         if req.event_key not in tx.keys:
-            tx.keys[req.event_key] = tx.session.scalar(EXISTING_KEY, {"event_key": req.event_key})
+            tx.keys[req.event_key] = tx.session.connection().execute(
+                EXISTING_KEY, {"event_key": req.event_key}).scalar()
         return learner_id, locked, tx.keys[req.event_key]
 
     # Folding the counts into the lock is exact only where the snapshot is taken after the lock: SQLite
@@ -103,12 +104,13 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     params = {"event_key": req.event_key, "activity_type": req.activity_type, "cap_day": guess_day,
               "cap_week": week}
     if req.learner_id is not None:
-        row = tx.session.execute(lock_statement("id", caps), {**params, "learner_id": req.learner_id}).first()
+        row = tx.session.connection().execute(lock_statement("id", caps),
+                                              {**params, "learner_id": req.learner_id}).first()
         if row is None:
             raise UnknownLearner(f"no learner with id {req.learner_id}")
     else:
-        row = tx.session.execute(lock_statement("external_id", caps),
-                                 {**params, "external_id": req.external_id}).first()
+        row = tx.session.connection().execute(lock_statement("external_id", caps),
+                                              {**params, "external_id": req.external_id}).first()
         if row is None:
             raise UnknownLearner(f"no learner with external id {req.external_id!r}")
         tx.by_external[req.external_id] = row.learner_id
@@ -156,6 +158,8 @@ def _award_locked(session: Session, req: _Request, depth: int, now: datetime, *,
     state, tz_name, prefs = locked.state, locked.timezone, locked.prefs
     day = local_date(req.occurred_at, tz_name)
     week = tx.platform_week(req.occurred_at, day, tz_name)
+    if amount > 0 and not tx.sqlite:
+        read_after_lock(tx, rule, learner_id, day, week)  # cap counts + e.g. the open-goal check, one statement
     capped = amount > 0 and _is_capped(tx, rule, learner_id, day, week)
     points = 0 if capped else amount
 

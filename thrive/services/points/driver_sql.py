@@ -57,6 +57,13 @@ class DriverStatement:
         connection.exec_driver_sql(sql, params)
 
 
+    def execute_returning(self, session: Session, row: Mapping):
+        """Execute the statement (with a RETURNING clause) for one row; the first column of its one result row."""
+        connection = session.connection()
+        sql, convert = self._for(connection.dialect)
+        return connection.exec_driver_sql(sql, convert(row)).scalar_one()
+
+
 def _converter(names: list[str], processors: dict, positional: bool):
     """``row -> parameters`` for the driver: the values fetched by one ``itemgetter`` (in C), then the few
     columns with a bind processor converted; a tuple (qmark) or a dict (pyformat)."""

@@ -36,6 +36,7 @@ from thrive.services.points.statements import (
     BUMP_DUPLICATES,
     CAP_GROUPS,
     DRIVER_INSERT_LEDGER,
+    DRIVER_INSERT_LEDGER_RETURNING_ID,
     DRIVER_INSERT_LEDGER_WITH_ID,
     DRIVER_PROGRESSION,
     DRIVER_UPDATE_STATE,
@@ -336,6 +337,8 @@ class AwardTx:
                 before = self.session.execute(MAX_LEDGER_ID).scalar() or 0
                 DRIVER_INSERT_LEDGER.executemany(self.session, rows)
                 ids = dict((key, new_id) for new_id, key in self.session.execute(LEDGER_IDS_AFTER, {"after": before}))
+            elif len(rows) == 1:  # a single award: INSERT … RETURNING id, one round trip
+                ids = {rows[0]["event_key"]: DRIVER_INSERT_LEDGER_RETURNING_ID.execute_returning(self.session, rows[0])}
             else:
                 # Ids reserved from the sequence in one statement, then one pipelined executemany: psycopg parses
                 # the single-row INSERT once (a multi-row VALUES of 1,000 rows it parsed anew for every batch).

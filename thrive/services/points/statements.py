@@ -49,6 +49,9 @@ DRIVER_UPDATE_STATE = DriverStatement(UPDATE_STATE)
 DRIVER_INSERT_LEDGER = DriverStatement(insert(_ledger).values({c: bindparam(c) for c, _n in _LEDGER_BINDS}))
 DRIVER_INSERT_LEDGER_WITH_ID = DriverStatement(insert(_ledger).values(
     {c: bindparam(c) for c in ("id", *(c for c, _n in _LEDGER_BINDS))}))
+#: One row on PostgreSQL (a single award): the id from the sequence by RETURNING, one round trip.
+DRIVER_INSERT_LEDGER_RETURNING_ID = DriverStatement(
+    insert(_ledger).values({c: bindparam(c) for c, _n in _LEDGER_BINDS}).returning(_lc.id))
 RESERVE_LEDGER_IDS = text("SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) "
                           "FROM generate_series(1, :n)")
 MAX_LEDGER_ID = select(func.max(_lc.id))

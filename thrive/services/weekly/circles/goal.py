@@ -68,12 +68,14 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # A member (the common case): add the points and learn the circle in one statement; not a member:
         # the same statement waits for a running assignment of this week (it may be placing this learner).
-        added = session.execute(_PG_ADD_POINTS_OR_LOCK, {**params, "k": _lock_key(f"week:{week}")}).one()
+        # On the connection (no ORM flush): no object an earlier hook may leave pending lives in these tables.
+        added = session.connection().execute(_PG_ADD_POINTS_OR_LOCK,
+                                             {**params, "k": _lock_key(f"week:{week}")}).one()
         if added.circle_id is not None:
             _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
             return
     else:  # SQLite: writers are serialised already, no lock to take
-        added = session.execute(_ADD_POINTS, params).first()
+        added = session.connection().execute(_ADD_POINTS, params).first()
         if added is not None:
             _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
             return
@@ -135,7 +137,7 @@ _MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.p
 
 def _membership_after_lock(session: Session, learner_id: int, week: str):
     """(week assigned?, membership id, circle id, points) in one statement; the membership fields None if absent."""
-    return session.execute(_MEMBERSHIP_AFTER_LOCK, {"learner_id": learner_id, "week": week}).one()
+    return session.connection().execute(_MEMBERSHIP_AFTER_LOCK, {"learner_id": learner_id, "week": week}).one()
 
 
 def _check_goal(session: Session, circle_id: int, *, new_contributor: bool) -> None:

@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from more_itertools import chunked
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from thrive.models import Learner, LedgerEntry, WeeklyGoal
 from thrive.services.errors import ThriveError
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardContext, counts_for_streak, register_award_hook
+from thrive.services.points.caps import register_after_lock_read
 from thrive.timeutil import as_utc
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,24 @@ def _has_open_goals(tx, entry) -> bool:
         asked, found = frozenset(ids), frozenset(rows)
         tx.memo["open_goals"] = (asked, found)
     return (entry.learner_id, entry.week) in found
+
+
+def _goals_unknown(tx, learner_id: int) -> bool:
+    return learner_id not in tx.memo.get("open_goals", (frozenset(), frozenset()))[0]
+
+
+def _take_open_weeks(tx, learner_id: int, weeks) -> None:
+    asked, found = tx.memo.get("open_goals", (frozenset(), frozenset()))
+    tx.memo["open_goals"] = (asked | {learner_id}, found | {(learner_id, w) for w in weeks or ()})
+
+
+# PostgreSQL: the open-goal weeks ride in the award's post-lock cap statement (one round trip less per award).
+register_after_lock_read(
+    select(func.array_agg(WeeklyGoal.week.distinct())).where(
+        WeeklyGoal.learner_id == bindparam("learner_id"), WeeklyGoal.completed_at.is_(None)
+    ).scalar_subquery().label("open_goal_weeks"),
+    _goals_unknown, _take_open_weeks,
+)
 
 
 @register_award_hook(applies=_has_open_goals)
