@@ -49,6 +49,8 @@ from pathlib import Path
 
 import common  # noqa: E402  (puts the repo root on sys.path)
 
+from thrive.services.ingest.oulad import DEFAULT_BATCH_SIZE  # noqa: E402
+
 #: issue 12: events/s of the first import, per backend
 TARGET_EVENTS_PER_S = {"sqlite": 3000, "postgresql": 2000}
 DEFAULT_DATA = common.ROOT.parent / "shared" / "data" / "oulad"
@@ -296,7 +298,8 @@ def main(argv=None) -> int:
     parser.add_argument("--postgres", nargs="?", const="", default=None, metavar="URL",
                         help="also run on PostgreSQL (server URL; default THRIVE_BENCH_PG_URL or local)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
-    parser.add_argument("--batch-size", type=int, default=1000, help="awards per transaction (default 1000)")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                        help=f"awards per import call, as `flask thrive import-oulad` (default {DEFAULT_BATCH_SIZE})")
     args = parser.parse_args(argv)
     if not (args.data / "studentAssessment.csv").is_file():
         print(f"OULAD data not found in {args.data}; pass --data DIR", file=sys.stderr)
