@@ -212,7 +212,7 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     """
     if value is None:
         return ""
-    locale = get_locale() or DEFAULT_LOCALE
+    locale = request_locale() or DEFAULT_LOCALE
     instant = as_utc(value).astimezone(zone(reader_timezone_name()))
     if fmt not in DATE_WIDTHS:
         return dates.format_datetime(instant, fmt, locale=locale)
