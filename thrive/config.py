@@ -120,8 +120,10 @@ class Config:
     THRIVE_CIRCLE_GOAL_STRETCH_PERCENT = _int_env("THRIVE_CIRCLE_GOAL_STRETCH_PERCENT", 100)
     # "history" (above) or "per_member" (members × THRIVE_CIRCLE_GOAL_PER_MEMBER, predictable: used by tests).
     THRIVE_CIRCLE_GOAL_SIZING = os.environ.get("THRIVE_CIRCLE_GOAL_SIZING", "history")
-    # Static CSS/JS/SVG gzip-compressed by the app (thrive/web/compression.py); 0 behind a proxy that compresses.
-    THRIVE_GZIP_STATIC = os.environ.get("THRIVE_GZIP_STATIC", "1").strip().lower() not in ("0", "false", "no", "off")
+    # Static CSS/JS/SVG compressed by the app (Flask-Compress, thrive/web/compression.py); 0 behind a proxy that
+    # compresses. THRIVE_GZIP_STATIC is the older name, still read.
+    THRIVE_COMPRESS_STATIC = (os.environ.get("THRIVE_COMPRESS_STATIC") or os.environ.get("THRIVE_GZIP_STATIC", "1")
+                              ).strip().lower() not in ("0", "false", "no", "off")
     # --- operations (issue 12): /metrics bearer token (unset = /metrics answers 404) and the
     # scheduler heartbeat age /readyz accepts (seconds; the scheduler beats every 60 s).
     THRIVE_METRICS_TOKEN = os.environ.get("THRIVE_METRICS_TOKEN") or None
