@@ -128,3 +128,23 @@ def test_feed_fetches_the_report_form_only_when_opened(app, client, auth, make_l
     assert client.get("/community/report?kind=nope&id=3").status_code == 404
     evil = text(client.get(f"/community/report?kind=entry&id={quiz.event_id}&next=https://evil.example/"))
     assert "evil.example" not in evil  # next stays on this site
+
+
+def test_report_page_names_the_item_only_when_it_is_in_feeds(app, client, auth, make_learner):
+    """Without JavaScript the report page says what is being reported — the actor's name as the feed shows
+    it and the item's sentence — and a non-sharing learner's activity is never described (§8.4): 404."""
+    viewer, poster, quiz = setup_people(app, make_learner)
+    hidden_actor = make_learner("quiet", display_name="Quiet Quinn", share_activities=False)
+    secret = give(app, hidden_actor.id, "quiz_completed", metadata={"topic": "Secrets"}, at=ago(minutes=2))
+    anonymous = make_learner("anon", display_name="Anon Ann", share_profile=False)
+    masked = give(app, anonymous.id, "quiz_completed", metadata={"topic": "Masks"}, at=ago(minutes=1))
+    login(client, auth, viewer)
+    page = text(client.get(f"/community/report?kind=entry&id={quiz.event_id}&next=/community"))
+    subject = re.search(r'<blockquote class="report-subject">(.*?)</blockquote>', page, re.S).group(1)
+    assert "Poster Pat" in subject and "Zebras" in subject
+    assert 'name="reason"' in page
+    refused = client.get(f"/community/report?kind=entry&id={secret.event_id}")
+    assert refused.status_code == 404 and "Quiet Quinn" not in text(refused) and "Secrets" not in text(refused)
+    masked_page = text(client.get(f"/community/report?kind=entry&id={masked.event_id}"))
+    assert "Anon Ann" not in masked_page and "A learner" in masked_page and "Masks" in masked_page
+    assert client.get("/community/report?kind=tier_up&id=999999").status_code == 404

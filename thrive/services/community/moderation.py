@@ -35,6 +35,7 @@ from thrive.models.moderation import FEED_ITEM_KINDS
 from thrive.services.admin.audit import record
 from thrive.services.community.cheers import cheer_target
 from thrive.services.community.feed import HIDDEN_ACTIVITY_TYPES, _topic
+from thrive.services.community.feed_items import Actor
 from thrive.services.errors import Conflict, NotFound, ValidationError
 from thrive.services.points.registry import load_registry
 from thrive.timeutil import as_utc, utcnow
@@ -118,6 +119,22 @@ class QueueItem:
     hidden: bool
     reasons: dict[str, int] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
+
+
+def reportable_item(target_kind: str, target_id: int) -> tuple[Actor, ItemSubject]:
+    """The feed item a report form is about, as the reporter sees it in the feed: (its actor, what it says).
+
+    Only an item any learner can see is described (feed-visible, in the feed's window, not hidden —
+    :func:`~thrive.services.community.cheers.cheer_target`), so the form never reveals a non-sharing
+    learner's activity (§8.4). Raises ``NotFound`` otherwise, or for a bad kind or id.
+    """
+    try:
+        _check_kind(target_kind, target_id)
+    except ValidationError as exc:
+        raise NotFound("no such feed item") from exc
+    learner = cheer_target(target_kind, target_id)
+    subject, _at = _subjects({(target_kind, target_id)})[(target_kind, target_id)]
+    return Actor(learner.id, learner.username, learner.display_name, learner.share_profile), subject
 
 
 def _subjects(items: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[ItemSubject, datetime | None]]:

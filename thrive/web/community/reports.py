@@ -48,8 +48,11 @@ def report_form():
     if item["kind"] not in FEED_ITEM_KINDS or item["id"] <= 0:
         raise NotFound("no such feed item")
     here = safe_next(request.args.get("next"), url_for("community.index"))
-    return page_or_fragment("community/report.html", "report_fields", item=item, here=here,
-                            is_fragment=is_htmx())
+    if is_htmx():  # opened under the item itself in the feed
+        return page_or_fragment("community/report.html", "report_fields", item=item, here=here, is_fragment=True)
+    actor, subject = moderation.reportable_item(item["kind"], item["id"])  # the page names what is reported
+    return render_template("community/report.html", item=item, here=here, is_fragment=False, actor=actor,
+                           subject=subject)
 
 
 @bp.route("/community/report", methods=["POST"])
