@@ -86,6 +86,9 @@ from thrive.timeutil import as_utc, utcnow
 
 PROFILE_DAYS = 30
 PAGE_SIZE = 20
+#: Units on a feed's first screen (the community page, the feed panel and its poll); "load more" then
+#: brings :data:`PAGE_SIZE` at a time. Rendering items is most of the community page's cost (issue 12).
+FIRST_SCREEN_SIZE = 20
 MAX_PAGE_SIZE = 50
 #: Smallest bucket shown as a group (a circle goal groups from two): two similar items read fine apart.
 MIN_GROUP = 3
@@ -271,3 +274,27 @@ def feed_page(
     next_cursor = encode_cursor(last.head if isinstance(last, FeedGroup) else last) \
         if len(all_units) > limit else None
     return FeedPage(scope=scope, items=items, units=units, next_cursor=next_cursor, cursor=before)
+
+
+def feed_group(viewer_id: int, key: str, *, scope: Scope = "everyone", now: datetime | None = None
+               ) -> FeedGroup | None:
+    """The group of bucket ``key`` (a :attr:`FeedItem.group_key`, e.g. ``"quiz_completed:2026-12-02"``) in
+    ``viewer_id``'s ``scope`` feed (``"everyone"`` or ``"following"``), its listed items set for the viewer.
+
+    A feed page shows a group's headline only; its listed items are fetched by this when the group is opened
+    (issue 12). The window is the one :func:`feed_page` reads (the cached Everyone window when caching is on)
+    and the items go through the same :func:`_personalise`, so privacy and moderation are as exact as on a
+    page. Returns None when the window holds no group of that key (it left the window, or too few items of
+    it are still shown). Raises ``ValidationError`` for another scope.
+    """
+    if scope not in ("everyone", "following"):
+        raise ValidationError(f"unknown feed scope {scope!r}")
+    cached = _cached_everyone_window(utcnow()) if scope == "everyone" and now is None else None
+    now = as_utc(now) if now else utcnow()
+    units = cached if cached is not None else _window(scope, viewer_id, None, now - timedelta(days=FEED_DAYS), now)
+    unit = next((u for u in units if isinstance(u, FeedGroup) and u.head.group_key == key), None)
+    if unit is None:
+        return None
+    circle = circle_member_ids(viewer_id, now) if unit.people > 1 else set()
+    shown, _items = _personalise([unit], viewer_id, circle, cached=cached is not None)
+    return shown[0] if shown else None
