@@ -34,3 +34,24 @@ def test_feed_item_links_and_report_url_are_what_url_for_gives(app, username):
     assert f'hx-get="{report.replace("&", "&amp;")}"' in html
     assert 'name="next" value="/community?x=1&amp;y=ñ"' in html and "2 cheers" in html
     assert 'data-hue="2">AR</span>' in html
+
+
+#: the ``avatar`` macro as it was before issue 12 made it one cached Python call
+_OLD_AVATAR = """{% macro avatar(name, size="md") -%}
+  {%- set words = (name or "?").split() -%}
+  {%- set initials = (words[0][:1] ~ (words[-1][:1] if words|length > 1 else "")) | upper -%}
+  <span class="avatar avatar-{{ size }}" aria-hidden="true" data-hue="{{ (name or '?') | length % 6 }}">{{ initials or "?" }}</span>
+{%- endmacro %}{{ avatar(name, size) }}"""
+
+
+@pytest.mark.parametrize("name", ["Ana Ruiz", "sam", "María José de la O", "<b>x</b> & y", "ñandú éclair", "",
+                                  None, "Zoë"])
+@pytest.mark.parametrize("size", ["sm", "md", "lg"])
+def test_avatar_html_is_what_the_macro_gave(app, name, size):
+    from thrive.web.presentation import avatar_html
+
+    with app.test_request_context("/"):
+        old = render_template_string(_OLD_AVATAR, name=name, size=size)
+        new = render_template_string('{% from "_avatar.html" import avatar %}{{ avatar(name, size) }}',
+                                     name=name, size=size)
+    assert str(avatar_html(name, size)) == old == new
