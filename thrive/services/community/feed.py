@@ -35,8 +35,9 @@ A bucket of :data:`MIN_GROUP` (3) or more items — two for a circle goal — is
 :class:`FeedGroup` (its position is its newest item); the page and the "load more" cursor are counted in *units*
 (items and groups), and a unit is shown whole on one page — so "load more"
 never repeats or splits a group. Each item stays inside its group (and can be
-cheered there). At most :data:`MAX_WINDOW_ITEMS` newest items per source are
-read for a page.
+cheered there): a page shows a group's headline, and its listed items are read
+by :func:`feed_group` when the group is opened (issue 12). At most
+:data:`MAX_WINDOW_ITEMS` newest items per source are read for a page.
 
 Scopes: ``everyone`` (the community feed, last ``FEED_DAYS`` days),
 ``following`` (learners the viewer follows, same window, §8.3) and
@@ -86,9 +87,6 @@ from thrive.timeutil import as_utc, utcnow
 
 PROFILE_DAYS = 30
 PAGE_SIZE = 20
-#: Units on a feed's first screen (the community page, the feed panel and its poll); "load more" then
-#: brings :data:`PAGE_SIZE` at a time. Rendering items is most of the community page's cost (issue 12).
-FIRST_SCREEN_SIZE = 20
 MAX_PAGE_SIZE = 50
 #: Smallest bucket shown as a group (a circle goal groups from two): two similar items read fine apart.
 MIN_GROUP = 3

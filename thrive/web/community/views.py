@@ -77,10 +77,8 @@ def _render_community(block: str, *, tab: str = "everyone"):
         ctx["stats"] = community.weekly_stats()
         ctx["min_aggregate"] = community.MIN_AGGREGATE_LEARNERS
     if wanted & {"feed_panel", "feed_more"}:
-        # the first screen lists fewer units; "load more" pages of PAGE_SIZE follow (issue 12)
         ctx["feed"] = feed_service.feed_page(learner_id, scope="following" if tab == "following" else "everyone",
-                                             before=before, limit=feed_service.PAGE_SIZE if before
-                                             else feed_service.FIRST_SCREEN_SIZE)
+                                             before=before)
     if "discover_panel" in wanted:
         ctx.update(_discover_context(learner_id))
     response = page_or_fragment(PAGE_TEMPLATE, block, **ctx)
