@@ -293,6 +293,21 @@ def test_discover_shows_people_with_follow_buttons_and_filters(app, client, view
     assert py.id
 
 
+def test_discover_suggests_the_viewers_own_topics(app, client, auth, make_learner):
+    """The topic filter's suggestions are the viewer's topics (read with the cards' topics, issue 12)."""
+    make_learner("pyfan", display_name="Py Fan", topics=["Python"])
+    topical = make_learner("topical", display_name="Topical", topics=["Zoology", "Astronomy"])
+    login(client, auth, topical)
+    for response in (client.get("/community"), client.get("/community/discover", headers=HX),
+                     client.get("/community/discover?tier=diamond")):   # a bad filter: still suggested
+        body = text(response)
+        assert ('<datalist id="discover-my-topics"><option value="Astronomy"><option value="Zoology"></datalist>'
+                in body)
+    client.post("/logout", data={"csrf_token": token(client)})
+    login(client, auth, make_learner("notopics", display_name="No Topics"))
+    assert "discover-my-topics" not in text(client.get("/community/discover", headers=HX))
+
+
 # --- stats ---------------------------------------------------------------------------------------
 
 def test_stats_are_aggregates_shown_from_three_active_learners(app, client, viewer, make_learner):

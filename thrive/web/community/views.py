@@ -95,7 +95,8 @@ def _discover_context(learner_id: int) -> dict:
     except ValidationError as exc:
         result, error = discover_service.DiscoverResult([], None, None), exc.message
     return {"discover": result, "discover_error": error, "tiers": load_registry().tiers,
-            "my_topics": current_user.topics, "filter_tier": tier, "filter_topic": topic}
+            "my_topics": result.viewer_topics if error is None else current_user.topics,
+            "filter_tier": tier, "filter_topic": topic}
 
 
 @bp.route("/community")
