@@ -82,6 +82,11 @@ def test_big_group_lists_its_newest_items_and_counts_all(app, app_ctx, make_lear
     assert [i.actor.id for i in group.shown_items] == [p.id for p in reversed(people)][:feed.GROUP_ITEMS_SHOWN]
     assert page(viewer.id).items[:feed.GROUP_ITEMS_SHOWN] == group.shown_items
     assert len(page(viewer.id).items) == len(people)  # the page's items are all of its units' items
+    # the oldest two are not listed: still never cheerable by their own learner, and nobody else's flag changes
+    for oldest in people[:2]:
+        flags = {i.actor.id: i.can_cheer for i in page(oldest.id).items}
+        assert flags == {p.id: p.id != oldest.id for p in people}
+    assert all(i.can_cheer for i in page(viewer.id).items)
 
 
 def test_opened_group_from_the_cached_window_is_exact_on_privacy_and_moderation(app, app_ctx, make_learner):

@@ -173,9 +173,9 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
     sharing, or an item a moderator hid, leaves the page at once).
     """
     shown = [i for u in units for i in (u.shown_items if isinstance(u, FeedGroup) else [u])]
-    rest = [i for u in units if isinstance(u, FeedGroup) for i in u.items[len(u.shown_items):]]
     # fresh items: every item of the page gets its cheers; cached ones: the listed items only
-    cheers, gone = page_state(shown if cached else shown + rest, viewer_id)
+    rest = [] if cached else [i for u in units if isinstance(u, FeedGroup) for i in u.items[len(u.shown_items):]]
+    cheers, gone = page_state(shown + rest, viewer_id)
     actors = current_actors({i.actor.id for i in shown}) if cached else {}
 
     def copy(item: FeedItem, listed: bool = True) -> FeedItem | None:
@@ -203,9 +203,14 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
             actor = kept[0].actor if u.actor is not None else None
             out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)
-            rest_items = u.items[len(u.shown_items):]
-            if cached and not gone:  # the common case, without a call per item (a group can hold thousands)
-                items.extend([i if i.actor.id != viewer_id else replace(i, can_cheer=False) for i in rest_items])
+            listed = len(u.shown_items)
+            rest_items = u.items[listed:]
+            if cached and not gone:  # the common case, without a step per item (a group can hold thousands)
+                start = len(items) - listed  # so that items[start + n] is u.items[n] for an unlisted n
+                items.extend(rest_items)
+                for n in u.positions.get(viewer_id, ()):  # the viewer's own: never cheerable
+                    if n >= listed:
+                        items[start + n] = replace(items[start + n], can_cheer=False)
             else:
                 items.extend(c for c in (copy(i, False) for i in rest_items) if c is not None)
         else:
