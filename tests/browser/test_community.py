@@ -173,4 +173,11 @@ def test_open_a_feed_group_with_the_keyboard_then_cheer_inside_it(page, communit
     violations = axe_violations(page)
     assert not violations, format_violations("community with a group opened", violations)
     screenshot(page, f"{backend}-community-group-opened")
+    # without JavaScript the group's link is a page of its own: the same items, accessible too
+    page.goto(group.locator("details").first.get_attribute("hx-get") or "", wait_until="load")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("joined a discussion")
+    expect(page.locator(".feed-group-items .feed-item")).to_have_count(3)
+    expect(page.locator(".feed-item", has_text="Sam Carter").get_by_role("button", name="Cheered")).to_be_disabled()
+    violations = axe_violations(page)
+    assert not violations, format_violations("a feed group's page", violations)
     assert page.thrive_log.problems() == []
