@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import screenshot, sign_in
+from .conftest import axe_violations, format_violations, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +139,45 @@ def test_privacy_switches_take_effect_in_another_learners_session(new_page, comm
     viewer.goto("/community")
     expect(viewer.locator("#discover-panel")).not_to_contain_text("Sam Carter")
     assert sam.thrive_log.problems() == []
+
+
+def test_open_a_feed_group_with_the_keyboard_then_cheer_inside_it(page, community, app, backend):
+    """A group shows its headline; opening it (Enter on its summary) fetches its items, cheerable (issue 12)."""
+    from datetime import timedelta
+
+    from thrive.extensions import db
+    from thrive.services.points.award import award
+    from thrive.timeutil import utcnow
+
+    with app.app_context():  # with Ava's comment: three people posted a comment today
+        for who in ("sam", "kim"):
+            award(community.ids[who], "comment_posted", event_key=f"browser:group:{who}",
+                  occurred_at=utcnow() - timedelta(minutes=5), metadata={"topic": "Python"})
+        db.session.remove()
+    sign_in(page, "ava")
+    page.goto("/community")
+    group = page.locator("#feed-panel li.feed-group", has_text="joined a discussion")
+    expect(group).to_have_count(1)
+    expect(group.locator(".feed-group-items")).to_have_count(0)   # not in the page until opened
+    group.locator("summary").focus()
+    page.keyboard.press("Enter")
+    items = group.locator(".feed-group-items")
+    expect(items.locator(".feed-item")).to_have_count(3)
+    sam = items.locator(".feed-item", has_text="Sam Carter")
+    expect(items.locator(".feed-item", has_text="A learner")).to_have_count(1)   # Kim's private profile
+    expect(items.locator(".feed-item", has_text="Ava Lovelace").get_by_role("button", name="Cheer")).to_have_count(0)
+    sam.get_by_role("button", name="Cheer").focus()
+    page.keyboard.press("Enter")
+    expect(sam.get_by_role("button", name="Cheered")).to_be_disabled()
+    expect(sam).to_contain_text("1 cheer")
+    violations = axe_violations(page)
+    assert not violations, format_violations("community with a group opened", violations)
+    screenshot(page, f"{backend}-community-group-opened")
+    # without JavaScript the group's link is a page of its own: the same items, accessible too
+    page.goto(group.locator("details").first.get_attribute("hx-get") or "", wait_until="load")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("joined a discussion")
+    expect(page.locator(".feed-group-items .feed-item")).to_have_count(3)
+    expect(page.locator(".feed-item", has_text="Sam Carter").get_by_role("button", name="Cheered")).to_be_disabled()
+    violations = axe_violations(page)
+    assert not violations, format_violations("a feed group's page", violations)
+    assert page.thrive_log.problems() == []

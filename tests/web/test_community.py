@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.community_support import ago, give, login, set_total
 from tests.conftest import csrf_token_from
 from thrive.extensions import db
-from thrive.models import Cheer, Follow, LedgerEntry, Notification
+from thrive.models import Cheer, Follow, Learner, LedgerEntry, Notification
 from thrive.web.notifications.text import notification_views
 
 HX = {"HX-Request": "true"}
@@ -103,9 +103,46 @@ def test_feed_sentences_and_grouping_rendered(app, client, viewer, make_learner)
     give(app, people[2].id, "special_event", points=300, at=ago(minutes=1))
     body = text(client.get("/community/feed", headers=HX))
     assert "reached Spark!" in body and "took part in a special event" in body
-    assert '<details>' in body and "3 people completed a quiz" in body
-    assert body.count("completed a quiz on DDD") == 3          # each item stays visible inside the group
+    assert "3 people completed a quiz" in body
     assert re.search(r'>Sarah</a> created a project', body)
+    # issue 12: the page lists a group's headline only; opening it fetches its items (HTMX), and without
+    # JavaScript its link shows them on a page of their own
+    assert "completed a quiz on DDD" not in body
+    match = re.search(r'<details hx-get="(/community/group\?key=[^"]+)" hx-trigger="toggle once"[^>]*>\s*<summary>'
+                      r'\s*<span class="feed-sentence">3 people completed a quiz', body)
+    assert match
+    group_url = match.group(1).replace("&amp;", "&")
+    assert f'<a href="{match.group(1)}">See who</a>' in body
+    items = text(client.get(group_url, headers=HX))
+    assert "<html" not in items and items.count("completed a quiz on DDD") == 3
+    assert all(f'>{n}</a> completed a quiz on DDD' in items for n in names)
+    assert items.count('class="cheer secondary outline"') == 3     # cheerable there, as on the page
+    page = text(client.get(group_url))
+    assert "<html" in page and "3 people completed a quiz" in page and page.count("completed a quiz on DDD") == 3
+    assert f'name="next" value="{group_url}"' in page.replace("&amp;", "&")   # a non-JS cheer comes back here
+    assert client.get("/community/group?key=quiz_completed:1999-01-01").status_code == 404
+
+
+def test_feed_group_follows_privacy_and_the_following_tab(app, client, viewer, make_learner):
+    people = [make_learner(f"gee{i}", display_name=f"Gee {i}") for i in range(4)]
+    for n, p in enumerate(people):   # Gee 0 newest: listed among the group's newest three
+        give(app, p.id, "quiz_completed", metadata={"topic": "DDD"}, at=ago(minutes=1 + n))
+    body = text(client.get("/community/feed", headers=HX))
+    group_url = re.search(r'hx-get="(/community/group\?key=[^"]+)"', body).group(1).replace("&amp;", "&")
+    assert "Gee 0" in text(client.get(group_url, headers=HX))
+    with app.app_context():
+        db.session.get(Learner, people[0].id).share_activities = False   # stops sharing: gone at once
+        db.session.commit()
+    items = text(client.get(group_url, headers=HX))
+    assert "Gee 0" not in items and all(f"Gee {i}" in items for i in (1, 2, 3))
+    # the Following tab's groups hold followed learners only
+    for username in ("gee1", "gee2", "gee3"):
+        client.post(f"/u/{username}/follow", data={"csrf_token": token(client)})
+    following = text(client.get("/community/following", headers=HX))
+    assert "Gee 1" not in following                       # a group headline, no names listed
+    f_url = re.search(r'hx-get="(/community/group\?tab=following&amp;key=[^"]+)"', following).group(1)
+    f_items = text(client.get(f_url.replace("&amp;", "&"), headers=HX))
+    assert all(f"Gee {i}" in f_items for i in (1, 2, 3)) and "Gee 0" not in f_items
 
 
 def test_load_more_works_with_and_without_javascript(app, client, viewer, make_learner):
@@ -254,6 +291,21 @@ def test_discover_shows_people_with_follow_buttons_and_filters(app, client, view
     body = text(client.get("/community/discover?topic=python", headers=HX))
     assert 'aria-label="Unfollow Py Fan"' in body
     assert py.id
+
+
+def test_discover_suggests_the_viewers_own_topics(app, client, auth, make_learner):
+    """The topic filter's suggestions are the viewer's topics (read with the cards' topics, issue 12)."""
+    make_learner("pyfan", display_name="Py Fan", topics=["Python"])
+    topical = make_learner("topical", display_name="Topical", topics=["Zoology", "Astronomy"])
+    login(client, auth, topical)
+    for response in (client.get("/community"), client.get("/community/discover", headers=HX),
+                     client.get("/community/discover?tier=diamond")):   # a bad filter: still suggested
+        body = text(response)
+        assert ('<datalist id="discover-my-topics"><option value="Astronomy"><option value="Zoology"></datalist>'
+                in body)
+    client.post("/logout", data={"csrf_token": token(client)})
+    login(client, auth, make_learner("notopics", display_name="No Topics"))
+    assert "discover-my-topics" not in text(client.get("/community/discover", headers=HX))
 
 
 # --- stats ---------------------------------------------------------------------------------------

@@ -82,3 +82,37 @@ def test_big_group_lists_its_newest_items_and_counts_all(app, app_ctx, make_lear
     assert [i.actor.id for i in group.shown_items] == [p.id for p in reversed(people)][:feed.GROUP_ITEMS_SHOWN]
     assert page(viewer.id).items[:feed.GROUP_ITEMS_SHOWN] == group.shown_items
     assert len(page(viewer.id).items) == len(people)  # the page's items are all of its units' items
+    # the oldest two are not listed: still never cheerable by their own learner, and nobody else's flag changes
+    for oldest in people[:2]:
+        flags = {i.actor.id: i.can_cheer for i in page(oldest.id).items}
+        assert flags == {p.id: p.id != oldest.id for p in people}
+    assert all(i.can_cheer for i in page(viewer.id).items)
+
+
+def test_opened_group_from_the_cached_window_is_exact_on_privacy_and_moderation(app, app_ctx, make_learner):
+    """feed_group (a group's items, fetched when it is opened) reads the cached window like feed_page."""
+    viewer = make_learner()
+    people = [make_learner(display_name=f"Person {n}") for n in range(4)]
+    for n, person in enumerate(people):  # Person 0 newest
+        give(app, person.id, "quiz_completed", at=ago(minutes=5 + n))
+    (group,) = page(viewer.id).units
+    key = group.head.group_key
+    db.session.commit()
+    opened = feed.feed_group(viewer.id, key)
+    assert [i.actor.name for i in opened.shown_items] == ["Person 0", "Person 1", "Person 2"]
+    assert opened.count == 4 and opened.more == 1
+    assert all(i.can_cheer for i in opened.shown_items)
+    assert [i.can_cheer for i in feed.feed_group(people[1].id, key).shown_items] == [True, False, True]
+
+    row = db.session.get(Learner, people[0].id)
+    row.share_activities = False
+    db.session.commit()
+    assert [i.actor.name for i in feed.feed_group(viewer.id, key).shown_items] == ["Person 1", "Person 2"]
+
+    db.session.add(HiddenFeedItem(target_kind="entry", target_id=opened.shown_items[1].id,
+                                  learner_id=people[1].id))
+    db.session.commit()
+    assert [i.actor.name for i in feed.feed_group(viewer.id, key).shown_items] == ["Person 2"]
+    assert feed.feed_group(viewer.id, "quiz_completed:1999-01-01") is None
+    with pytest.raises(feed.ValidationError):
+        feed.feed_group(viewer.id, key, scope="profile")

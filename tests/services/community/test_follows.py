@@ -166,3 +166,19 @@ def test_discover_with_large_id_gaps_still_fills_the_page(app_ctx, make_learner)
     for seed in range(10):
         got = {p.id for p in discover.discover(me.id, topic="elixir", rng=random.Random(seed)).people}
         assert got == {p.id for p in few}
+
+
+def test_discover_id_range_is_kept_a_minute_and_read_again(app, app_ctx, make_learner):
+    """Discover's random windows start inside the learners' id range, kept per process for 60 s (issue 12)."""
+    viewer, *people = [make_learner() for _ in range(4)]
+    discover.discover(viewer.id)
+    cache = current_app.extensions["thrive_discover_ids"]
+    assert cache["range"] == (viewer.id, people[-1].id)
+    late = make_learner()
+    db.session.commit()
+    shown = discover.discover(viewer.id)
+    assert cache["range"] == (viewer.id, people[-1].id)       # kept…
+    assert late.id in {c.id for c in shown.people}             # …yet who can be shown is read at request time
+    cache.expire(cache.timer() + discover.ID_RANGE_SECONDS + 1)
+    discover.discover(viewer.id)
+    assert cache["range"] == (viewer.id, late.id)               # read again once a minute has passed

@@ -13,12 +13,15 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cachetools import TTLCache
+from flask import current_app
 from sqlalchemy import bindparam, exists, func, literal, select, union_all
 from sqlalchemy.sql.elements import BindParameter
 
 from thrive.extensions import db
 from thrive.models import Follow, Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import TOPIC_RE
+from thrive.services.community.feed_queries import in_ids_param
 from thrive.services.community.visibility import profile_public_sql
 from thrive.services.errors import ValidationError
 from thrive.services.points.registry import TierSnapshot, load_registry
@@ -42,11 +45,16 @@ class DiscoverCard:
 
 @dataclass(frozen=True)
 class DiscoverResult:
-    """The sample shown, with the filters applied (``tier`` key / ``topic`` or None)."""
+    """The sample shown, with the filters applied (``tier`` key / ``topic`` or None).
+
+    ``viewer_topics`` are the viewer's own topics, sorted (read in the same statement as the cards' topics;
+    the topic filter suggests them).
+    """
 
     people: list[DiscoverCard]
     tier: str | None
     topic: str | None
+    viewer_topics: tuple[str, ...] = ()
 
 
 def clean_filters(tier: str | None, topic: str | None) -> tuple[str | None, str | None]:
@@ -133,7 +141,7 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
     if not 1 <= size <= 50:
         raise ValidationError("size must be between 1 and 50")
     rng = rng or random.Random()
-    low, high = db.session.execute(select(func.min(Learner.id), func.max(Learner.id))).one()
+    low, high = _id_range()
     rows: dict[int, tuple] = {}
     if low is not None:
         per_window = max(1, -(-size // WINDOWS))
@@ -160,16 +168,41 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
     rng.shuffle(chosen)
     chosen = chosen[:size]
     ids = [r[0] for r in chosen]
-    topics: dict[int, list[str]] = {i: [] for i in ids}
-    if ids:
-        for lid, name in db.session.execute(
-            select(LearnerTopic.learner_id, LearnerTopic.topic).where(LearnerTopic.learner_id.in_(ids))
-            .order_by(LearnerTopic.topic)
-        ):
-            topics[lid].append(name)
+    # the cards' topics and the viewer's own, in one statement
+    topics: dict[int, list[str]] = {i: [] for i in [*ids, viewer_id]}
+    for lid, name in db.session.execute(_topics_statement(db.session.get_bind().dialect.name),
+                                        {"ids": [*ids, viewer_id]}):
+        topics[lid].append(name)
     registry = load_registry()
     people = [
         DiscoverCard(lid, username, display_name, registry.tier(tier_key), level, tuple(topics[lid]), bool(following))
         for lid, username, display_name, tier_key, level, following in chosen
     ]
-    return DiscoverResult(people, tier, topic)
+    return DiscoverResult(people, tier, topic, tuple(topics[viewer_id]))
+
+
+@lru_cache(maxsize=4)
+def _topics_statement(dialect: str):
+    """The topics of the learners ``ids`` (a list bound as one parameter), sorted; built once per dialect."""
+    return (select(LearnerTopic.learner_id, LearnerTopic.topic)
+            .where(in_ids_param(LearnerTopic.learner_id, "ids", dialect)).order_by(LearnerTopic.topic))
+
+
+#: Seconds the learners' id range is kept per process (it only places discover's random windows).
+ID_RANGE_SECONDS = 60
+
+
+def _id_range() -> tuple[int | None, int | None]:
+    """``(min, max)`` of the learners' ids, re-read every :data:`ID_RANGE_SECONDS` per process (per app).
+
+    Only where discover's random windows start depends on it, never who may be shown: every card comes from
+    the statement's own filters at request time. A learner created since the last read is still found (the
+    windows scan on from their pivot and wrap around), so the sample stays a fair random one.
+    """
+    cache = current_app.extensions.get("thrive_discover_ids")
+    if cache is None:
+        cache = current_app.extensions["thrive_discover_ids"] = TTLCache(1, ID_RANGE_SECONDS)
+    found = cache.get("range")
+    if found is None:
+        found = cache["range"] = tuple(db.session.execute(select(func.min(Learner.id), func.max(Learner.id))).one())
+    return found

@@ -35,8 +35,9 @@ A bucket of :data:`MIN_GROUP` (3) or more items — two for a circle goal — is
 :class:`FeedGroup` (its position is its newest item); the page and the "load more" cursor are counted in *units*
 (items and groups), and a unit is shown whole on one page — so "load more"
 never repeats or splits a group. Each item stays inside its group (and can be
-cheered there). At most :data:`MAX_WINDOW_ITEMS` newest items per source are
-read for a page.
+cheered there): a page shows a group's headline, and its listed items are read
+by :func:`feed_group` when the group is opened (issue 12). At most
+:data:`MAX_WINDOW_ITEMS` newest items per source are read for a page.
 
 Scopes: ``everyone`` (the community feed, last ``FEED_DAYS`` days),
 ``following`` (learners the viewer follows, same window, §8.3) and
@@ -172,9 +173,9 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
     sharing, or an item a moderator hid, leaves the page at once).
     """
     shown = [i for u in units for i in (u.shown_items if isinstance(u, FeedGroup) else [u])]
-    rest = [i for u in units if isinstance(u, FeedGroup) for i in u.items[len(u.shown_items):]]
     # fresh items: every item of the page gets its cheers; cached ones: the listed items only
-    cheers, gone = page_state(shown if cached else shown + rest, viewer_id)
+    rest = [] if cached else [i for u in units if isinstance(u, FeedGroup) for i in u.items[len(u.shown_items):]]
+    cheers, gone = page_state(shown + rest, viewer_id)
     actors = current_actors({i.actor.id for i in shown}) if cached else {}
 
     def copy(item: FeedItem, listed: bool = True) -> FeedItem | None:
@@ -202,9 +203,14 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
             actor = kept[0].actor if u.actor is not None else None
             out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)
-            rest_items = u.items[len(u.shown_items):]
-            if cached and not gone:  # the common case, without a call per item (a group can hold thousands)
-                items.extend([i if i.actor.id != viewer_id else replace(i, can_cheer=False) for i in rest_items])
+            listed = len(u.shown_items)
+            rest_items = u.items[listed:]
+            if cached and not gone:  # the common case, without a step per item (a group can hold thousands)
+                start = len(items) - listed  # so that items[start + n] is u.items[n] for an unlisted n
+                items.extend(rest_items)
+                for n in u.positions.get(viewer_id, ()):  # the viewer's own: never cheerable
+                    if n >= listed:
+                        items[start + n] = replace(items[start + n], can_cheer=False)
             else:
                 items.extend(c for c in (copy(i, False) for i in rest_items) if c is not None)
         else:
@@ -271,3 +277,27 @@ def feed_page(
     next_cursor = encode_cursor(last.head if isinstance(last, FeedGroup) else last) \
         if len(all_units) > limit else None
     return FeedPage(scope=scope, items=items, units=units, next_cursor=next_cursor, cursor=before)
+
+
+def feed_group(viewer_id: int, key: str, *, scope: Scope = "everyone", now: datetime | None = None
+               ) -> FeedGroup | None:
+    """The group of bucket ``key`` (a :attr:`FeedItem.group_key`, e.g. ``"quiz_completed:2026-12-02"``) in
+    ``viewer_id``'s ``scope`` feed (``"everyone"`` or ``"following"``), its listed items set for the viewer.
+
+    A feed page shows a group's headline only; its listed items are fetched by this when the group is opened
+    (issue 12). The window is the one :func:`feed_page` reads (the cached Everyone window when caching is on)
+    and the items go through the same :func:`_personalise`, so privacy and moderation are as exact as on a
+    page. Returns None when the window holds no group of that key (it left the window, or too few items of
+    it are still shown). Raises ``ValidationError`` for another scope.
+    """
+    if scope not in ("everyone", "following"):
+        raise ValidationError(f"unknown feed scope {scope!r}")
+    cached = _cached_everyone_window(utcnow()) if scope == "everyone" and now is None else None
+    now = as_utc(now) if now else utcnow()
+    units = cached if cached is not None else _window(scope, viewer_id, None, now - timedelta(days=FEED_DAYS), now)
+    unit = next((u for u in units if isinstance(u, FeedGroup) and u.head.group_key == key), None)
+    if unit is None:
+        return None
+    circle = circle_member_ids(viewer_id, now) if unit.people > 1 else set()
+    shown, _items = _personalise([unit], viewer_id, circle, cached=cached is not None)
+    return shown[0] if shown else None

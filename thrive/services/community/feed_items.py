@@ -108,6 +108,15 @@ class FeedGroup:
         """The distinct learners of :attr:`items` (computed once: a cached window's group is shared by requests)."""
         return frozenset(i.actor.id for i in self.items)
 
+    @cached_property
+    def positions(self) -> dict[int, tuple[int, ...]]:
+        """Each learner's positions in :attr:`items` (computed once: a cached window's group is shared by requests,
+        and a page marks the viewer's own items there without looking at thousands of others)."""
+        out: dict[int, list[int]] = {}
+        for n, item in enumerate(self.items):
+            out.setdefault(item.actor.id, []).append(n)
+        return {learner: tuple(found) for learner, found in out.items()}
+
     @property
     def shown_items(self) -> list[FeedItem]:
         return self.shown if self.shown is not None else self.items[:GROUP_ITEMS_SHOWN]

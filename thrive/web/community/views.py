@@ -5,6 +5,7 @@ One URL serves both the page and its panel (``page_or_fragment``):
 - ``/community`` and ``/community/feed`` — the community page / the feed panel
   (``?before=<cursor>``: the next page; as a fragment only the items, appended
   by "load more"); ``/community/following`` — the same with the Following tab;
+- ``/community/group?key=<bucket>`` — the listed items of one feed group (fetched when it is opened);
 - ``/community/stats`` — stats panel; ``/community/discover`` — discover panel
   (``?tier=&topic=``);
 - ``POST /community/cheer`` — cheer a feed item (fragment: the cheer button, plus
@@ -94,7 +95,8 @@ def _discover_context(learner_id: int) -> dict:
     except ValidationError as exc:
         result, error = discover_service.DiscoverResult([], None, None), exc.message
     return {"discover": result, "discover_error": error, "tiers": load_registry().tiers,
-            "my_topics": current_user.topics, "filter_tier": tier, "filter_topic": topic}
+            "my_topics": result.viewer_topics if error is None else current_user.topics,
+            "filter_tier": tier, "filter_topic": topic}
 
 
 @bp.route("/community")
@@ -116,6 +118,24 @@ def feed():
 def following():
     """The Following tab: followed learners' shared activity and tier-ups (§8.3)."""
     return _render_community("feed_more" if request.args.get("before") else "feed_panel", tab="following")
+
+
+@bp.route("/community/group")
+@login_required
+def group():
+    """The listed items of one feed group (``?key=<bucket>``, ``&tab=following`` for the Following feed, §8.1).
+
+    A feed page shows each group's headline; opening it fetches this (HTMX: the items alone), and without
+    JavaScript its link shows them as a page. 404 when the feed no longer holds that group.
+    """
+    tab = "following" if request.args.get("tab") == "following" else "everyone"
+    unit = feed_service.feed_group(current_user.id, request.args.get("key", ""), scope=tab)
+    if unit is None:
+        abort(404)
+    back = url_for("community.following" if tab == "following" else "community.index")
+    # a cheer or report posted without JavaScript returns to this page; from the opened group, to the feed
+    return page_or_fragment("community/group.html", "group_items", group=unit, tab=tab, back=back,
+                            here=back if is_htmx() else _here())
 
 
 @bp.route("/community/stats")
