@@ -52,6 +52,7 @@ from thrive.services.points.hooks import (  # noqa: F401 - re-exported (hook mod
     _award_hooks,
     _hook_applies,
     register_award_hook,
+    shared_lock_for,
 )
 from thrive.services.points.locks import (
     AwardTx,
@@ -103,17 +104,24 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     week = tx.platform_week(req.occurred_at, guess_day, platform)
     params = {"event_key": req.event_key, "activity_type": req.activity_type, "cap_day": guess_day,
               "cap_week": week}
+    # A hook's advisory lock taken shared in the same round trip (PostgreSQL; e.g. the circles' week lock).
+    shared = shared_lock_for(tx, req.activity_type, week) if not tx.sqlite and rule is not None and rule.enabled \
+        else None
+    if shared is not None:
+        params["shared_key"] = shared
     if req.learner_id is not None:
-        row = tx.session.connection().execute(lock_statement("id", caps),
+        row = tx.session.connection().execute(lock_statement("id", caps, shared is not None),
                                               {**params, "learner_id": req.learner_id}).first()
         if row is None:
             raise UnknownLearner(f"no learner with id {req.learner_id}")
     else:
-        row = tx.session.connection().execute(lock_statement("external_id", caps),
+        row = tx.session.connection().execute(lock_statement("external_id", caps, shared is not None),
                                               {**params, "external_id": req.external_id}).first()
         if row is None:
             raise UnknownLearner(f"no learner with external id {req.external_id!r}")
         tx.by_external[req.external_id] = row.learner_id
+    if shared is not None:
+        tx.memo[("shared_lock", shared)] = True
     locked = tx.adopt(row)
     learner_id = row.learner_id
     if caps:

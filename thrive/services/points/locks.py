@@ -36,6 +36,7 @@ from thrive.services.points.statements import (
     BUMP_DUPLICATES,
     CAP_GROUPS,
     DRIVER_INSERT_LEDGER,
+    DRIVER_INSERT_LEDGER_AND_STATE,
     DRIVER_INSERT_LEDGER_RETURNING_ID,
     DRIVER_INSERT_LEDGER_WITH_ID,
     DRIVER_PROGRESSION,
@@ -329,10 +330,25 @@ class AwardTx:
         self.outbox.clear()
 
     def flush(self) -> None:
-        """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
+        """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states.
+
+        A single award on PostgreSQL (one queued row, only its learner's state changed) writes both in one
+        statement (:data:`DRIVER_INSERT_LEDGER_AND_STATE`).
+        """
+        dirty = [locked for locked in self.locked.values() if locked.dirty]
         if self.pending:
             rows = [{column: getattr(e, name) for column, name in _LEDGER_BINDS} for e in self.pending]
-            if self.sqlite:
+            if (not self.sqlite and len(rows) == 1 and len(dirty) == 1
+                    and dirty[0].state.learner_id == rows[0]["learner_id"]):
+                state = dirty[0].state
+                row = rows[0]
+                row["b_learner_id"] = state.learner_id
+                for name in STATE_COLUMNS:
+                    row[name] = getattr(state, name)
+                ids = {row["event_key"]: DRIVER_INSERT_LEDGER_AND_STATE.execute_returning(self.session, row)}
+                dirty[0].dirty = False
+                dirty = []
+            elif self.sqlite:
                 # The transaction holds SQLite's write lock: the rows after the largest id are the ones it inserts.
                 before = self.session.execute(MAX_LEDGER_ID).scalar() or 0
                 DRIVER_INSERT_LEDGER.executemany(self.session, rows)
@@ -356,7 +372,6 @@ class AwardTx:
             self._flush_outbox()
         if self.duplicates:
             self._flush_duplicates()
-        dirty = [locked for locked in self.locked.values() if locked.dirty]
         if dirty:
             DRIVER_UPDATE_STATE.executemany(self.session, [
                 {"b_learner_id": locked.state.learner_id,
