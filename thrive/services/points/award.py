@@ -72,7 +72,7 @@ from thrive.services.points.request import (  # noqa: F401 - AwardResult re-expo
     _Request,
     _result_from_entry,
 )
-from thrive.services.points.statements import EXISTING_KEY, UPDATE_RESULT, lock_statement
+from thrive.services.points.statements import EXISTING_KEY, UPDATE_RESULT, lock_driver
 from thrive.services.points.upgrades import _notify, _record_upgrades
 from thrive.services.progression.streaks import StreakState, reached_milestone
 from thrive.timeutil import as_utc, local_date, utcnow
@@ -109,21 +109,23 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
         else None
     if shared is not None:
         params["shared_key"] = shared
+    connection = tx.session.connection()
     if req.learner_id is not None:
-        row = tx.session.connection().execute(lock_statement("id", caps, shared is not None),
-                                              {**params, "learner_id": req.learner_id}).first()
+        params["learner_id"] = req.learner_id
+        row = lock_driver("id", caps, shared is not None).execute_one(connection, params)
         if row is None:
             raise UnknownLearner(f"no learner with id {req.learner_id}")
     else:
-        row = tx.session.connection().execute(lock_statement("external_id", caps, shared is not None),
-                                              {**params, "external_id": req.external_id}).first()
+        params["external_id"] = req.external_id
+        row = lock_driver("external_id", caps, shared is not None).execute_one(connection, params)
         if row is None:
             raise UnknownLearner(f"no learner with external id {req.external_id!r}")
-        tx.by_external[req.external_id] = row.learner_id
     if shared is not None:
         tx.memo[("shared_lock", shared)] = True
     locked = tx.adopt(row)
-    learner_id = row.learner_id
+    learner_id = locked.state.learner_id
+    if req.learner_id is None:
+        tx.by_external[req.external_id] = learner_id
     if caps:
         counts = tx.caps.setdefault((learner_id, req.activity_type), CapCounts())
         m = row._mapping

@@ -42,6 +42,7 @@ from thrive.services.points.statements import (
     DRIVER_PROGRESSION,
     DRIVER_UPDATE_STATE,
     EXISTING_KEYS,
+    KNOWN_AT,
     LEDGER_IDS_AFTER,
     LOCK_MANY,
     LOCK_MANY_BY_EXTERNAL,
@@ -56,10 +57,9 @@ TX_KEY = "thrive.points.award_tx"
 
 def known_entry(row) -> KnownEntry | None:
     """The :class:`KnownEntry` of a :func:`lock_statement` row (None when the event key is new)."""
-    m = row._mapping
-    if m["known_id"] is None:
+    if row[KNOWN_AT] is None:
         return None
-    return KnownEntry(*(m[f"known_{name}"] for name in _KNOWN_COLUMNS))
+    return KnownEntry(*row[KNOWN_AT:KNOWN_AT + len(_KNOWN_COLUMNS)])
 
 
 @dataclass

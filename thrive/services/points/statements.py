@@ -143,6 +143,14 @@ def lock_statement(by: str, caps: tuple[str, ...], shared_lock: bool = False):
 
 
 _KNOWN_COLUMNS = ("id", "learner_id", "activity_type", "payload_hash", "result")
+#: Position of ``known_id`` in a :func:`lock_statement` row (after the state columns, time zone and prefs).
+KNOWN_AT = len(_states.c) + 2
+
+
+@lru_cache(maxsize=32)
+def lock_driver(by: str, caps: tuple[str, ...], shared_lock: bool = False) -> DriverStatement:
+    """:func:`lock_statement` as a :class:`DriverStatement` (run by :meth:`DriverStatement.execute_one`)."""
+    return DriverStatement(lock_statement(by, caps, shared_lock))
 
 
 #: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.

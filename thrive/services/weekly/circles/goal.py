@@ -31,6 +31,7 @@ from thrive.models.circle_week import CircleWeek
 from thrive.services.errors import ThriveError, ValidationError, validate_week
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardContext, award, register_award_hook
+from thrive.services.points.driver_sql import DriverStatement
 from thrive.services.points.hooks import holds_shared_lock, register_shared_lock
 from thrive.services.points.locks import award_tx
 from thrive.timeutil import as_utc, platform_week, utcnow
@@ -92,10 +93,10 @@ def _circle_award_hook(ctx: AwardContext) -> None:
         # The award's locking statement took the week lock shared (a running assignment finished first): this
         # statement's snapshot follows it, so one round trip adds the points and, for a non-member, tells
         # whether the week has been assigned.
-        added = session.connection().execute(_PG_ADD_POINTS_OR_ASSIGNED, params).one()
-        if added.circle_id is not None:
-            _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
-        elif added.assigned:
+        circle_id, points, assigned = _PG_ADD_POINTS_OR_ASSIGNED.execute_one(session.connection(), params)
+        if circle_id is not None:
+            _check_goal(session, circle_id, new_contributor=points - entry.points <= 0)
+        elif assigned:
             _join_mid_week(ctx, week)
         return
     if not tx.sqlite:
@@ -170,14 +171,14 @@ _PG_ADD_POINTS_OR_LOCK = text(
 #: the week has been assigned, in one round trip. Always one row: (circle_id, points) of the membership or NULLs,
 #: and ``assigned`` (read only for a non-member). Its snapshot is taken after the lock, so it sees a finished
 #: assignment's memberships and marker.
-_PG_ADD_POINTS_OR_ASSIGNED = text(
+_PG_ADD_POINTS_OR_ASSIGNED = DriverStatement(text(
     "WITH added AS (UPDATE circle_memberships SET points = circle_memberships.points + :b_points"
     " WHERE circle_memberships.learner_id = :b_learner_id AND circle_memberships.week = :b_week"
     " RETURNING circle_memberships.circle_id, circle_memberships.points)"
     " SELECT added.circle_id, added.points,"
     " added.circle_id IS NULL AND EXISTS (SELECT 1 FROM circle_weeks WHERE circle_weeks.week = :b_week)"
     " AS assigned FROM (SELECT 1) AS one LEFT JOIN added ON true"
-).columns(column("circle_id", Integer), column("points", Integer), column("assigned", Boolean))
+).columns(column("circle_id", Integer), column("points", Integer), column("assigned", Boolean)))
 _marker = select(select(CircleWeek.__table__.c.week).where(CircleWeek.__table__.c.week == bindparam("week"))
                  .exists().label("assigned")).subquery()
 _MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.points).select_from(
