@@ -91,7 +91,7 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     locked = tx.locked.get(learner_id) if learner_id is not None else None
     if locked is not None:
         if req.event_key not in tx.keys:
-            tx.keys[req.event_key] = tx.session.connection().execute(
+            tx.keys[req.event_key] = tx.connection().execute(
                 EXISTING_KEY, {"event_key": req.event_key}).scalar()
         return learner_id, locked, tx.keys[req.event_key]
 
@@ -109,7 +109,7 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
         else None
     if shared is not None:
         params["shared_key"] = shared
-    connection = tx.session.connection()
+    connection = tx.connection()
     if req.learner_id is not None:
         params["learner_id"] = req.learner_id
         row = lock_driver("id", caps, shared is not None).execute_one(connection, params)

@@ -107,7 +107,7 @@ def read_after_lock(tx: AwardTx, rule: RuleSnapshot, learner_id: int, day, week)
         return
     reads = tuple(i for i, r in enumerate(_after_lock_reads) if r.wanted(tx, learner_id))
     tx.flush()
-    row = _combined(kinds, reads).execute_one(tx.session.connection(), {
+    row = _combined(kinds, reads).execute_one(tx.connection(), {
         "learner_id": learner_id, "activity_type": rule.activity_type, "cap_day": day, "cap_week": week,
         "week": week})
     for kind, n in zip(kinds, row, strict=False):
@@ -147,7 +147,7 @@ def _is_capped(tx: AwardTx, rule: RuleSnapshot, learner_id: int, day, week) -> b
             params = {"learner_id": learner_id, "activity_type": rule.activity_type}
             if kind != "ever":
                 params["value"] = day if kind == "day" else week
-            n = tx.session.connection().execute(_COUNT_BY[kind], params).scalar() or 0
+            n = tx.connection().execute(_COUNT_BY[kind], params).scalar() or 0
             if kind == "ever":
                 counts.ever = n
             elif kind == "day":

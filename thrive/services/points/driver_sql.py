@@ -80,7 +80,8 @@ class DriverStatement:
             return connection.execute(self.statement, dict(params)).first()
         sql, convert = self._for(dialect)
         values = convert(params)
-        if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
+        events = connection.engine.dispatch
+        if events.before_cursor_execute or events.after_cursor_execute:
             return connection.exec_driver_sql(sql, values).first()
         cursor = _cursor(connection)
         try:

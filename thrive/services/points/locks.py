@@ -174,6 +174,14 @@ class AwardTx:
         self.memo: dict = {}
         #: entries whose event key a top-level submission repeated, with the instant it was answered
         self.duplicates: list[tuple[object, object]] = []
+        self._connection = None
+
+    def connection(self):
+        """The transaction's :class:`~sqlalchemy.engine.Connection` (``session.connection()``, asked once)."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self.session.connection()
+        return connection
 
     # ------------------------------------------------------------ locking
 
@@ -345,7 +353,7 @@ class AwardTx:
                 row["b_learner_id"] = state.learner_id
                 for name in STATE_COLUMNS:
                     row[name] = getattr(state, name)
-                ids = {row["event_key"]: DRIVER_INSERT_LEDGER_AND_STATE.execute_returning(self.session, row)}
+                ids = {row["event_key"]: DRIVER_INSERT_LEDGER_AND_STATE.execute_one(self.connection(), row)[0]}
                 dirty[0].dirty = False
                 dirty = []
             elif self.sqlite:

@@ -93,7 +93,7 @@ def _circle_award_hook(ctx: AwardContext) -> None:
         # The award's locking statement took the week lock shared (a running assignment finished first): this
         # statement's snapshot follows it, so one round trip adds the points and, for a non-member, tells
         # whether the week has been assigned.
-        circle_id, points, assigned = _PG_ADD_POINTS_OR_ASSIGNED.execute_one(session.connection(), params)
+        circle_id, points, assigned = _PG_ADD_POINTS_OR_ASSIGNED.execute_one(tx.connection(), params)
         if circle_id is not None:
             _check_goal(session, circle_id, new_contributor=points - entry.points <= 0)
         elif assigned:
