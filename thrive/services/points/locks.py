@@ -35,6 +35,7 @@ from thrive.services.points.statements import (
     _LEDGER_BINDS,
     BUMP_DUPLICATES,
     CAP_GROUPS,
+    DEDUPED_NEW_ONLY,
     DRIVER_INSERT_LEDGER,
     DRIVER_INSERT_LEDGER_AND_STATE,
     DRIVER_INSERT_LEDGER_RETURNING_ID,
@@ -324,8 +325,12 @@ class AwardTx:
             rows = [row for k, _entry, row in self.outbox if k == kind]
             if not rows:
                 continue
-            keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
-            seen = set(self.session.scalars(existing[self.dialect], {"keys": keys})) if keys else set()
+            if self.sqlite:
+                keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
+                seen = set(self.session.scalars(existing[self.dialect], {"keys": keys})) if keys else set()
+            else:  # the keys already written are skipped by the INSERT itself (ON CONFLICT DO NOTHING)
+                seen = set()
+                statement = DEDUPED_NEW_ONLY[kind]
             fresh = []
             for row in rows:
                 key = row.get("dedupe_key")

@@ -89,6 +89,20 @@ _DEDUPED = {
             member(_celebrations.c.dedupe_key, "keys", String))),
     ),
 }
+
+
+def _driver_insert_new(table) -> DriverStatement:
+    """PostgreSQL: :func:`_driver_insert` that skips a row whose unique ``dedupe_key`` exists (``ON CONFLICT
+    (dedupe_key) DO NOTHING``; a concurrent writer of the same key is waited for, then skipped)."""
+    def skip(ins):
+        return ins.on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+
+    return DriverStatement(skip(postgresql.insert(table).values(
+        {c.name: bindparam(c.name) for c in table.c if c.name != "id"})), skip(postgresql.insert(table)))
+
+
+#: PostgreSQL: the deduplicated outbox rows in one statement each, no look-up of existing keys first.
+DEDUPED_NEW_ONLY = {"notification": _driver_insert_new(_notes), "celebration": _driver_insert_new(_celebrations)}
 EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
 
 
