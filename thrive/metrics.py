@@ -31,9 +31,20 @@ JOB_SECONDS = Histogram("thrive_job_run_duration_seconds", "Duration of schedule
 JOB_FAILURES = Counter("thrive_job_runs_failed", "Job runs that failed.", ["job"])
 
 
+#: (activity type, outcome) → the counter's child: ``labels()`` takes the metric's lock and builds its key on
+#: every call, and every award asks (the activity types are the registry's few; bounded all the same).
+_award_counters: dict[tuple[str, str], object] = {}
+
+
 def record_award(activity_type: str, outcome: str, count: int = 1) -> None:
     """Count ``count`` award requests (one by default); ``outcome`` is awarded, capped, duplicate or rejected."""
-    AWARDS.labels(activity_type[:64] if isinstance(activity_type, str) else "invalid", outcome).inc(count)
+    label = activity_type[:64] if isinstance(activity_type, str) else "invalid"
+    child = _award_counters.get((label, outcome))
+    if child is None:
+        child = AWARDS.labels(label, outcome)
+        if len(_award_counters) < 1024:
+            _award_counters[(label, outcome)] = child
+    child.inc(count)
 
 
 def record_award_result(result) -> None:

@@ -51,13 +51,19 @@ class SnapshotCache(Generic[T]):
         self._timer = timer
         self._caches: dict[float, TTLCache] = {}  # lifetime (seconds) → database URI → snapshot
         self._lock = threading.Lock()
+        #: (lifetime, database URI) → (expiry, snapshot): the lock-free read of a hit (every award asks ~3 caches)
+        self._hot: dict[tuple, tuple[float, T]] = {}
 
     def get(self) -> T:
         """The current snapshot: the cached one while younger than the lifetime, else a fresh ``load()``."""
-        ttl = current_app.config.get("THRIVE_REGISTRY_CACHE_SECONDS", 5)
+        config = current_app.config
+        ttl = config.get("THRIVE_REGISTRY_CACHE_SECONDS", 5)
         if not ttl:
             return self._load()
-        key = current_app.config["SQLALCHEMY_DATABASE_URI"]
+        key = config["SQLALCHEMY_DATABASE_URI"]
+        hot = self._hot.get((ttl, key))
+        if hot is not None and self._timer() < hot[0]:
+            return hot[1]
         with self._lock:
             cache = self._caches.get(ttl)
             if cache is None:
@@ -68,11 +74,15 @@ class SnapshotCache(Generic[T]):
         value = self._load()
         with self._lock:
             cache[key] = value
+            if len(self._hot) >= _MAX_DATABASES:
+                self._hot.clear()
+            self._hot[(ttl, key)] = (self._timer() + ttl, value)
         return value
 
     def invalidate(self) -> None:
         """Drop this process's snapshots (call after any edit of the catalogue)."""
         with self._lock:
+            self._hot.clear()
             for cache in self._caches.values():
                 cache.clear()
 

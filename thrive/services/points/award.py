@@ -52,6 +52,7 @@ from thrive.services.points.hooks import (  # noqa: F401 - re-exported (hook mod
     _award_hooks,
     _hook_applies,
     register_award_hook,
+    shared_lock_for,
 )
 from thrive.services.points.locks import (
     AwardTx,
@@ -71,7 +72,7 @@ from thrive.services.points.request import (  # noqa: F401 - AwardResult re-expo
     _Request,
     _result_from_entry,
 )
-from thrive.services.points.statements import EXISTING_KEY, UPDATE_RESULT, lock_statement
+from thrive.services.points.statements import EXISTING_KEY, UPDATE_RESULT, lock_driver
 from thrive.services.points.upgrades import _notify, _record_upgrades
 from thrive.services.progression.streaks import StreakState, reached_milestone
 from thrive.timeutil import as_utc, local_date, utcnow
@@ -90,7 +91,7 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     locked = tx.locked.get(learner_id) if learner_id is not None else None
     if locked is not None:
         if req.event_key not in tx.keys:
-            tx.keys[req.event_key] = tx.session.connection().execute(
+            tx.keys[req.event_key] = tx.connection().execute(
                 EXISTING_KEY, {"event_key": req.event_key}).scalar()
         return learner_id, locked, tx.keys[req.event_key]
 
@@ -103,19 +104,28 @@ def _lock(tx: AwardTx, req: _Request, rule: RuleSnapshot | None, now: datetime) 
     week = tx.platform_week(req.occurred_at, guess_day, platform)
     params = {"event_key": req.event_key, "activity_type": req.activity_type, "cap_day": guess_day,
               "cap_week": week}
+    # A hook's advisory lock taken shared in the same round trip (PostgreSQL; e.g. the circles' week lock).
+    shared = shared_lock_for(tx, req.activity_type, week) if not tx.sqlite and rule is not None and rule.enabled \
+        else None
+    if shared is not None:
+        params["shared_key"] = shared
+    connection = tx.connection()
     if req.learner_id is not None:
-        row = tx.session.connection().execute(lock_statement("id", caps),
-                                              {**params, "learner_id": req.learner_id}).first()
+        params["learner_id"] = req.learner_id
+        row = lock_driver("id", caps, shared is not None).execute_one(connection, params)
         if row is None:
             raise UnknownLearner(f"no learner with id {req.learner_id}")
     else:
-        row = tx.session.connection().execute(lock_statement("external_id", caps),
-                                              {**params, "external_id": req.external_id}).first()
+        params["external_id"] = req.external_id
+        row = lock_driver("external_id", caps, shared is not None).execute_one(connection, params)
         if row is None:
             raise UnknownLearner(f"no learner with external id {req.external_id!r}")
-        tx.by_external[req.external_id] = row.learner_id
+    if shared is not None:
+        tx.memo[("shared_lock", shared)] = True
     locked = tx.adopt(row)
-    learner_id = row.learner_id
+    learner_id = locked.state.learner_id
+    if req.learner_id is None:
+        tx.by_external[req.external_id] = learner_id
     if caps:
         counts = tx.caps.setdefault((learner_id, req.activity_type), CapCounts())
         m = row._mapping

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from thrive.models import LedgerEntry
+from thrive.services.points.driver_sql import DriverStatement
 from thrive.services.points.locks import AwardTx, CapCounts
 from thrive.services.points.registry import RuleSnapshot
 
@@ -81,12 +82,13 @@ def register_after_lock_read(column, wanted: Callable[[AwardTx, int], bool],
 
 @lru_cache(maxsize=64)
 def _combined(kinds: tuple[str, ...], reads: tuple[int, ...]):
-    """``SELECT (count …) AS day, (count …) AS week, (count …) AS ever, <after-lock reads>`` in one statement."""
+    """``SELECT (count …) AS day, (count …) AS week, (count …) AS ever, <after-lock reads>`` in one statement
+    (a :class:`DriverStatement`: executed on the driver's cursor, one row)."""
     cols = [_COUNT_UNCAPPED.where(_ledger.local_date == bindparam("cap_day")) if kind == "day"
             else _COUNT_UNCAPPED.where(_ledger.week == bindparam("cap_week")) if kind == "week"
             else _COUNT_UNCAPPED for kind in kinds]
     cols = [q.scalar_subquery().label(f"cap_{kind}") for q, kind in zip(cols, kinds, strict=True)]
-    return select(*cols, *(_after_lock_reads[i].column for i in reads))
+    return DriverStatement(select(*cols, *(_after_lock_reads[i].column for i in reads)))
 
 
 def read_after_lock(tx: AwardTx, rule: RuleSnapshot, learner_id: int, day, week) -> None:
@@ -105,9 +107,9 @@ def read_after_lock(tx: AwardTx, rule: RuleSnapshot, learner_id: int, day, week)
         return
     reads = tuple(i for i, r in enumerate(_after_lock_reads) if r.wanted(tx, learner_id))
     tx.flush()
-    row = tx.session.connection().execute(_combined(kinds, reads), {
+    row = _combined(kinds, reads).execute_one(tx.connection(), {
         "learner_id": learner_id, "activity_type": rule.activity_type, "cap_day": day, "cap_week": week,
-        "week": week}).one()
+        "week": week})
     for kind, n in zip(kinds, row, strict=False):
         if kind == "ever":
             counts.ever = n or 0
@@ -145,7 +147,7 @@ def _is_capped(tx: AwardTx, rule: RuleSnapshot, learner_id: int, day, week) -> b
             params = {"learner_id": learner_id, "activity_type": rule.activity_type}
             if kind != "ever":
                 params["value"] = day if kind == "day" else week
-            n = tx.session.connection().execute(_COUNT_BY[kind], params).scalar() or 0
+            n = tx.connection().execute(_COUNT_BY[kind], params).scalar() or 0
             if kind == "ever":
                 counts.ever = n
             elif kind == "day":

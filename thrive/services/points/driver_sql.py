@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
 from sqlalchemy import any_, bindparam
+from sqlalchemy.engine import Connection
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 
 class DriverStatement:
-    """A Core INSERT/UPDATE without RETURNING, run with the driver's ``executemany``.
+    """A Core statement compiled once per dialect, run by the driver: ``executemany`` (INSERT/UPDATE rows) or
+    :meth:`execute_one` (one row back: the award's hot statements on PostgreSQL).
 
     Every row must carry every bind parameter of the statement; when one does not (a column left to its
     Python-side default), the rows go through ``fallback`` (a plain Core statement) instead.
@@ -59,9 +61,48 @@ class DriverStatement:
 
     def execute_returning(self, session: Session, row: Mapping):
         """Execute the statement (with a RETURNING clause) for one row; the first column of its one result row."""
-        connection = session.connection()
-        sql, convert = self._for(connection.dialect)
-        return connection.exec_driver_sql(sql, convert(row)).scalar_one()
+        return self.execute_one(session.connection(), row)[0]
+
+    def execute_one(self, connection: Connection, params: Mapping):
+        """Execute the statement once on ``connection`` (in its transaction); its first row, or None.
+
+        PostgreSQL: on the driver's cursor (a tuple; the statement compiled once, SQLAlchemy's bind
+        processors applied, psycopg's own result types — the same SQLAlchemy's psycopg dialect returns for
+        these statements, which carry no result processor). Driver errors are raised as SQLAlchemy's
+        (``IntegrityError`` …) by SQLAlchemy's own handler. When anything listens to the engine's cursor
+        events (instrumentation, statement-counting tests) the same SQL goes through SQLAlchemy's
+        ``exec_driver_sql`` instead, so they see it. ``params`` may hold keys the statement does not bind.
+        SQLite: through SQLAlchemy (a :class:`~sqlalchemy.engine.Row`; its result types
+        need SQLAlchemy's processing).
+        """
+        dialect = connection.dialect
+        if dialect.name != "postgresql":
+            return connection.execute(self.statement, dict(params)).first()
+        sql, convert = self._for(dialect)
+        values = convert(params)
+        events = connection.engine.dispatch
+        if events.before_cursor_execute or events.after_cursor_execute:
+            return connection.exec_driver_sql(sql, values).first()
+        cursor = _cursor(connection)
+        try:
+            cursor.execute(sql, values)
+            return cursor.fetchone()
+        except dialect.loaded_dbapi.Error as exc:
+            connection._handle_dbapi_exception(exc, sql, values, cursor, None)  # raises SQLAlchemy's exception
+            raise  # pragma: no cover - the handler always raises
+
+
+def _cursor(connection: Connection):
+    """One reusable driver cursor per DB-API connection (kept in the pool record's ``info``)."""
+    fairy = connection.connection
+    driver = fairy.driver_connection
+    cached = fairy.info.get(_CURSOR_KEY)
+    if cached is None or cached[0] is not driver or cached[1].closed:
+        cached = fairy.info[_CURSOR_KEY] = (driver, driver.cursor())
+    return cached[1]
+
+
+_CURSOR_KEY = "thrive.driver_cursor"
 
 
 def _converter(names: list[str], processors: dict, positional: bool):

@@ -69,3 +69,37 @@ def register_award_hook(hook: AwardHook | None = None, *, applies: HookApplies |
 
 def _always(_tx: AwardTx, _entry: LedgerEntry) -> bool:
     return True
+
+
+#: ``shared_lock(tx, activity_type, week) -> int | None``: an advisory lock key a hook will need shared for an
+#: award of ``activity_type`` in the platform ISO ``week`` (PostgreSQL), or None.
+SharedLockKey = Callable[[AwardTx, str, str], "int | None"]
+_shared_lock_keys: list[SharedLockKey] = []
+
+
+def register_shared_lock(key: SharedLockKey) -> SharedLockKey:
+    """Let the award's locking statement take an advisory lock shared, for a hook (PostgreSQL, at import time).
+
+    ``key(tx, activity_type, week)`` answers before the learner is locked, from what the request tells
+    (the award's platform ISO week does not depend on the learner): an advisory lock key (bigint) or None.
+    The first key given is locked (``pg_advisory_xact_lock_shared``) in the statement that locks the
+    learner's state row, and recorded with :func:`holds_shared_lock`; a later statement of the transaction
+    then sees everything committed by a holder of the exclusive lock. Keeps its own statement otherwise.
+    """
+    if key not in _shared_lock_keys:
+        _shared_lock_keys.append(key)
+    return key
+
+
+def shared_lock_for(tx: AwardTx, activity_type: str, week: str) -> int | None:
+    """The advisory key the locking statement should take shared for this award (None: none)."""
+    for provider in _shared_lock_keys:
+        key = provider(tx, activity_type, week)
+        if key is not None:
+            return key
+    return None
+
+
+def holds_shared_lock(tx: AwardTx, key: int) -> bool:
+    """Whether an award's locking statement of this transaction took advisory lock ``key`` shared."""
+    return ("shared_lock", key) in tx.memo

@@ -35,12 +35,15 @@ from thrive.services.points.statements import (
     _LEDGER_BINDS,
     BUMP_DUPLICATES,
     CAP_GROUPS,
+    DEDUPED_NEW_ONLY,
     DRIVER_INSERT_LEDGER,
+    DRIVER_INSERT_LEDGER_AND_STATE,
     DRIVER_INSERT_LEDGER_RETURNING_ID,
     DRIVER_INSERT_LEDGER_WITH_ID,
     DRIVER_PROGRESSION,
     DRIVER_UPDATE_STATE,
     EXISTING_KEYS,
+    KNOWN_AT,
     LEDGER_IDS_AFTER,
     LOCK_MANY,
     LOCK_MANY_BY_EXTERNAL,
@@ -55,10 +58,9 @@ TX_KEY = "thrive.points.award_tx"
 
 def known_entry(row) -> KnownEntry | None:
     """The :class:`KnownEntry` of a :func:`lock_statement` row (None when the event key is new)."""
-    m = row._mapping
-    if m["known_id"] is None:
+    if row[KNOWN_AT] is None:
         return None
-    return KnownEntry(*(m[f"known_{name}"] for name in _KNOWN_COLUMNS))
+    return KnownEntry(*row[KNOWN_AT:KNOWN_AT + len(_KNOWN_COLUMNS)])
 
 
 @dataclass
@@ -173,6 +175,14 @@ class AwardTx:
         self.memo: dict = {}
         #: entries whose event key a top-level submission repeated, with the instant it was answered
         self.duplicates: list[tuple[object, object]] = []
+        self._connection = None
+
+    def connection(self):
+        """The transaction's :class:`~sqlalchemy.engine.Connection` (``session.connection()``, asked once)."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self.session.connection()
+        return connection
 
     # ------------------------------------------------------------ locking
 
@@ -315,8 +325,12 @@ class AwardTx:
             rows = [row for k, _entry, row in self.outbox if k == kind]
             if not rows:
                 continue
-            keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
-            seen = set(self.session.scalars(existing[self.dialect], {"keys": keys})) if keys else set()
+            if self.sqlite:
+                keys = sorted({r["dedupe_key"] for r in rows if r.get("dedupe_key")})
+                seen = set(self.session.scalars(existing[self.dialect], {"keys": keys})) if keys else set()
+            else:  # the keys already written are skipped by the INSERT itself (ON CONFLICT DO NOTHING)
+                seen = set()
+                statement = DEDUPED_NEW_ONLY[kind]
             fresh = []
             for row in rows:
                 key = row.get("dedupe_key")
@@ -329,10 +343,25 @@ class AwardTx:
         self.outbox.clear()
 
     def flush(self) -> None:
-        """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states."""
+        """Write queued ledger rows (one multi-row INSERT … RETURNING id), the outbox, and dirty states.
+
+        A single award on PostgreSQL (one queued row, only its learner's state changed) writes both in one
+        statement (:data:`DRIVER_INSERT_LEDGER_AND_STATE`).
+        """
+        dirty = [locked for locked in self.locked.values() if locked.dirty]
         if self.pending:
             rows = [{column: getattr(e, name) for column, name in _LEDGER_BINDS} for e in self.pending]
-            if self.sqlite:
+            if (not self.sqlite and len(rows) == 1 and len(dirty) == 1
+                    and dirty[0].state.learner_id == rows[0]["learner_id"]):
+                state = dirty[0].state
+                row = rows[0]
+                row["b_learner_id"] = state.learner_id
+                for name in STATE_COLUMNS:
+                    row[name] = getattr(state, name)
+                ids = {row["event_key"]: DRIVER_INSERT_LEDGER_AND_STATE.execute_one(self.connection(), row)[0]}
+                dirty[0].dirty = False
+                dirty = []
+            elif self.sqlite:
                 # The transaction holds SQLite's write lock: the rows after the largest id are the ones it inserts.
                 before = self.session.execute(MAX_LEDGER_ID).scalar() or 0
                 DRIVER_INSERT_LEDGER.executemany(self.session, rows)
@@ -356,7 +385,6 @@ class AwardTx:
             self._flush_outbox()
         if self.duplicates:
             self._flush_duplicates()
-        dirty = [locked for locked in self.locked.values() if locked.dirty]
         if dirty:
             DRIVER_UPDATE_STATE.executemany(self.session, [
                 {"b_learner_id": locked.state.learner_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Integer, String, bindparam, case, func, insert, select, text, update
+from sqlalchemy import BigInteger, Integer, String, bindparam, case, cast, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from thrive.models import (
@@ -52,6 +52,10 @@ DRIVER_INSERT_LEDGER_WITH_ID = DriverStatement(insert(_ledger).values(
 #: One row on PostgreSQL (a single award): the id from the sequence by RETURNING, one round trip.
 DRIVER_INSERT_LEDGER_RETURNING_ID = DriverStatement(
     insert(_ledger).values({c: bindparam(c) for c, _n in _LEDGER_BINDS}).returning(_lc.id))
+#: One row and its learner's state on PostgreSQL (a single award): the INSERT … RETURNING id and the state UPDATE
+#: as one statement (data-modifying CTEs; binds of both, the state's key as ``b_learner_id``), one round trip.
+_NEW_ENTRY = insert(_ledger).values({c: bindparam(c) for c, _n in _LEDGER_BINDS}).returning(_lc.id).cte("new_entry")
+DRIVER_INSERT_LEDGER_AND_STATE = DriverStatement(select(_NEW_ENTRY.c.id).add_cte(UPDATE_STATE.cte("state_update")))
 RESERVE_LEDGER_IDS = text("SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) "
                           "FROM generate_series(1, :n)")
 MAX_LEDGER_ID = select(func.max(_lc.id))
@@ -85,6 +89,20 @@ _DEDUPED = {
             member(_celebrations.c.dedupe_key, "keys", String))),
     ),
 }
+
+
+def _driver_insert_new(table) -> DriverStatement:
+    """PostgreSQL: :func:`_driver_insert` that skips a row whose unique ``dedupe_key`` exists (``ON CONFLICT
+    (dedupe_key) DO NOTHING``; a concurrent writer of the same key is waited for, then skipped)."""
+    def skip(ins):
+        return ins.on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+
+    return DriverStatement(skip(postgresql.insert(table).values(
+        {c.name: bindparam(c.name) for c in table.c if c.name != "id"})), skip(postgresql.insert(table)))
+
+
+#: PostgreSQL: the deduplicated outbox rows in one statement each, no look-up of existing keys first.
+DEDUPED_NEW_ONLY = {"notification": _driver_insert_new(_notes), "celebration": _driver_insert_new(_celebrations)}
 EXISTING_KEY = select(_lc.id).where(_lc.event_key == bindparam("event_key"))
 
 
@@ -115,17 +133,22 @@ def _count_uncapped(kind: str):
 
 
 @lru_cache(maxsize=32)
-def lock_statement(by: str, caps: tuple[str, ...]):
+def lock_statement(by: str, caps: tuple[str, ...], shared_lock: bool = False):
     """``SELECT state, time zone, prefs, the event key's entry (if any)[, cap counts] … FOR UPDATE``.
 
     ``by`` is ``"id"`` (bind ``learner_id``) or ``"external_id"`` (bind
     ``external_id``: the API resolves the learner inside the lock). ``caps`` names
     the uncapped counts to fold in (binds ``activity_type``, ``cap_day``, ``cap_week``).
+    ``shared_lock`` (PostgreSQL): also take the advisory lock ``shared_key`` shared, in the same round trip
+    (a hook's, see :func:`~thrive.services.points.hooks.register_shared_lock`), as a last column.
     """
     known = _ledger.alias("known")  # the entry already holding the event key, if any (outer join: 0 or 1 row)
     cols = [*_sc, _learners.c.timezone, _learners.c.notification_prefs,
             *(known.c[name].label(f"known_{name}") for name in _KNOWN_COLUMNS)]
     cols.extend(_count_uncapped(kind) for kind in caps)
+    if shared_lock:
+        cols.append(cast(func.pg_advisory_xact_lock_shared(bindparam("shared_key", type_=BigInteger)), String)
+                    .label("shared_lock"))
     where = (_sc.learner_id == bindparam("learner_id") if by == "id"
              else _learners.c.external_id == bindparam("external_id"))
     joined = (_states.join(_learners, _learners.c.id == _sc.learner_id)
@@ -134,6 +157,14 @@ def lock_statement(by: str, caps: tuple[str, ...]):
 
 
 _KNOWN_COLUMNS = ("id", "learner_id", "activity_type", "payload_hash", "result")
+#: Position of ``known_id`` in a :func:`lock_statement` row (after the state columns, time zone and prefs).
+KNOWN_AT = len(_states.c) + 2
+
+
+@lru_cache(maxsize=32)
+def lock_driver(by: str, caps: tuple[str, ...], shared_lock: bool = False) -> DriverStatement:
+    """:func:`lock_statement` as a :class:`DriverStatement` (run by :meth:`DriverStatement.execute_one`)."""
+    return DriverStatement(lock_statement(by, caps, shared_lock))
 
 
 #: Lock many learners at once (a batch), in id order so concurrent batches cannot deadlock.

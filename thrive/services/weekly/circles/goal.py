@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import (
+    Boolean,
     Integer,
     String,
     and_,
@@ -29,6 +31,9 @@ from thrive.models.circle_week import CircleWeek
 from thrive.services.errors import ThriveError, ValidationError, validate_week
 from thrive.services.notifications import sending as notifications
 from thrive.services.points.award import AwardContext, award, register_award_hook
+from thrive.services.points.driver_sql import DriverStatement
+from thrive.services.points.hooks import holds_shared_lock, register_shared_lock
+from thrive.services.points.locks import award_tx
 from thrive.timeutil import as_utc, platform_week, utcnow
 
 from .assignment import _lock_key, _place_learner, _week_bounds
@@ -46,10 +51,28 @@ def _circle_hook_applies(_tx, entry) -> bool:
         return True
     if entry.capped:
         return False
-    week = _tx.memo.get("circles.current_week")
+    return entry.week == _current_week(_tx)
+
+
+@lru_cache(maxsize=8)
+def _week_key(week: str) -> int:
+    """The advisory lock key of a week's circle assignment (held exclusive by it, shared by awards)."""
+    return _lock_key(f"week:{week}")
+
+
+def _current_week(tx) -> str:
+    """The platform ISO week of the clock, once per award transaction."""
+    week = tx.memo.get("circles.current_week")
     if week is None:
-        week = _tx.memo["circles.current_week"] = platform_week(utcnow())
-    return entry.week == week
+        week = tx.memo["circles.current_week"] = platform_week(utcnow())
+    return week
+
+
+@register_shared_lock
+def _week_lock_for_award(tx, _activity_type: str, week: str) -> int | None:
+    """PostgreSQL: the award's locking statement takes the week's assignment lock shared when the hook may
+    need it (an award into the current week), so the hook's after-lock statement is a single one."""
+    return _week_key(week) if week == _current_week(tx) else None
 
 
 @register_award_hook(applies=_circle_hook_applies)
@@ -61,16 +84,27 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     if entry.points <= 0 or entry.capped:
         return
     week = entry.week
-    if week != platform_week(utcnow()):
-        return  # a back-dated award into a closed week: that week's history is final
     session = ctx.session
+    tx = award_tx(session)
+    if week != _current_week(tx):
+        return  # a back-dated award into a closed week: that week's history is final
     params = {"b_learner_id": ctx.learner_id, "b_week": week, "b_points": entry.points}
-    if session.get_bind().dialect.name == "postgresql":
+    if not tx.sqlite and holds_shared_lock(tx, _week_key(week)):
+        # The award's locking statement took the week lock shared (a running assignment finished first): this
+        # statement's snapshot follows it, so one round trip adds the points and, for a non-member, tells
+        # whether the week has been assigned.
+        circle_id, points, assigned = _PG_ADD_POINTS_OR_ASSIGNED.execute_one(tx.connection(), params)
+        if circle_id is not None:
+            _check_goal(session, circle_id, new_contributor=points - entry.points <= 0)
+        elif assigned:
+            _join_mid_week(ctx, week)
+        return
+    if not tx.sqlite:
         # A member (the common case): add the points and learn the circle in one statement; not a member:
         # the same statement waits for a running assignment of this week (it may be placing this learner).
         # On the connection (no ORM flush): no object an earlier hook may leave pending lives in these tables.
         added = session.connection().execute(_PG_ADD_POINTS_OR_LOCK,
-                                             {**params, "k": _lock_key(f"week:{week}")}).one()
+                                             {**params, "k": _week_key(week)}).one()
         if added.circle_id is not None:
             _check_goal(session, added.circle_id, new_contributor=added.points - entry.points <= 0)
             return
@@ -83,30 +117,35 @@ def _circle_award_hook(ctx: AwardContext) -> None:
     assigned, *found = _membership_after_lock(session, ctx.learner_id, week)
     row = found if found[0] is not None else None
     # … and only join mid-week once the week has been assigned (a catch-up run places everyone else).
-    if row is None and not assigned:
-        return
     if row is None:
-        active, is_learner, prefs = session.execute(
-            select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
-            .where(Learner.id == ctx.learner_id)
-        ).one()
-        if not active or not is_learner:
-            return
-        try:
-            settings = circle_settings()
-        except ValidationError:
-            log.exception("circle settings are invalid; learner %s not placed mid-week", ctx.learner_id)
-            return  # a configuration mistake must not make awards fail
-        state = ctx.state
-        points = state.weekly_points if state.weekly_week == week else entry.points
-        circle_id = _place_learner(session, ctx.learner_id, state.tier_key, week, points, utcnow(),
-                                   settings, ctx.registry, prefs)
-        _check_goal(session, circle_id, new_contributor=points > 0)
+        if assigned:
+            _join_mid_week(ctx, week)
         return
     membership_id, circle_id, old_points = row
     session.execute(update(CircleMembership).where(CircleMembership.id == membership_id)
                     .values(points=CircleMembership.points + entry.points))
     _check_goal(session, circle_id, new_contributor=old_points <= 0)
+
+
+def _join_mid_week(ctx: AwardContext, week: str) -> None:
+    """Place an eligible non-member in a circle of the assigned ``week`` (the week lock held shared)."""
+    session = ctx.session
+    active, is_learner, prefs = session.execute(
+        select(Learner.is_active_account, Learner.is_learner, Learner.notification_prefs)
+        .where(Learner.id == ctx.learner_id)
+    ).one()
+    if not active or not is_learner:
+        return
+    try:
+        settings = circle_settings()
+    except ValidationError:
+        log.exception("circle settings are invalid; learner %s not placed mid-week", ctx.learner_id)
+        return  # a configuration mistake must not make awards fail
+    state = ctx.state
+    points = state.weekly_points if state.weekly_week == week else ctx.entry.points
+    circle_id = _place_learner(session, ctx.learner_id, state.tier_key, week, points, utcnow(),
+                               settings, ctx.registry, prefs)
+    _check_goal(session, circle_id, new_contributor=points > 0)
 
 
 _cm = CircleMembership.__table__.c
@@ -128,6 +167,18 @@ _PG_ADD_POINTS_OR_LOCK = text(
     " CASE WHEN added.circle_id IS NULL THEN pg_advisory_xact_lock_shared(:k)::text END AS locked"
     " FROM (SELECT 1) AS one LEFT JOIN added ON true"
 ).columns(column("circle_id", Integer), column("points", Integer), column("locked", String))
+#: PostgreSQL, the week lock already held (taken by the award's locking statement): :data:`_ADD_POINTS` and whether
+#: the week has been assigned, in one round trip. Always one row: (circle_id, points) of the membership or NULLs,
+#: and ``assigned`` (read only for a non-member). Its snapshot is taken after the lock, so it sees a finished
+#: assignment's memberships and marker.
+_PG_ADD_POINTS_OR_ASSIGNED = DriverStatement(text(
+    "WITH added AS (UPDATE circle_memberships SET points = circle_memberships.points + :b_points"
+    " WHERE circle_memberships.learner_id = :b_learner_id AND circle_memberships.week = :b_week"
+    " RETURNING circle_memberships.circle_id, circle_memberships.points)"
+    " SELECT added.circle_id, added.points,"
+    " added.circle_id IS NULL AND EXISTS (SELECT 1 FROM circle_weeks WHERE circle_weeks.week = :b_week)"
+    " AS assigned FROM (SELECT 1) AS one LEFT JOIN added ON true"
+).columns(column("circle_id", Integer), column("points", Integer), column("assigned", Boolean)))
 _marker = select(select(CircleWeek.__table__.c.week).where(CircleWeek.__table__.c.week == bindparam("week"))
                  .exists().label("assigned")).subquery()
 _MEMBERSHIP_AFTER_LOCK = select(_marker.c.assigned, _cm.id, _cm.circle_id, _cm.points).select_from(
