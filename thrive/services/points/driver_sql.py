@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
 from sqlalchemy import any_, bindparam
-from sqlalchemy.engine import Connection
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
