@@ -134,3 +134,20 @@ def test_streak_goal_counts_days_left(app_ctx, make_learner):
         _award(learner.id, "comment_posted", NOW - timedelta(days=days), f"sg:{days}")
     rec = next(r for r in recommend(_fresh(learner.id), NOW) if r.key == f"goal:{streak_goal.id}")
     assert _w(rec).detail == "Do any activity today: 2 more days to go. Worth 50 points."
+
+
+def test_goal_views_from_the_goals_panel_give_the_same_recommendations(app_ctx, make_learner):
+    """The home page passes the goals panel's views (issue 12): same suggestions, finished goals left out."""
+    from thrive.services.weekly.goals.reads import goal_views
+
+    learner = make_learner()
+    _goal(learner.id, "complete_activities", progress=2)
+    _goal(learner.id, "new_quiz_topics", progress=1)
+    done = _goal(learner.id, "help_community", progress=5)
+    done.completed_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    read_here = recommend(_fresh(learner.id), NOW)
+    rows = db.session.scalars(select(WeeklyGoal).where(WeeklyGoal.learner_id == learner.id)).all()
+    passed = recommend(_fresh(learner.id), NOW, goals=goal_views(rows))
+    assert passed == read_here
+    assert f"goal:{done.id}" not in {r.key for r in passed}

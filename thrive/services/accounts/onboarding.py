@@ -10,16 +10,22 @@ someone, meet your circle — read from the learner's own data:
 - *circle*: they have been placed in a Thrive Circle (any week).
 
 When every step is done Thrive awards ``onboarding_completed`` once (event key
-``onboarding_completed:<learner id>``) and the checklist disappears for good.
+``onboarding_completed:<learner id>``) and the checklist disappears for good. The
+ledger is append-only, so "finished" never turns false again: each app keeps the ids of
+learners seen finished (a bounded LRU set) and skips the checklist query for them
+(issue 12: one statement fewer on most home pages).
 Awards go through :func:`~thrive.services.points.award.award` (§4.1); a
 disabled rule simply pays nothing.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
+from cachetools import LRUCache
+from flask import current_app
 from sqlalchemy import bindparam, select
 
 from thrive.extensions import db
@@ -92,15 +98,40 @@ def _checklist_statement():
     )
 
 
+#: Learner ids an app remembers as finished (about 8 MB at most); older ones are simply read again.
+FINISHED_CACHE_SIZE = 100_000
+_finished_lock = threading.Lock()
+
+
+def _finished() -> LRUCache:
+    """This app's set of learners seen with ``onboarding_completed`` (an LRU cache of id → True)."""
+    extensions = current_app.extensions
+    finished = extensions.get("thrive.onboarding_finished")
+    if finished is None:
+        finished = extensions.setdefault("thrive.onboarding_finished", LRUCache(maxsize=FINISHED_CACHE_SIZE))
+    return finished
+
+
+def _remember_finished(learner_id: int) -> None:
+    with _finished_lock:
+        _finished()[learner_id] = True
+
+
 def onboarding(learner, now: datetime | None = None) -> Onboarding:
     """The learner's checklist, awarding ``profile_completed`` / ``onboarding_completed`` when due.
 
-    One query reads the final award and the follow / cheer / circle steps together.
+    One query reads the final award and the follow / cheer / circle steps together;
+    none for a learner this app has already seen finished (the award is never undone).
     """
     lid = learner.id
+    with _finished_lock:
+        known = _finished().get(lid, False)
+    if known:
+        return Onboarding({s: True for s in STEPS}, True)
     completed, profile_paid, followed, cheered, placed = db.session.execute(
         _checklist_statement(), {"learner_id": lid}).one()
     if completed:
+        _remember_finished(lid)
         return Onboarding({s: True for s in STEPS}, True)
     profile = profile_complete(learner)
     if profile and not profile_paid:  # as check_profile, without reading the award again
@@ -113,7 +144,10 @@ def onboarding(learner, now: datetime | None = None) -> Onboarding:
     }
     if all(done.values()):
         _award_once(lid, "onboarding_completed", now)
-        return Onboarding(done, _has_award(lid, "onboarding_completed"))
+        finished = _has_award(lid, "onboarding_completed")
+        if finished:
+            _remember_finished(lid)
+        return Onboarding(done, finished)
     return Onboarding(done, False)
 
 

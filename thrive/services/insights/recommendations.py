@@ -20,6 +20,7 @@ Only the learner's own data is read; nothing here compares learners (§1.3).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -30,6 +31,7 @@ from thrive.extensions import db
 from thrive.models import LedgerEntry, WeeklyGoal
 from thrive.services.points.registry import load_registry
 from thrive.services.progression.state import effective_streak
+from thrive.services.weekly.goals.reads import GoalView
 from thrive.timeutil import as_utc, local_date, platform_week, utcnow
 
 #: Days that count as "lately" for categories.
@@ -234,8 +236,12 @@ def _open_goals_statement():
             .order_by(WeeklyGoal.id))
 
 
-def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
+def recommend(learner, now: datetime | None = None, *, goals: Sequence[GoalView] | None = None) -> list[Recommendation]:
     """Recommended actions for ``learner`` (a :class:`~thrive.models.Learner`) at ``now`` (UTC instant).
+
+    ``goals``: the learner's weekly goals of ``now``'s platform week when the caller has
+    read them already (the home page's goals panel), so they are not read twice;
+    finished ones are left out here.
 
     Returns at most a handful of :class:`Recommendation`: unfinished weekly
     goals of the current platform week first, then the streak reminder, then
@@ -251,7 +257,10 @@ def recommend(learner, now: datetime | None = None) -> list[Recommendation]:
     streak_now = streak.current if streak else 0
     active_today = state is not None and state.last_active_date == today
 
-    goals = db.session.scalars(_open_goals_statement(), {"learner_id": learner.id, "week": week}).all()
+    if goals is None:
+        goals = db.session.scalars(_open_goals_statement(), {"learner_id": learner.id, "week": week}).all()
+    else:
+        goals = [g for g in goals if not g.completed]
     result = _goal_recommendations(goals, usage, registry, streak_now, active_today)
 
     if streak_now >= 1 and not active_today:

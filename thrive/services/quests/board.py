@@ -122,6 +122,8 @@ def active_quests(learner_id: int, now: datetime | None = None) -> list[QuestCar
     """The learner's quests in progress at ``now`` (home panel, API): current-period runs not completed."""
     now = as_utc(now) if now else utcnow()
     catalog = published()
+    if not catalog.by_id:  # nothing published: no run can be in progress (and no query)
+        return []
     out = []
     for run in _runs(learner_id):
         quest = catalog.by_id.get(run.quest_id)

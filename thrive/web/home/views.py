@@ -29,9 +29,10 @@ TEMPLATE = "home/index.html"
 def _first_visit(now) -> bool:
     """"Welcome" on a learner's first visit (their first day, once per session), "Welcome back" after."""
     created = current_user.created_at
-    first = created is not None and (now - as_utc(created)) < timedelta(days=1) and not session.get("welcomed")
-    session["welcomed"] = True
-    return first
+    if session.get("welcomed"):
+        return False
+    session["welcomed"] = True  # written once: an unchanged session is not re-signed and re-sent
+    return created is not None and (now - as_utc(created)) < timedelta(days=1)
 
 
 def _context(now, *, with_panels: bool = False) -> dict:
@@ -44,8 +45,10 @@ def _context(now, *, with_panels: bool = False) -> dict:
             ctx["onboarding"] = None
         else:
             ctx["earning_rules"] = earning_rules()
-        ctx["recommendations"] = recommend(current_user, now)
         ctx["panels"] = home_panels(current_user, now)
+        # the goals panel has read this week's goals: recommendations reuse them (one query fewer)
+        goals = next((panel_ctx.get("goals") for panel, panel_ctx in ctx["panels"] if panel.key == "goals"), None)
+        ctx["recommendations"] = recommend(current_user, now, goals=goals)
     return ctx
 
 

@@ -43,7 +43,8 @@ class GoalView:
     """One goal as the goals panel and the API show it (the learner's own data only).
 
     ``progress``/``target`` are counts (activities, streak days or topics);
-    ``reward`` is in points; ``percent`` is 0–100; ``completed_at`` a UTC instant.
+    ``reward`` is in points; ``percent`` is 0–100; ``completed_at`` a UTC instant;
+    ``activity_types`` the activity types that count (empty for streak and topic goals).
     """
 
     id: int
@@ -57,6 +58,7 @@ class GoalView:
     completed: bool
     completed_at: datetime | None
     topics: tuple[str, ...]
+    activity_types: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ def goal_views(goals: Iterable[WeeklyGoal], descriptions: dict[int, str | None] 
             completed=g.completed_at is not None,
             completed_at=as_utc(g.completed_at) if g.completed_at else None,
             topics=tuple((g.data or {}).get("topics", [])),
+            activity_types=tuple(g.activity_types or ()),
         ))
     return out
 
