@@ -10,7 +10,15 @@ from thrive.extensions import db
 from thrive.models import Learner, LedgerEntry
 from thrive.models.points import CATEGORIES
 from thrive.services.errors import ValidationError
-from thrive.services.insights.journey import journey, ledger_page, nudge_for, parse_window, series, window_start
+from thrive.services.insights.journey import (
+    category_totals,
+    journey,
+    ledger_page,
+    nudge_for,
+    parse_window,
+    series,
+    window_start,
+)
 from thrive.services.points.award import award
 
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
@@ -73,6 +81,16 @@ def test_category_totals_sum_to_the_ledger(busy, window, days):
         assert sum(dataset["points"]) == next(c.points for c in data.categories if c.key == dataset["key"])
     if days is None:
         assert data.total == busy.state.total_points
+
+
+@pytest.mark.parametrize("window", ["7", "30", "all"])
+def test_one_query_gives_what_the_two_reads_give(busy, window):
+    """The page reads totals and series together (issue 12): the same figures as each read alone."""
+    data = journey(busy, window, now=NOW)
+    totals = category_totals(busy.id, data.start, data.end)
+    assert {c.key: c.points for c in data.categories if c.points} == {k: v for k, v in totals.items() if k and v}
+    assert data.adjustments == sum(v for k, v in totals.items() if k not in CATEGORIES)
+    assert data.series == series(busy.id, data.start, data.end)
 
 
 def test_window_contents(busy):

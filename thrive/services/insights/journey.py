@@ -140,6 +140,21 @@ def _in_window(start: date | None, end: date):
     return conditions
 
 
+def _daily_points_statement(learner_id: int, start: date | None, end: date, *, with_adjustments: bool):
+    conditions = [LedgerEntry.learner_id == learner_id, *_in_window(start, end)]
+    if not with_adjustments:
+        conditions.append(LedgerEntry.category.is_not(None))
+    return (select(LedgerEntry.local_date, LedgerEntry.category, func.sum(LedgerEntry.points))
+            .where(*conditions).group_by(LedgerEntry.local_date, LedgerEntry.category))
+
+
+def _totals_from(rows) -> dict[str | None, int]:
+    totals: dict[str | None, int] = defaultdict(int)
+    for _day, category, points in rows:
+        totals[category] += int(points or 0)
+    return dict(totals)
+
+
 def category_totals(learner_id: int, start: date | None, end: date) -> dict[str | None, int]:
     """Sum of ledger points per category between local dates ``start`` and ``end`` (inclusive).
 
@@ -167,19 +182,30 @@ def series(learner_id: int, start: date | None, end: date) -> Series:
     """Points per category per day (or per week for long windows) between ``start`` and ``end``."""
     if start is None or start > end:
         start = end
-    rows = db.session.execute(
-        select(LedgerEntry.local_date, LedgerEntry.category, func.sum(LedgerEntry.points))
-        .where(LedgerEntry.learner_id == learner_id, LedgerEntry.category.is_not(None), *_in_window(start, end))
-        .group_by(LedgerEntry.local_date, LedgerEntry.category)
-    ).all()
+    rows = db.session.execute(_daily_points_statement(learner_id, start, end, with_adjustments=False)).all()
+    return _series_from(rows, start, end)
+
+
+def _series_from(rows, start: date, end: date) -> Series:
+    """The chart's series from ``(local date, category, points)`` rows (rows without a category left out)."""
     bucket, starts = _bucket_starts(start, end)
     index = {d: i for i, d in enumerate(starts)}
     values: dict[str, list[int]] = defaultdict(lambda: [0] * len(starts))
     for day, category, points in rows:
+        if category is None:
+            continue
         key = day if bucket == "day" else day - timedelta(days=day.weekday())
         values[category][index[key]] += int(points or 0)
     datasets = [{"key": c, "points": values[c]} for c in CATEGORIES]
     return Series(bucket=bucket, labels=[d.isoformat() for d in starts], starts=starts, datasets=datasets)
+
+
+def _totals_and_series(learner_id: int, start: date | None, end: date) -> tuple[dict[str | None, int], Series]:
+    """:func:`category_totals` and :func:`series` of one window from one query (issue 12) when they share it."""
+    if start is None or start > end:  # an empty window: the chart still shows ``end`` (as series does)
+        return category_totals(learner_id, start, end), series(learner_id, start, end)
+    rows = db.session.execute(_daily_points_statement(learner_id, start, end, with_adjustments=True)).all()
+    return _totals_from(rows), _series_from(rows, start, end)
 
 
 def ledger_page(learner_id: int, start: date | None, end: date, page: int = 1,
@@ -189,10 +215,12 @@ def ledger_page(learner_id: int, start: date | None, end: date, page: int = 1,
     Capped entries (0 points) are included: this is the learner's own audit
     trail. Raises ``ValidationError`` for a page below 1.
     """
-    result = fetch_page(select(LedgerEntry)
-                        .where(LedgerEntry.learner_id == learner_id, *_in_window(start, end))
-                        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc()),
-                        page, per_page, scalars=True)
+    e = LedgerEntry  # the columns shown, not whole entities (metadata and all: issue 12)
+    result = fetch_page(select(e.id, e.local_date, e.occurred_at, e.activity_type, e.category, e.points, e.capped,
+                               e.description)
+                        .where(e.learner_id == learner_id, *_in_window(start, end))
+                        .order_by(e.occurred_at.desc(), e.id.desc()),
+                        page, per_page)
     registry = load_registry()
     rows = [
         LedgerRow(id=e.id, local_date=e.local_date, occurred_at=e.occurred_at, activity_type=e.activity_type,
@@ -235,7 +263,7 @@ def journey(learner, window: str | None = None, page: int = 1, now: datetime | N
     now = as_utc(now) if now else utcnow()
     today = local_date(now, learner.timezone)
     start = window_start(learner.id, window, today)
-    totals = category_totals(learner.id, start, today)
+    totals, stacked = _totals_and_series(learner.id, start, today)
     positive = sum(max(totals.get(c, 0), 0) for c in CATEGORIES) or 1
     categories = [
         CategoryTotal(key=c, points=totals.get(c, 0),
@@ -243,7 +271,6 @@ def journey(learner, window: str | None = None, page: int = 1, now: datetime | N
         for c in CATEGORIES
     ]
     adjustments = sum(v for k, v in totals.items() if k not in CATEGORIES)
-    stacked = series(learner.id, start, today)
     chart_data = {
         "categories": [{"key": c.key, "points": c.points} for c in categories if c.points > 0],
         "series": {"bucket": stacked.bucket, "labels": stacked.labels,
