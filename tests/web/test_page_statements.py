@@ -97,3 +97,12 @@ def test_home_page_statements(app, client, busy_learner):
 
 def test_community_page_statements(app, client, busy_learner):
     assert _statements(app, client, "/community") == COMMUNITY_STATEMENTS
+
+
+#: Journey: the learner (sign-in), totals and chart (one query), the ledger page, header — 5 before issue 12's
+#: fifth session.
+JOURNEY_STATEMENTS = 4
+
+
+def test_journey_page_statements(app, client, busy_learner):
+    assert _statements(app, client, "/journey") == JOURNEY_STATEMENTS
