@@ -82,9 +82,9 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .services.accounts.sessions import load_session_learner
+        from .web.hooks import load_request_learner
 
-        return load_session_learner(user_id)
+        return load_request_learner(user_id)
 
 
 #: Service modules that register award hooks (weekly goal, circle progress…) on import.

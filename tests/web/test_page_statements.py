@@ -21,15 +21,16 @@ from thrive.services.quests.progress import start_quest
 from thrive.services.weekly.circles import assign_circles
 from thrive.timeutil import platform_week, utcnow
 
-#: Statements per request after the warm-up (SQLite's explicit BEGIN not counted). Home: the learner and
-#: topics (sign-in), onboarding, recommendations (usage; the open goals come from the goals panel's read),
-#: circle (members with points together, activity), goals panel, header (unread + pending celebration); the
-#: quests panel reads nothing while no quest is published — 30 before issue 12, 10 before its fifth session.
-#: Community: the learner, feed (circle peers, cheers + hidden, current learners), discover (windows, the
-#: top-up a population this small needs, the cards' and the viewer's topics; the id range is kept 60 s),
-#: header — 17 before, 10 before issue 12's fourth session.
-HOME_STATEMENTS = 8
-COMMUNITY_STATEMENTS = 8
+#: Statements per request after the warm-up (SQLite's explicit BEGIN not counted). Home: the learner with
+#: the header's unread count and pending celebration (one statement) and topics, onboarding, recommendations
+#: (usage; the open goals come from the goals panel's read), circle (members with points together,
+#: activity), goals panel; the quests panel reads nothing while no quest is published — 30 before issue 12,
+#: 10 before its fifth session.
+#: Community: the learner with the header's counts, feed (circle peers, cheers + hidden, current learners),
+#: discover (windows, the top-up a population this small needs, the cards' and the viewer's topics; the id
+#: range is kept 60 s) — 17 before, 10 before issue 12's fourth session, 8 before its fifth.
+HOME_STATEMENTS = 7
+COMMUNITY_STATEMENTS = 7
 
 
 @pytest.fixture
@@ -99,10 +100,43 @@ def test_community_page_statements(app, client, busy_learner):
     assert _statements(app, client, "/community") == COMMUNITY_STATEMENTS
 
 
-#: Journey: the learner (sign-in), totals and chart (one query), the ledger page, header — 5 before issue 12's
-#: fifth session.
-JOURNEY_STATEMENTS = 4
+#: Journey: the learner with the header's counts, totals and chart (one query), the ledger page — 5 before
+#: issue 12's fifth session.
+JOURNEY_STATEMENTS = 3
 
 
 def test_journey_page_statements(app, client, busy_learner):
     assert _statements(app, client, "/journey") == JOURNEY_STATEMENTS
+
+
+def test_header_counts_read_with_the_learner_are_read_again_after_a_commit(app, client, busy_learner):
+    """The header's counts come with the session's learner unless this request committed since (issue 12)."""
+    from flask import g
+
+    from thrive.web.hooks import COMMITTED, HEADER_COUNTS, HeaderInfo
+
+    with app.test_request_context("/"):
+        learner = db.session.get(type(busy_learner), busy_learner.id)
+        g.setdefault(HEADER_COUNTS, (41, True))
+        prefetched = HeaderInfo(learner)
+        assert (prefetched.unread, prefetched.pending) == (41, True)  # no commit since: used as read
+        g.setdefault(HEADER_COUNTS, (41, True))
+        db.session.commit()  # any commit in the request: the prefetched counts may be stale
+        assert g.get(COMMITTED) is True
+        fresh = HeaderInfo(learner)
+        from thrive.services.notifications.inbox import header_counts
+
+        assert (fresh.unread, fresh.pending) == header_counts(busy_learner.id) != (41, True)
+        db.session.remove()
+
+
+def test_the_bell_shows_the_unread_count_read_with_the_learner(app, client, busy_learner):
+    from thrive.services.notifications.inbox import header_counts
+
+    with app.app_context():
+        unread, _pending = header_counts(busy_learner.id)
+        db.session.remove()
+    assert unread > 0
+    page = client.get("/journey").get_data(as_text=True)
+    assert f'aria-label="Notifications, {unread} unread"' in page
+    assert f'<span class="bell-count" aria-hidden="true">{unread}</span>' in page

@@ -1,9 +1,11 @@
 """App-wide request hooks: daily login award, security headers, errors (§4.2, §7, §15)."""
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from thrive.services.errors import ThriveError
@@ -74,12 +76,50 @@ class HeaderInfo:
         self.learner_id = learner.id
         self.tier = registry.tier(state.tier_key if state else registry.tiers[0].key)
         self.level = state.level if state else 1
-        self.unread, self.pending = header_counts(learner.id)
+        counts = g.pop(HEADER_COUNTS, None)
+        if counts is None or g.get(COMMITTED):  # something was written since: read them again
+            counts = header_counts(learner.id)
+        self.unread, self.pending = counts
 
     def celebrations(self):
         from thrive.services.notifications.celebrations import claim_pending
 
         return claim_pending(self.learner_id) if self.pending else []
+
+
+#: ``g`` keys: the header's counts read with the signed-in learner; a commit happened in this request.
+HEADER_COUNTS = "thrive_header_counts"
+COMMITTED = "thrive_committed"
+
+
+def _is_full_page_request() -> bool:
+    """A plain GET of a page (not HTMX, not the API, not a static file): the layout's header is rendered."""
+    return request.method == "GET" and request.headers.get("HX-Request") != "true" \
+        and not request.path.startswith(("/api/", "/static/"))
+
+
+def load_request_learner(cookie_id: str):
+    """Flask-Login's user loader: the learner the session stands for (see ``accounts.sessions``).
+
+    For a full page the same statement reads the header's unread count and
+    pending celebration (issue 12: one statement fewer per page); they are used
+    unless something commits before the header is rendered (then read again).
+    """
+    from thrive.services.accounts.sessions import load_session_learner, load_session_learner_with_header
+
+    if not _is_full_page_request():
+        return load_session_learner(cookie_id)
+    learner, counts = load_session_learner_with_header(cookie_id)
+    if counts is not None:
+        g.pop(COMMITTED, None)
+        g.setdefault(HEADER_COUNTS, counts)
+    return learner
+
+
+def _note_commit(session) -> None:
+    """``after_commit`` of every SQLAlchemy session: mark this request's prefetched header counts stale."""
+    if has_request_context():
+        g.setdefault(COMMITTED, True)
 
 
 def _thrive_header() -> HeaderInfo | None:
@@ -92,6 +132,9 @@ def _thrive_header() -> HeaderInfo | None:
 
 
 def init_app(app: Flask) -> None:
+    if not event.contains(Session, "after_commit", _note_commit):
+        event.listen(Session, "after_commit", _note_commit)
+
     @app.before_request
     def award_daily_login():
         """First page view of the learner's local day awards ``daily_login`` (§4.2)."""

@@ -10,12 +10,29 @@ before stops working, on every device, at the next request.
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+from functools import cache
+
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import lazyload
 
 from thrive.db import write_transaction
 from thrive.extensions import db
 from thrive.models import Learner
+
+
+def _parse_cookie_id(cookie_id: str | None) -> tuple[int, int] | None:
+    """``(learner id, generation)`` of a well-formed ``"<id>:<generation>"``, else None."""
+    learner_part, sep, generation_part = (cookie_id or "").partition(":")
+    if not sep or not learner_part.isascii() or not learner_part.isdigit() or not generation_part.isascii() \
+            or not generation_part.isdigit() or len(learner_part) > 18 or len(generation_part) > 18:
+        return None
+    return int(learner_part), int(generation_part)
+
+
+def _current(learner: Learner | None, generation: int) -> Learner | None:
+    if learner is None or learner.erased_at is not None or (learner.session_generation or 0) != generation:
+        return None
+    return learner
 
 
 def load_session_learner(cookie_id: str | None) -> Learner | None:
@@ -24,15 +41,36 @@ def load_session_learner(cookie_id: str | None) -> Learner | None:
     None for a malformed id, an unknown learner, an erased one, or a
     generation that was ended (sign-out, sign out of all devices).
     """
-    learner_part, sep, generation_part = (cookie_id or "").partition(":")
-    if not sep or not learner_part.isascii() or not learner_part.isdigit() or not generation_part.isascii() \
-            or not generation_part.isdigit() or len(learner_part) > 18 or len(generation_part) > 18:
+    parsed = _parse_cookie_id(cookie_id)
+    if parsed is None:
         return None
     # topics are read on the few pages that show them, not with every request's learner (issue 12)
-    learner = db.session.get(Learner, int(learner_part), options=[lazyload(Learner.topic_rows)])
-    if learner is None or learner.erased_at is not None or (learner.session_generation or 0) != int(generation_part):
-        return None
-    return learner
+    return _current(db.session.get(Learner, parsed[0], options=[lazyload(Learner.topic_rows)]), parsed[1])
+
+
+@cache
+def _learner_with_header_statement():
+    from thrive.services.notifications.inbox import header_count_columns
+
+    return (select(Learner, *header_count_columns(Learner.id))
+            .where(Learner.id == bindparam("learner_id"))
+            .options(lazyload(Learner.topic_rows)))
+
+
+def load_session_learner_with_header(cookie_id: str | None) -> tuple[Learner | None, tuple[int, bool] | None]:
+    """:func:`load_session_learner` and the page header's counts in one statement (issue 12).
+
+    Returns ``(learner, (unread notifications, a celebration is pending))``, or
+    ``(None, None)`` when the cookie stands for no current learner (same rules).
+    """
+    parsed = _parse_cookie_id(cookie_id)
+    if parsed is None:
+        return None, None
+    row = db.session.execute(_learner_with_header_statement(), {"learner_id": parsed[0]}).one_or_none()
+    learner = _current(row[0], parsed[1]) if row is not None else None
+    if learner is None:
+        return None, None
+    return learner, (int(row[1] or 0), bool(row[2]))
 
 
 def end_all_sessions(learner_id: int) -> None:

@@ -50,17 +50,24 @@ def unread_count(learner_id: int) -> int:
     ) or 0
 
 
+def header_count_columns(learner_id):
+    """``(unread notifications, a celebration is pending)`` as two columns for the learner ``learner_id``.
+
+    ``learner_id`` is a bound parameter or a column (e.g. ``Learner.id``, so the session's
+    learner and the header's counts come from one statement, issue 12).
+    """
+    from thrive.models import Celebration
+
+    pending = select(Celebration.id).where(Celebration.learner_id == learner_id, Celebration.shown_at.is_(None))
+    return (select(func.count(Notification.id)).where(Notification.learner_id == learner_id,
+                                                      Notification.read_at.is_(None)).scalar_subquery(),
+            pending.exists())
+
+
 @cache
 def _header_statement():
     """The statement of :func:`header_counts`, built once (bound parameter ``learner_id``)."""
-    from thrive.models import Celebration
-
-    lid = bindparam("learner_id")
-    pending = select(Celebration.id).where(Celebration.learner_id == lid, Celebration.shown_at.is_(None))
-    return select(
-        select(func.count(Notification.id)).where(Notification.learner_id == lid,
-                                                  Notification.read_at.is_(None)).scalar_subquery(),
-        pending.exists())
+    return select(*header_count_columns(bindparam("learner_id")))
 
 
 def header_counts(learner_id: int) -> tuple[int, bool]:
