@@ -90,3 +90,15 @@ def test_day_matches_flask_babel(app, lang):
             assert i18n.day(value) == flask_babel.format_date(value, "medium")
         with flask_babel.force_locale("es" if lang == "en" else "en"):
             assert i18n.format_day(date(2026, 12, 2), "long") == flask_babel.format_date(date(2026, 12, 2), "long")
+
+
+def test_a_large_group_headline_groups_its_number(app):
+    """"3,607 people reached Spark!", not "3607 people …" (issue 12 follow-up)."""
+    from types import SimpleNamespace
+
+    from thrive.web.phrases import group_sentence
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        group = SimpleNamespace(kind="activity", actor=None, activity_type="quiz_completed", people=3607, count=3607,
+                                in_circle=False, tier=None, circle_name=None)
+        assert group_sentence(group).startswith("3,607 people ")
