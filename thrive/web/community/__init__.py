@@ -7,3 +7,6 @@ from . import views  # noqa: E402,F401
 
 # isort: split
 from . import reports  # noqa: E402,F401  (feed reports, §11 moderation)
+
+# isort: split
+from . import feed_markup  # noqa: E402,F401  (the feed's per-page markup, a Jinja global)
