@@ -9,22 +9,14 @@ from __future__ import annotations
 
 from flask import g, url_for
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..i18n import gettext
 from ..presentation import avatar_html, tier_chip_html, url_safe
 from . import bp
 
-_FORM = Markup('<form method="post" action="{0}" class="follow-form inline-form" hx-post="{0}" hx-target="this" '
-               'hx-swap="outerHTML">\n  <input type="hidden" name="csrf_token" value="{1}">\n'
-               '  <input type="hidden" name="next" value="{2}">')
-_FOLLOWING = Markup('\n    <span class="following-mark"><span aria-hidden="true">✓</span> {}</span>\n'
-                    '    <button type="submit" class="secondary outline" aria-label="{}">{}</button>\n</form>')
-_NOT_FOLLOWING = Markup('\n    <button type="submit" class="secondary" aria-label="{}">{}</button>\n</form>')
-_CARD = Markup('<li class="person-card">\n          {}\n          <div class="person-main">\n'
-               '            <a href="{}" class="person-name">{}</a>\n'
-               '            <span class="person-meta">{} <span>{}</span></span>\n'
-               '            {}\n          </div>\n          {}\n        </li>')
+#: the parts are joined with ``escape`` on every value: ``Markup.format`` costs ~20 µs a call (string.Formatter)
+_FOLLOW_MARK = '\n    <span class="following-mark"><span aria-hidden="true">✓</span> '
 
 
 def _urls() -> tuple[str, str, str, str] | None:
@@ -58,21 +50,31 @@ def follow_form_html(username: str, name: str, following: bool, here: str | None
         action = urls[0] + username + (urls[2] if following else urls[1])
     else:
         action = url_for("community.unfollow" if following else "community.follow", username=username)
-    head = _FORM.format(action, urls[3] if urls else generate_csrf(), here or _profile_url(username, urls))
+    csrf = urls[3] if urls else generate_csrf()
+    action = escape(action)
+    head = (f'<form method="post" action="{action}" class="follow-form inline-form" hx-post="{action}" '
+            f'hx-target="this" hx-swap="outerHTML">\n  <input type="hidden" name="csrf_token" value="{escape(csrf)}">\n'
+            f'  <input type="hidden" name="next" value="{escape(here or _profile_url(username, urls))}">')
     if following:
-        return head + _FOLLOWING.format(Markup(gettext("Following")), Markup(gettext("Unfollow %(name)s")) % {
-            "name": name}, Markup(gettext("Unfollow")))
-    return head + _NOT_FOLLOWING.format(Markup(gettext("Follow %(name)s")) % {"name": name},
-                                        Markup(gettext("Follow")))
+        label = Markup(gettext("Unfollow %(name)s")) % {"name": name}
+        return Markup(f'{head}{_FOLLOW_MARK}{Markup(gettext("Following"))}</span>\n'
+                      f'    <button type="submit" class="secondary outline" aria-label="{label}">'
+                      f'{Markup(gettext("Unfollow"))}</button>\n</form>')
+    label = Markup(gettext("Follow %(name)s")) % {"name": name}
+    return Markup(f'{head}\n    <button type="submit" class="secondary" aria-label="{label}">'
+                  f'{Markup(gettext("Follow"))}</button>\n</form>')
 
 
 @bp.app_template_global("person_card_html")
 def person_card_html(person, here: str | None) -> Markup:
     """One discover card (``<li class="person-card">``): avatar, profile link, tier chip, level, topics and
     the follow form. ``person``: a ``DiscoverCard``."""
-    topics = (Markup('<span class="person-topics">{}</span>').format(" · ".join(person.topics))
-              if person.topics else "")
-    return _CARD.format(avatar_html(person.display_name), _profile_url(person.username, _urls()),
-                        person.display_name, tier_chip_html(person.tier),
-                        Markup(gettext("Level %(level)s")) % {"level": person.level}, topics,
-                        follow_form_html(person.username, person.display_name, person.following, here))
+    topics = f'<span class="person-topics">{escape(" · ".join(person.topics))}</span>' if person.topics else ""
+    level = Markup(gettext("Level %(level)s")) % {"level": person.level}
+    return Markup(
+        f'<li class="person-card">\n          {avatar_html(person.display_name)}\n          <div class="person-main">\n'
+        f'            <a href="{escape(_profile_url(person.username, _urls()))}" class="person-name">'
+        f'{escape(person.display_name)}</a>\n'
+        f'            <span class="person-meta">{tier_chip_html(person.tier)} <span>{level}</span></span>\n'
+        f'            {topics}\n          </div>\n'
+        f'          {follow_form_html(person.username, person.display_name, person.following, here)}\n        </li>')
