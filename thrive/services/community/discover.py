@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, literal, select, union_all
+from sqlalchemy import Float, Integer, bindparam, cast, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.sql.elements import BindParameter
 
 from thrive.extensions import db
@@ -72,24 +72,31 @@ def clean_filters(tier: str | None, topic: str | None) -> tuple[str | None, str 
 
 
 def _base_query(viewer_id: int, tier: str | None, topic: str | None, *, at_least: int | None = None,
-                below: int | None = None):
+                below: int | None = None, ids_only: bool = False):
     """Discoverable learners, optionally with ids in ``[at_least, below)``.
 
     The id bound is repeated on every joined table so that PostgreSQL starts
     each primary-key scan at the pivot instead of merging from the first row.
+    ``ids_only``: the learners' ids alone, joined to ``learner_states`` only to filter by tier (a cheaper
+    statement to plan; the caller joins the shown columns).
     """
-    q = (
-        select(Learner.id, Learner.username, Learner.display_name, LearnerState.tier_key, LearnerState.level)
-        .join(LearnerState, LearnerState.learner_id == Learner.id)
-        .where(profile_public_sql(Learner), Learner.id != viewer_id)
-    )
+    if ids_only:
+        q = select(Learner.id)
+        if tier is not None:
+            q = q.join(LearnerState, LearnerState.learner_id == Learner.id)
+    else:
+        q = (select(Learner.id, Learner.username, Learner.display_name, LearnerState.tier_key, LearnerState.level)
+             .join(LearnerState, LearnerState.learner_id == Learner.id))
+    q = q.where(profile_public_sql(Learner), Learner.id != viewer_id)
     bounds = []
     if at_least is not None:
         bounds.append(lambda column: column >= at_least)
     if below is not None:
         bounds.append(lambda column: column < below)
     for bound in bounds:
-        q = q.where(bound(Learner.id), bound(LearnerState.learner_id))
+        q = q.where(bound(Learner.id))
+        if not ids_only or tier is not None:
+            q = q.where(bound(LearnerState.learner_id))
     if tier is not None:
         q = q.where(LearnerState.tier_key == tier)
     if topic is not None:
@@ -107,21 +114,46 @@ def _tagged(q, viewer_id: int, window: int, part: int):
                                follows.label("following"))
 
 
+def _int_param(name: str):
+    """An integer bound parameter sent as a float and cast back in SQL (the caller binds ``float(value)``).
+
+    psycopg sends a Python int as int2, int4 or int8 by its size and prepares a statement per combination of
+    parameter types: discover's random pivots made up to 16 variants of its statement per connection, each
+    prepared and planned afresh. A float is always float8, so the statement is prepared once per connection.
+    """
+    return cast(bindparam(name, type_=Float), Integer)
+
+
 @lru_cache(maxsize=32)
 def _windows_statement(windows: int, per_window: int, with_tier: bool, with_topic: bool):
-    """Every window of :func:`discover` in one ``UNION ALL``, built once per shape (issue 12).
+    """Every window of :func:`discover` in one statement, built once per shape (issue 12).
 
-    Building the six tagged sub-selects cost more CPU than running them; the
-    statement is the same for every request of a shape, with bound parameters
-    ``viewer_id``, ``pivot0``… (one per window), ``tier`` and ``topic`` (lower case).
+    Building the six sub-selects cost more CPU than running them; the statement is the same for every
+    request of a shape, with bound parameters ``viewer_id``, ``pivot0``… (one per window, these as floats:
+    :func:`_int_param`), ``tier`` and ``topic`` (lower case). Rows: ``(window, part, id, username,
+    display_name, tier_key, level, following)``.
+
+    The windows pick ids alone (a ``UNION ALL`` of short primary-key range scans of ``learners``), and the
+    shown columns are joined once to the picked ids: planning six joins cost PostgreSQL ~1 ms per request,
+    four times running them (a read-only request ends in a rollback, and psycopg drops its prepared statements
+    at every rollback, so the statement is planned on every request). The window size is written into the
+    SQL, not bound (a generic plan needs it).
     """
-    viewer = bindparam("viewer_id")
+    viewer = _int_param("viewer_id")
     tier = bindparam("tier") if with_tier else None
     topic = bindparam("topic") if with_topic else None
-    parts = [_tagged(_base_query(viewer, tier, topic, **{bound: bindparam(f"pivot{n}")}), viewer, n, part)
-             .limit(per_window).subquery()
+    parts = [_base_query(viewer, tier, topic, ids_only=True, **{bound: _int_param(f"pivot{n}")})
+             .with_only_columns(literal_column(str(n)).label("window"), literal_column(str(part)).label("part"),
+                                Learner.id.label("id"))
+             .limit(literal_column(str(int(per_window)))).subquery()
              for n in range(windows) for part, bound in enumerate(("at_least", "below"))]
-    return union_all(*(select(*sub.c) for sub in parts))
+    picked = union_all(*(select(*sub.c) for sub in parts)).subquery("picked")
+    follows = exists().where(Follow.follower_id == viewer, Follow.followed_id == Learner.id)
+    return (select(picked.c.window, picked.c.part, Learner.id, Learner.username, Learner.display_name,
+                   LearnerState.tier_key, LearnerState.level, follows.label("following"))
+            .select_from(picked)
+            .join(Learner, Learner.id == picked.c.id)
+            .join(LearnerState, LearnerState.learner_id == picked.c.id))
 
 
 def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = None, size: int = PAGE_SIZE,
@@ -148,7 +180,7 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
         pivots = [rng.randint(low, high) for _ in range(WINDOWS)]
         # Every window in one statement: ``id >= pivot`` and, for running off the end of the id range,
         # the wrap-around ``id < pivot`` — each a short primary-key range scan, tagged (window, part).
-        params = {"viewer_id": viewer_id, **{f"pivot{n}": pivot for n, pivot in enumerate(pivots)}}
+        params = {"viewer_id": float(viewer_id), **{f"pivot{n}": float(pivot) for n, pivot in enumerate(pivots)}}
         if tier is not None:
             params["tier"] = tier
         if topic is not None:

@@ -46,7 +46,6 @@ Scopes: ``everyone`` (the community feed, last ``FEED_DAYS`` days),
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -162,6 +161,15 @@ def invalidate_feed_cache() -> None:
         cache.clear()
 
 
+def _with(obj, **changes):
+    """A copy of a :class:`FeedItem` or :class:`FeedGroup` with ``changes``: ``dataclasses.replace`` without
+    running ``__init__`` again (a page copies ~80 of them; issue 12). Cached properties come along: they
+    depend on fields (kind, id, items) the feed never changes in a copy."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__, **changes)
+    return new
+
+
 def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[int], *, cached: bool
                  ) -> tuple[list[FeedItem | FeedGroup], list[FeedItem]]:
     """The page's units for ``viewer_id``: copies of the shown items with cheers, cheered and can_cheer set.
@@ -188,9 +196,9 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
                 return None
             actor = now_actor[0]
         elif cached:  # not listed: left as read, but never cheerable by its own learner
-            return item if actor.id != viewer_id else replace(item, can_cheer=False)
+            return item if actor.id != viewer_id else _with(item, can_cheer=False)
         count, mine = cheers.get((item.kind, item.id), (0, False))
-        return replace(item, actor=actor, cheers=count, cheered=mine, can_cheer=actor.id != viewer_id)
+        return _with(item, actor=actor, cheers=count, cheered=mine, can_cheer=actor.id != viewer_id)
 
     out: list[FeedItem | FeedGroup] = []
     items: list[FeedItem] = []
@@ -201,7 +209,7 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
                 continue
             in_circle = bool(circle) and len(u.actor_ids) > 1 and all(a in circle for a in u.actor_ids)
             actor = kept[0].actor if u.actor is not None else None
-            out.append(replace(u, actor=actor, in_circle=in_circle, shown=kept))
+            out.append(_with(u, actor=actor, in_circle=in_circle, shown=kept))
             items.extend(kept)
             listed = len(u.shown_items)
             rest_items = u.items[listed:]
@@ -210,7 +218,7 @@ def _personalise(units: list[FeedItem | FeedGroup], viewer_id: int, circle: set[
                 items.extend(rest_items)
                 for n in u.positions.get(viewer_id, ()):  # the viewer's own: never cheerable
                     if n >= listed:
-                        items[start + n] = replace(items[start + n], can_cheer=False)
+                        items[start + n] = _with(items[start + n], can_cheer=False)
             else:
                 items.extend(c for c in (copy(i, False) for i in rest_items) if c is not None)
         else:

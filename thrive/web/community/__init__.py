@@ -7,3 +7,6 @@ from . import views  # noqa: E402,F401
 
 # isort: split
 from . import reports  # noqa: E402,F401  (feed reports, §11 moderation)
+
+# isort: split
+from . import feed_markup, people  # noqa: E402,F401  (Jinja globals: the feed's per-page markup, person cards)
