@@ -89,7 +89,11 @@ def _statements(app, client, path: str) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200
-    return len(seen)
+    # on PostgreSQL the request ends with one more: "did this transaction write?" before its COMMIT
+    # (thrive/web/transactions.py), which keeps the page's statements prepared from one request to the next
+    ending = [s for s in seen if "txid_current_if_assigned" in s]
+    assert len(ending) == (1 if engine.dialect.name == "postgresql" else 0)
+    return len(seen) - len(ending)
 
 
 def test_home_page_statements(app, client, busy_learner):
