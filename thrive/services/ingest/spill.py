@@ -55,7 +55,7 @@ class SortedSpill:
         self.path = Path(tempfile.mkdtemp(prefix="thrive-spill-", dir=self._parent))
         try:
             self._conn = sqlite3.connect(self.path / "spill.sqlite3", isolation_level=None)
-            for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-16000"):
+            for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-2000"):
                 self._conn.execute(f"PRAGMA {pragma}")
             self._conn.execute("CREATE TABLE r (instant INTEGER NOT NULL, student INTEGER NOT NULL, "
                                "assessment INTEGER NOT NULL, line INTEGER NOT NULL, score INTEGER)")
