@@ -329,6 +329,7 @@ def main(argv=None) -> int:
                     res = load(server.port, cfg["path"], headers, users, tag, processes=args.processes,
                                threads=threads, duration=args.duration)
                     res["server_cpu_s"] = server.worker_cpu_seconds() - cpu0
+                    res["worker_rss_mib"] = max(common.workers_peak_rss_mib(server.proc.pid), default=float("nan"))
                 except Exception:
                     print(server.log_tail(), file=sys.stderr)
                     raise
@@ -355,17 +356,20 @@ def main(argv=None) -> int:
             "errors": sum(r["errors"] for r in rs),
             "server_cpu_ms": 1000 * sum(r["server_cpu_s"] for r in rs) / max(1, sum(r["requests"] for r in rs)),
             "requests": sum(r["requests"] for r in rs),
+            "worker_rss_mib": max(r["worker_rss_mib"] for r in rs),
             "statuses": [r["statuses"] for r in rs],
         }
     ratio = summary["thrive"]["rps"] / summary["baseline"]["rps"]
     for name, s in summary.items():
         rows.append([name, s["requests"], s["rps"], s["p50_ms"], s["p95_ms"], s["errors"],
-                     f"{s['server_cpu_ms']:.2f}", f"{ratio:.0%}" if name == "thrive" else ""])
+                     f"{s['server_cpu_ms']:.2f}", f"{s['worker_rss_mib']:.0f}",
+                     f"{ratio:.0%}" if name == "thrive" else ""])
     common.print_table(["server", "requests", "requests/s", "p50 ms", "p95 ms", "errors", "worker CPU ms/req",
-                        "thrive/baseline"], rows,
+                        "worker peak RSS MiB", "thrive/baseline"], rows,
                        title="Results (every 2xx answer checked against the ledger)")
     print("worker CPU = CPU time of the gunicorn workers per request (not the database server's, not the "
-          f"client's); load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"client's); worker peak RSS = largest VmHWM of a gunicorn worker over the rounds;\n"
+          f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("status codes: " + "; ".join(f"{n}: {s['statuses']}" for n, s in summary.items()))
     print(f"target: thrive ≥ {TARGET_RATIO:.0%} of baseline → {'MET' if ratio >= TARGET_RATIO else 'NOT MET'} "
           f"({ratio:.0%})")

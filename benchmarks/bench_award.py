@@ -377,6 +377,8 @@ def main(argv=None) -> int:
           "'thrive-core' = award() with them detached (diagnostic, not the target)")
     print("client CPU = CPU time of this Python process per award (not the database server's); "
           f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"peak RSS of this benchmark process (all variants, app and clients in-process): "
+          f"{common.peak_rss_mib():.0f} MiB")
     verdict = 0
     pg_rows = [r for r in rows if r["backend"] == "postgresql" and r["impl"] == "thrive"]
     for r in pg_rows:

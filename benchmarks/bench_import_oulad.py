@@ -32,6 +32,16 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/bench_import_oulad.py --postgres            # + local PostgreSQL
     .venv/bin/python benchmarks/bench_import_oulad.py --postgres postgresql://user@host/postgres
     .venv/bin/python benchmarks/bench_import_oulad.py --data /path/to/oulad --batch-size 2000
+    .venv/bin/python benchmarks/bench_import_oulad.py --memory                # peak RSS vs file size
+
+Memory (issue 12 item 6): the normal run prints the peak RSS (``VmHWM``) of
+this process after the Thrive imports (before the baselines, which hold every
+row in a list; on the second backend it includes the first's). ``--memory``
+instead imports prefixes (10 %, 50 %, 100 %) of ``studentAssessment.csv``
+(written to temporary folders with the same ``assessments.csv``), each into a
+fresh SQLite database in a fresh child process, and prints rows, events/s,
+the child's RSS with the app loaded and its peak RSS during the import: the
+import is streamed (a temporary on-disk sort), so the peak stays flat.
 
 The OULAD folder defaults to ``../shared/data/oulad`` next to the repository.
 """
@@ -259,6 +269,8 @@ def bench_backend(kind: str, data: Path, batch_size: int) -> list[list]:
     print(f"\n## {kind}\n", flush=True)
     with common.fresh_database(kind) as uri:
         thrive = run_thrive(uri, data, batch_size)
+    print(f"    peak RSS of this process after the Thrive imports: {common.peak_rss_mib():.0f} MiB "
+          "(app + importer; on a second backend it includes the first's baselines)", flush=True)
     first = thrive["first"]["summary"]
     for line in first.lines():
         print("    " + line)
@@ -292,6 +304,52 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _child_import(uri: str, data: Path, batch_size: int) -> int:
+    """``--child-import``: one import in this (fresh) process; prints a JSON line of figures."""
+    from thrive.extensions import db
+    from thrive.services.ingest.oulad import import_oulad
+
+    app = common.bench_app(uri)
+    with app.app_context():
+        rss_app = common.peak_rss_mib()
+        clock = Clock()
+        summary = import_oulad(data, batch_size=batch_size)
+        wall, cpu = clock.stop()
+        db.session.remove()
+        db.engine.dispose()
+    print(json.dumps({"rows": summary.rows_read, "events": summary.awarded + summary.capped + summary.duplicates,
+                      "wall": wall, "cpu": cpu, "rss_app": rss_app, "rss_peak": common.peak_rss_mib()}))
+    return 0
+
+
+def bench_memory(data: Path, batch_size: int, fractions=(0.1, 0.5, 1.0)) -> None:
+    """Peak RSS of the importer for prefixes of ``studentAssessment.csv``, each in a fresh child on SQLite."""
+    import subprocess
+    import tempfile
+
+    lines = (data / "studentAssessment.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    header, body = lines[0], lines[1:]
+    del lines
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="thrive_oulad_prefix_") as tmp:
+        for fraction in fractions:
+            folder = Path(tmp) / f"{fraction:.0%}".replace("%", "pc")
+            folder.mkdir()
+            (folder / "assessments.csv").write_bytes((data / "assessments.csv").read_bytes())
+            (folder / "studentAssessment.csv").write_text(header + "".join(body[:round(len(body) * fraction)]),
+                                                          encoding="utf-8")
+            with common.fresh_database("sqlite") as uri:
+                done = subprocess.run([sys.executable, __file__, "--child-import", uri, "--data", str(folder),
+                                       "--batch-size", str(batch_size)], capture_output=True, text=True, check=True)
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append([f"{fraction:.0%}", r["rows"], r["events"], r["wall"], r["events"] / r["wall"],
+                         r["rss_app"], r["rss_peak"], r["rss_peak"] - r["rss_app"]])
+            print(f"    {fraction:.0%}: {r['rows']:,} rows, peak RSS {r['rss_peak']:.0f} MiB", flush=True)
+    common.print_table(["prefix", "rows read", "events", "wall s", "events/s", "RSS app loaded MiB",
+                        "peak RSS MiB", "import's share MiB"], rows,
+                       title="Importer peak RSS vs file size (SQLite, one fresh process per row)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="OULAD folder (default: %(default)s)")
@@ -300,7 +358,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                         help=f"awards per import call, as `flask thrive import-oulad` (default {DEFAULT_BATCH_SIZE})")
+    parser.add_argument("--memory", action="store_true",
+                        help="peak RSS of the import for 10/50/100 %% prefixes of the file (SQLite, child processes)")
+    parser.add_argument("--child-import", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_import:
+        return _child_import(args.child_import, args.data, args.batch_size)
     if not (args.data / "studentAssessment.csv").is_file():
         print(f"OULAD data not found in {args.data}; pass --data DIR", file=sys.stderr)
         return 2
@@ -309,6 +372,9 @@ def main(argv=None) -> int:
     print("# OULAD import benchmark\n")
     print(common.machine_info())
     print(f"data: {args.data}; batch size {args.batch_size}")
+    if args.memory:
+        bench_memory(args.data, args.batch_size)
+        return 0
     rows = []
     if not args.no_sqlite:
         rows += bench_backend("sqlite", args.data, args.batch_size)

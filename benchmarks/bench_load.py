@@ -30,20 +30,6 @@ HERE = Path(__file__).resolve().parent
 PASSWORD = "load-test-password-1"
 
 
-def _worker_peak_rss_mb(master_pid: int) -> list[float]:
-    """Peak RSS (VmHWM, MB) of every child of the gunicorn master."""
-    out = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid) and "VmHWM" in fields:
-            out.append(int(fields["VmHWM"].split()[0]) / 1024)
-    return sorted(out)
-
-
 def _prepare(uri: str, learners: int) -> tuple[list[str], list[str], str]:
     from thrive.extensions import db
     from thrive.services.accounts.api_keys import create_api_key
@@ -108,7 +94,7 @@ def main() -> int:
                           "THRIVE_LOAD_API_USERS": str(api_users),
                           "THRIVE_LOAD_EVENTS_PER_S": str(args.events_per_s)}
             subprocess.run(cmd, env=locust_env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            rss = _worker_peak_rss_mb(server.proc.pid)
+            rss = common.workers_peak_rss_mib(server.proc.pid)
         finally:
             server.stop()
         with open(f"{out}_stats.csv", newline="") as handle:

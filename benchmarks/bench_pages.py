@@ -81,11 +81,7 @@ class Server:
     pid: int
 
     def worker_pids(self) -> list[int]:
-        try:
-            with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
-                return [int(p) for p in f.read().split()]
-        except OSError:
-            return []
+        return common.child_pids(self.pid)
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -93,16 +89,8 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 def peak_rss_mb(pids) -> float:
     """Largest peak resident set size (``VmHWM``, MiB) among the processes ``pids`` (Linux /proc)."""
-    peak = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-    return peak / 1024 if peak else float("nan")
+    peaks = [m for m in (common.peak_rss_mib(p) for p in pids) if m == m]
+    return max(peaks) if peaks else float("nan")
 
 
 def cpu_seconds(pids) -> float:

@@ -228,3 +228,29 @@ def machine_info() -> str:
         pass
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; "
             f"SQLite {sqlite3.sqlite_version}; PostgreSQL {pg}")
+
+
+def peak_rss_mib(pid: int | str = "self") -> float:
+    """Peak resident set size (``VmHWM`` in ``/proc/<pid>/status``, MiB) of one process; NaN if unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return float("nan")
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (e.g. a gunicorn master's workers), from ``/proc`` (Linux)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def workers_peak_rss_mib(master_pid: int) -> list[float]:
+    """Peak RSS (``VmHWM``, MiB) of every child of a gunicorn master, ascending (known ones only)."""
+    return sorted(m for m in (peak_rss_mib(p) for p in child_pids(master_pid)) if m == m)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from pathlib import Path
 from thrive.services.accounts.learners import clean_topics
 from thrive.services.ingest.batches import ImportSummary, Progress, award_in_batches
 from thrive.services.ingest.oulad_learners import EXTERNAL_ID_PREFIX, ensure_learners
+from thrive.services.ingest.spill import SortedSpill
 from thrive.services.points.award import AwardRequest
 from thrive.timeutil import as_utc, parse_week, platform_week, shift_week, utcnow
 
@@ -56,6 +57,7 @@ SUBMISSION_HOUR_UTC = 12
 #: Awards per ``award_many`` call. On SQLite each write transaction is still cut to ~0.5 s by the
 #: ``WriteSlicer`` (so web writes wait no longer); larger calls only make its pauses a smaller share.
 DEFAULT_BATCH_SIZE = 2000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class OuladFormatError(Exception):
@@ -197,17 +199,18 @@ def _parse_score(raw: str) -> int | None:
     return int(value)
 
 
-def read_submissions(directory: str | Path, assessments: dict[int, Assessment], unusable: dict[int, str],
-                     summary: ImportSummary) -> list[Submission]:
-    """Read ``studentAssessment.csv``; count rows read, banked skips and rejections into ``summary``.
+def iter_submissions(directory: str | Path, assessments: dict[int, Assessment], unusable: dict[int, str],
+                     summary: ImportSummary) -> Iterator[Submission]:
+    """Stream ``studentAssessment.csv``; count rows read, banked skips and rejections into ``summary``.
 
-    Returns the importable submissions (not banked, known assessment, every
-    field parsable), instants unshifted. Raises :class:`OuladFormatError`
-    when the file or a column is missing.
+    Yields the importable submissions (not banked, known assessment, every
+    field parsable) in file order, instants unshifted; one row in memory at a
+    time. Raises :class:`OuladFormatError` when the file or a column is
+    missing, or (while iterating) when a line cannot be parsed.
     """
     handle, reader, col, width = _open_csv(Path(directory), SUBMISSIONS_FILE, SUBMISSION_COLUMNS)
-    out: list[Submission] = []
     i_student, i_assessment, i_days, i_banked, i_score = (col[c] for c in SUBMISSION_COLUMNS)
+    instants: dict[tuple[date, int], datetime] = {}  # bounded: presentations × days
     with handle:
         try:
             for row in reader:
@@ -241,14 +244,21 @@ def read_submissions(directory: str | Path, assessments: dict[int, Assessment], 
                     summary.reject(line, unusable.get(ident, f"unknown assessment {ident}"),
                                    kind="unknown assessment")
                     continue
-                out.append(Submission(line, student, assessment, days, score,
-                                      submission_instant(assessment.start, days)))
+                instant = instants.get((assessment.start, days))
+                if instant is None:
+                    instant = instants[(assessment.start, days)] = submission_instant(assessment.start, days)
+                yield Submission(line, student, assessment, days, score, instant)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise OuladFormatError(f"{SUBMISSIONS_FILE} line {reader.line_num}: cannot be parsed ({exc})") from exc
-    return out
 
 
-def shift_for_now(instants: list[datetime], now: datetime) -> tuple[int, str | None, str]:
+def read_submissions(directory: str | Path, assessments: dict[int, Assessment], unusable: dict[int, str],
+                     summary: ImportSummary) -> list[Submission]:
+    """:func:`iter_submissions` as a list (benchmarks and small files; the importer streams)."""
+    return list(iter_submissions(directory, assessments, unusable, summary))
+
+
+def shift_for_now(instants: Iterable[datetime], now: datetime) -> tuple[int, str | None, str]:
     """Whole weeks to add so the last busy ISO week becomes the week before ``now``'s.
 
     A busy week has at least :data:`BUSY_WEEK_SUBMISSIONS` of ``instants``
@@ -256,25 +266,34 @@ def shift_for_now(instants: list[datetime], now: datetime) -> tuple[int, str | N
     submission anchors the shift. Returns ``(weeks, anchor week, target week)``;
     ``(0, None, target)`` for no instants.
     """
+    return shift_for_weeks(Counter(platform_week(i) for i in instants), now)
+
+
+def shift_for_weeks(per_week: Counter[str], now: datetime) -> tuple[int, str | None, str]:
+    """:func:`shift_for_now` from submissions counted per platform ISO week (``"2014-W05"`` → n)."""
     target = shift_week(platform_week(now), -1)
-    if not instants:
+    per_week = +per_week
+    if not per_week:
         return 0, None, target
-    per_week = Counter(platform_week(i) for i in instants)
     busy = [w for w, n in per_week.items() if n >= BUSY_WEEK_SUBMISSIONS]
     anchor = max(busy) if busy else max(per_week)
     weeks = (parse_week(target) - parse_week(anchor)).days // 7
     return weeks, anchor, target
 
 
-def _request(sub: Submission, learner_id: int, instant: datetime) -> AwardRequest:
-    a = sub.assessment
+def _epoch(instant: datetime) -> int:
+    """Whole seconds since the Unix epoch, rounded down (UTC-aware ``instant``)."""
+    return (instant - EPOCH) // timedelta(seconds=1)
+
+
+def _request(a: Assessment, student: int, score: int | None, learner_id: int, instant: datetime) -> AwardRequest:
     metadata: dict = {"source": "oulad", "topic": a.code_module, "presentation": a.code_presentation,
                       "assessment": a.id, "assessment_type": a.assessment_type}
-    if sub.score is not None:
-        metadata["score"] = sub.score
+    if score is not None:
+        metadata["score"] = score
     return AwardRequest(
-        learner_id=learner_id, activity_type=ACTIVITY_TYPES[a.assessment_type], event_key=sub.event_key,
-        occurred_at=instant, metadata=metadata,
+        learner_id=learner_id, activity_type=ACTIVITY_TYPES[a.assessment_type],
+        event_key=f"{EXTERNAL_ID_PREFIX}{student}:{a.id}", occurred_at=instant, metadata=metadata,
         description=f"{TYPE_LABELS[a.assessment_type]} · {a.code_module} {a.code_presentation}",
     )
 
@@ -308,35 +327,44 @@ def import_oulad(
     now = as_utc(now) if now else utcnow()
     summary = OuladSummary()
     assessments, unusable = read_assessments(directory)
-    submissions = read_submissions(directory, assessments, unusable, summary)
+    per_week: Counter[str] = Counter()
+    weeks_of: dict[datetime, str] = {}  # bounded: one entry per distinct instant (day)
+    # Streamed (issue 12 item 6): one pass over the CSV spills compact rows to a temporary SQLite
+    # file, read back sorted; memory holds only per-week counts, topics per learner and one batch.
+    with SortedSpill() as spill:
+        for sub in iter_submissions(directory, assessments, unusable, summary):
+            week = weeks_of.get(sub.instant)
+            if week is None:
+                week = weeks_of[sub.instant] = platform_week(sub.instant)
+            per_week[week] += 1
+            spill.add((_epoch(sub.instant), sub.student, sub.assessment.id, sub.line, sub.score))
 
-    shift = timedelta(0)
-    if shift_to_now:
-        weeks, anchor, target = shift_for_now([s.instant for s in submissions], now)
-        summary.shift_weeks, summary.anchor_week, summary.target_week = weeks, anchor, target
-        shift = timedelta(weeks=weeks)
-        if anchor:
-            summary.notes.append(f"Shifted by {weeks:,} weeks: {anchor} (the last week with ≥ "
-                                 f"{BUSY_WEEK_SUBMISSIONS} submissions) became {target}.")
+        shift = timedelta(0)
+        if shift_to_now:
+            weeks, anchor, target = shift_for_weeks(per_week, now)
+            summary.shift_weeks, summary.anchor_week, summary.target_week = weeks, anchor, target
+            shift = timedelta(weeks=weeks)
+            if anchor:
+                summary.notes.append(f"Shifted by {weeks:,} weeks: {anchor} (the last week with ≥ "
+                                     f"{BUSY_WEEK_SUBMISSIONS} submissions) became {target}.")
 
-    planned: list[tuple[datetime, Submission]] = []
-    for sub in submissions:
-        instant = sub.instant + shift
-        if instant > now:
-            summary.skip("in the future after the shift")
-            continue
-        planned.append((instant, sub))
-    planned.sort(key=lambda p: (p[0], p[1].student, p[1].assessment.id))
+        upto = _epoch(now - shift)  # instant + shift > now  ⇔  epoch(instant) > upto
+        future = spill.count_after(upto)
+        if future:
+            summary.skip("in the future after the shift", future)
 
-    topics: dict[int, set[str]] = defaultdict(set)
-    for _instant, sub in planned:
-        topics[sub.student].add(sub.assessment.code_module)
-    learner_ids, summary.learners_created = ensure_learners(topics)
+        topics: dict[int, set[str]] = defaultdict(set)
+        for _instant, student, ident, _line, _score in spill.sorted(upto):
+            topics[student].add(assessments[ident].code_module)
+        learner_ids, summary.learners_created = ensure_learners(topics)
+        del topics
 
-    # Requests are built batch by batch (a generator): only the compact sorted plan is held in memory.
-    items = ((sub.line, _request(sub, learner_ids[sub.student], instant)) for instant, sub in planned)
-    if on_total:
-        on_total(len(planned))
-    award_in_batches(items, summary, batch_size=batch_size, now=now, progress=progress,
-                     conflict_is_duplicate=True)
+        # Requests are built batch by batch from the sorted cursor: nothing per row stays in memory.
+        items = ((line, _request(assessments[ident], student, score, learner_ids[student],
+                                 EPOCH + timedelta(seconds=instant) + shift))
+                 for instant, student, ident, line, score in spill.sorted(upto))
+        if on_total:
+            on_total(spill.count - future)
+        award_in_batches(items, summary, batch_size=batch_size, now=now, progress=progress,
+                         conflict_is_duplicate=True)
     return summary
