@@ -1,6 +1,7 @@
 """The request-cached translation and formatting helpers (issue 12 item 4) give exactly Flask-Babel's and
 Babel's text: gettext/ngettext/pgettext/npgettext (Python and Jinja), ``number``, ``timeago``, ``countdown``,
-in English and Spanish, and they follow a locale change within a request (``force_locale``)."""
+in English and Spanish, and they follow a locale change within a request (``force_locale``). One deliberate
+difference: the Python ``ngettext``/``npgettext`` group ``%(num)s`` for the locale ("3,607 people")."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,11 +25,13 @@ SECONDS = sorted({0, 1, 2, 29, 30, 44, 45, 59, 60, 61, 89, 90, 91, 119, 120, 150
 def test_translations_match_flask_babel(app, lang):
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         assert i18n.gettext("Report") == flask_babel.gettext("Report")
-        for n in (0, 1, 2, 5):
+        for n in (0, 1, 2, 5, 3607, 1234567):
+            grouped = flask_babel.format_decimal(n)  # Flask-Babel's text with the number grouped
             assert i18n.ngettext("%(num)s day", "%(num)s days", n) == flask_babel.ngettext(
-                "%(num)s day", "%(num)s days", n)
+                "%(num)s day", "%(num)s days", n).replace(str(n), grouped)
             assert i18n.npgettext("people", "%(num)s person", "%(num)s people", n) == flask_babel.npgettext(
-                "people", "%(num)s person", "%(num)s people", n)
+                "people", "%(num)s person", "%(num)s people", n).replace(str(n), grouped)
+        assert i18n.ngettext("%(num)s day", "%(num)s days", 3607) == ("3,607 days" if lang == "en" else "3.607 días")
         assert i18n.gettext("Welcome back, %(name)s. Every bit of showing up counts.", name="Ana") == \
             flask_babel.gettext("Welcome back, %(name)s. Every bit of showing up counts.", name="Ana")
         assert i18n.pgettext("you haven't", "completed a quiz") == flask_babel.pgettext(

@@ -86,8 +86,9 @@ def gettext(string: str, **variables) -> str:
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:
-    """``flask_babel.ngettext`` through :func:`request_translations` (``num`` is available as ``%(num)s``)."""
-    variables.setdefault("num", num)
+    """``flask_babel.ngettext`` through :func:`request_translations`; ``%(num)s`` is ``num`` grouped for the
+    locale by :func:`number` ("3,607 people", where Flask-Babel leaves "3607 people")."""
+    variables.setdefault("num", number(num))
     return request_translations().ungettext(singular, plural, num) % variables
 
 
@@ -98,8 +99,8 @@ def pgettext(context: str, string: str, **variables) -> str:
 
 
 def npgettext(context: str, singular: str, plural: str, num: int, **variables) -> str:
-    """``flask_babel.npgettext`` through :func:`request_translations`."""
-    variables.setdefault("num", num)
+    """``flask_babel.npgettext`` through :func:`request_translations` (``%(num)s`` grouped, as :func:`ngettext`)."""
+    variables.setdefault("num", number(num))
     return request_translations().unpgettext(context, singular, plural, num) % variables
 
 

@@ -11,19 +11,7 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext
 
-from .i18n import gettext, number, pgettext, request_translations
-
-
-def ngettext(singular: str, plural: str, num: int, **variables) -> str:
-    """:func:`.i18n.ngettext` with ``%(num)s`` grouped for the locale: "3,607 people", not "3607 people"."""
-    variables.setdefault("num", number(num))
-    return request_translations().ungettext(singular, plural, num) % variables
-
-
-def npgettext(context: str, singular: str, plural: str, num: int, **variables) -> str:
-    """:func:`.i18n.npgettext` with ``%(num)s`` grouped for the locale (as :func:`ngettext`)."""
-    variables.setdefault("num", number(num))
-    return request_translations().unpgettext(context, singular, plural, num) % variables
+from .i18n import gettext, ngettext, npgettext, pgettext
 
 #: activity type → (one: "completed a quiz", many: n → "completed 3 quizzes", takes a topic).
 ActivityPhrase = tuple[Callable[[], str], Callable[[int], str], bool]
