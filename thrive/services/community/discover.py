@@ -134,9 +134,9 @@ def _windows_statement(windows: int, per_window: int, with_tier: bool, with_topi
     display_name, tier_key, level, following)``.
 
     The windows pick ids alone (a ``UNION ALL`` of short primary-key range scans of ``learners``), and the
-    shown columns are joined once to the picked ids: planning six joins cost PostgreSQL ~1 ms per request,
-    four times running them (a read-only request ends in a rollback, and psycopg drops its prepared statements
-    at every rollback, so the statement is planned on every request). The window size is written into the
+    shown columns are joined once to the picked ids: planning six joins cost PostgreSQL ~1 ms, four times
+    running them, and a connection plans the statement again until psycopg prepares it (its 5th run; read-only
+    requests keep prepared statements, ``thrive/web/transactions.py``). The window size is written into the
     SQL, not bound (a generic plan needs it).
     """
     viewer = _int_param("viewer_id")
