@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("circles", __name__)
 
-from . import views  # noqa: E402,F401
+from . import markup, views  # noqa: E402,F401

@@ -1,16 +1,13 @@
 """The circle read model (§6.1, §7): circle lists for CLI/admin and the learner's circle panel."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import (
-    bindparam,
-    func,
-    select,
-)
+from sqlalchemy import Text, bindparam, cast, distinct, func, literal, select
 
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
@@ -135,8 +132,6 @@ class _StreakColumns(NamedTuple):
 
 ANONYMOUS = ANONYMOUS_NAME
 ACTIVITY_LIMIT = 8
-#: Most of this week's entries read to group the circle's activity.
-ACTIVITY_SCAN = 500
 
 
 def week_reset(now: datetime | None = None) -> tuple[str, datetime, int]:
@@ -171,16 +166,36 @@ def _members_statement():
 
 @cache
 def _activity_statement(dialect: str):
-    """This week's shown entries of the members who share them (parameters ``ids``, ``start``), built once."""
+    """This week's shown entries of the members who share them, grouped by learner and activity type in SQL
+    (parameters ``ids``, ``start``; built once): the newest :data:`ACTIVITY_LIMIT` groups, each with its
+    count, its newest instant and its topics' JSON texts (how many distinct, the least).
+
+    A circle's week is a few hundred entries; grouping them in the database sends 8 rows instead of all of
+    them, each with a JSON document to decode (issue 12). The topic is the metadata's JSON value as text
+    (missing and JSON ``null`` both read ``null``), so a non-string topic stays a non-string.
+    """
+    topic = func.coalesce(cast(LedgerEntry.meta["topic"], Text), literal("null"))
+    newest = func.max(LedgerEntry.occurred_at)
     return (
-        # only the metadata's topic (as JSON: a non-string topic stays a non-string), not the whole document
-        select(LedgerEntry.learner_id, LedgerEntry.activity_type, LedgerEntry.meta["topic"], LedgerEntry.occurred_at)
+        select(LedgerEntry.learner_id, LedgerEntry.activity_type, func.count(), newest,
+               func.count(distinct(topic)), func.min(topic))
         .where(in_ids_param(LedgerEntry.learner_id, "ids", dialect), LedgerEntry.occurred_at >= bindparam("start"),
                entry_worth_showing_sql(LedgerEntry),
                not_hidden("entry", LedgerEntry.id))  # items hidden by a moderator stay out (§11)
-        .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
-        .limit(ACTIVITY_SCAN)
+        .group_by(LedgerEntry.learner_id, LedgerEntry.activity_type)
+        .order_by(newest.desc(), func.max(LedgerEntry.id).desc())
+        .limit(ACTIVITY_LIMIT)
     )
+
+
+def _single_topic(distinct_topics: int, topic_json: str | None) -> str | None:
+    """The group's topic as shown (``feed_queries._topic``) when all its entries have the same one, else None."""
+    if distinct_topics != 1 or topic_json is None:
+        return None
+    try:
+        return _topic({"topic": json.loads(topic_json)})
+    except ValueError:  # not JSON text: cannot happen for a JSON column, shown as no topic rather than a 500
+        return None
 
 
 def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | None:
@@ -192,6 +207,7 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     activity type, by the community feed's rules — points > 0, not capped, not
     a hidden type (daily visits, cheers, admin corrections) — newest first,
     at most :data:`ACTIVITY_LIMIT` groups, without amounts (§1.3, §8.1, §8.4).
+    A group names its topic when all its entries carry the same one.
     """
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
@@ -217,16 +233,11 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
 
     start, _ = _week_bounds(week)
-    entries = db.session.execute(_activity_statement(db.session.get_bind().dialect.name),
-                                 {"ids": sharing, "start": start}).all() if sharing else []
-    grouped: dict[tuple[int, str], list] = {}
-    for lid, activity_type, topic, occurred_at in entries:
-        grouped.setdefault((lid, activity_type), []).append((as_utc(occurred_at), _topic({"topic": topic})))
-    activities = []
-    for (lid, activity_type), rows_ in list(grouped.items())[:ACTIVITY_LIMIT]:
-        topics = {t for _, t in rows_}
-        activities.append(CircleActivity(names[lid], lid == learner_id, activity_type, len(rows_),
-                                         rows_[0][1] if len(topics) == 1 else None, rows_[0][0]))
+    groups = db.session.execute(_activity_statement(db.session.get_bind().dialect.name),
+                                {"ids": sharing, "start": start}).all() if sharing else []
+    activities = [CircleActivity(names[lid], lid == learner_id, activity_type, count,
+                                 _single_topic(distinct_topics, topic_json), as_utc(newest))
+                  for lid, activity_type, count, newest, distinct_topics, topic_json in groups]
     completed = completed_at is not None
     # Others' amounts must not be readable by differencing: rounded, and hidden under 3 contributors (§1.3).
     points_together = shown_aggregate(int(total), int(contributors))
