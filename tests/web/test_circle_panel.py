@@ -170,3 +170,26 @@ def test_progress_hidden_under_three_contributors_without_an_empty_bar(app, clie
                     "circle-goal-heading")
     assert "Progress appears once" not in goal
     assert '<progress id="circle-goal-progress"' in goal and "%" in goal
+
+
+def test_member_grid_and_activity_escape_names_and_follow_the_locale(app, client, circle, make_learner):
+    """The grid and the activity list are built in Python (web/circles/markup.py): names escaped, the
+    streak worded in the reader's language even after another language's page was drawn (cached texts)."""
+    from thrive.models import Learner
+
+    _, people = circle
+    with app.app_context():
+        db.session.get(Learner, people["mia"].id).display_name = "<b>mia</b> & co"
+        db.session.commit()
+    english = client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True)
+    members, activity = _section(english, "circle-members-heading"), _section(english, "circle-activity-heading")
+    assert "<b>mia</b>" not in english
+    assert "&lt;b&gt;mia&lt;/b&gt; &amp; co" in members and "&lt;b&gt;mia&lt;/b&gt; &amp; co</strong>" in activity
+    assert re.search(r'title="1-day streak">.*?streak of 1 day<', members)
+    with app.app_context():
+        db.session.get(Learner, people["viewer"].id).locale = "es"
+        db.session.commit()
+    spanish = _section(client.get("/panels/circle", headers={"HX-Request": "true"}).get_data(as_text=True),
+                       "circle-members-heading")
+    assert "racha de 1 día" in spanish and "streak of 1 day" not in spanish
+    assert "(tú)" in spanish or "(you)" not in spanish

@@ -36,6 +36,10 @@ def test_translations_match_flask_babel(app, lang):
             flask_babel.gettext("Welcome back, %(name)s. Every bit of showing up counts.", name="Ana")
         assert i18n.pgettext("you haven't", "completed a quiz") == flask_babel.pgettext(
             "you haven't", "completed a quiz")
+        # lazy texts (module-level wording) resolve at reading time, through the same catalogue
+        assert str(i18n.lazy_gettext("Report")) == str(flask_babel.lazy_gettext("Report"))
+        assert str(i18n.lazy_pgettext("you haven't", "completed a quiz")) == str(
+            flask_babel.lazy_pgettext("you haven't", "completed a quiz"))
         page = render_template_string('{{ _("Report") }}|{{ ngettext("%(num)s day", "%(num)s days", 3) }}')
         assert page == flask_babel.gettext("Report") + "|" + flask_babel.ngettext("%(num)s day", "%(num)s days", 3)
         if lang == "es":

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
-from flask_babel import lazy_gettext, lazy_pgettext
 
 from thrive.services.points.registry import load_registry
 
-from .i18n import gettext, ngettext
+from .i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
 
 #: activity type → (imperative title, "You haven't …" phrase, icon).
 ACTION_TEXT = {

@@ -22,6 +22,7 @@ from babel import dates, numbers
 from flask import Flask, request
 from flask.globals import _cv_app
 from flask_babel import format_date, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from thrive.timeutil import as_utc, platform_timezone_name, utcnow, zone
@@ -102,6 +103,20 @@ def npgettext(context: str, singular: str, plural: str, num: int, **variables) -
     """``flask_babel.npgettext`` through :func:`request_translations` (``%(num)s`` grouped, as :func:`ngettext`)."""
     variables.setdefault("num", number(num))
     return request_translations().unpgettext(context, singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """``flask_babel.lazy_gettext`` resolved through :func:`gettext` (the request's remembered catalogue).
+
+    For module-level texts read on every learner page (actions, feed phrases): Flask-Babel's own lazy
+    string looks the catalogue up through the context locals each time it is read.
+    """
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
+    """``flask_babel.lazy_pgettext`` resolved through :func:`pgettext`."""
+    return LazyString(pgettext, context, string, **variables)
 
 
 @lru_cache(maxsize=8192)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import lazy_gettext
-
-from .i18n import gettext, ngettext, npgettext, pgettext
+from .i18n import gettext, lazy_gettext, ngettext, npgettext, pgettext
 
 #: activity type → (one: "completed a quiz", many: n → "completed 3 quizzes", takes a topic).
 ActivityPhrase = tuple[Callable[[], str], Callable[[int], str], bool]

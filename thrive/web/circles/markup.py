@@ -7,11 +7,13 @@ escaped). Never a member's points (§1.3).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup, escape
 
 from thrive.services.community.visibility import ANONYMOUS_NAME
 
-from ..i18n import gettext, ngettext, timeago
+from ..i18n import gettext, ngettext, request_locale, timeago
 from ..phrases import activity_predicate
 from ..presentation import avatar_html, tier_chip_html
 from . import bp
@@ -19,6 +21,13 @@ from . import bp
 
 def _streak_html(days: int) -> str:
     """The flame with the streak's length for sighted readers and its wording for screen readers."""
+    return _streak_markup(days, str(request_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _streak_markup(days: int, locale: str) -> str:
+    """:func:`_streak_html` in ``locale`` (the catalogues are loaded once per process, so this is a pure
+    function of both; a circle repeats a few streak lengths)."""
     title = escape(ngettext("%(num)s-day streak", "%(num)s-day streak", days))
     spoken = escape(ngettext("streak of %(num)s day", "streak of %(num)s days", days))
     return (f' <span class="streak-flame" title="{title}"><span aria-hidden="true">🔥</span>'
