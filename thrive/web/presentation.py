@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 from flask import Flask
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 #: Characters no URL quoting changes (RFC 3986 unreserved): a path part made only of them is used as it is.
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]+\Z")
@@ -40,8 +40,9 @@ def avatar_html(name: str | None, size: str = "md") -> Markup:
     shown = name or "?"
     words = shown.split() or ["?"]
     initials = (words[0][:1] + (words[-1][:1] if len(words) > 1 else "")).upper()
-    return Markup('<span class="avatar avatar-{}" aria-hidden="true" data-hue="{}">{}</span>').format(
-        size, len(shown) % 6, initials or "?")
+    # escape + f-string: ``Markup.format`` costs ~20 µs a call (string.Formatter), and discover's names rarely repeat
+    return Markup(f'<span class="avatar avatar-{escape(size)}" aria-hidden="true" data-hue="{len(shown) % 6}">'
+                  f'{escape(initials or "?")}</span>')
 
 
 #: SVG paths of the built-in tiers' icons (issue 11: no Tokyo Tower emoji for Beacon, no eagle for Phoenix)
