@@ -1,7 +1,8 @@
 """Browser: every learner page passes axe-core (no serious or critical violations), light and dark, 1366 px and 360 px.
 
 For each mode the test signs in as a learner of a small community
-(:func:`conftest.populate`) and opens every learner page; on each it
+(:func:`conftest.populate`) and opens every learner page (the report page through a feed item's
+link); on each it
 - saves a full-page screenshot (``test-artifacts/screenshots/``),
 - runs axe-core (WCAG 2.x A/AA and best practices) and collects violations
   with impact *serious* or *critical*,
@@ -120,5 +121,15 @@ def test_learner_pages_are_accessible(new_page, community, backend, mode):
         page.wait_for_load_state("networkidle")
         screenshot(page, f"{backend}-{mode}-{slug}")
         problems += _check(page, f"{path} ({mode})", heading, community.secret_totals)
+
+    # the report page of a feed item, reached by the link a feed item offers without JavaScript
+    page.goto("/community")
+    link = page.locator(".report-slot a[href*='/community/report?']").first
+    href = link.get_attribute("href")
+    assert href, "no feed item offers a report link"
+    response = page.goto(href)
+    assert response.status == 200, f"{href}: HTTP {response.status}"
+    screenshot(page, f"{backend}-{mode}-report")
+    problems += _check(page, f"{href} ({mode})", "Report", community.secret_totals)
 
     assert not problems, "\n\n".join(problems)
