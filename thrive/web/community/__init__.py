@@ -9,4 +9,4 @@ from . import views  # noqa: E402,F401
 from . import reports  # noqa: E402,F401  (feed reports, §11 moderation)
 
 # isort: split
-from . import feed_markup, people  # noqa: E402,F401  (Jinja globals: the feed's per-page markup, person cards)
+from . import feed_markup, people  # noqa: E402,F401  (Jinja globals: the feed's markup, person cards)
