@@ -76,6 +76,20 @@ def _sqlite_on_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+def read_rows(statement, params: dict | None = None):
+    """Run a read ``statement`` of columns (not ORM entities) in the session's transaction; its ``Result``.
+
+    ``db.session.execute`` gives the same rows but does the ORM's per-statement work first (~0.14 ms a
+    statement on a page of five or six, issue 12); this goes to the session's connection directly. As
+    ``session.execute`` would (autoflush), pending ORM changes are flushed first, so the statement sees them.
+    ``params``: the bound parameters by name.
+    """
+    session = db.session()
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection().execute(statement, params or {})
+
+
 def is_sqlite() -> bool:
     """True when the bound database is SQLite."""
     return db.engine.dialect.name == "sqlite"

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Float, Integer, bindparam, cast, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.sql.elements import BindParameter
 
+from thrive.db import read_rows
 from thrive.extensions import db
 from thrive.models import Follow, Learner, LearnerState, LearnerTopic
 from thrive.services.accounts.learners import TOPIC_RE
@@ -186,7 +187,7 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
         if topic is not None:
             params["topic"] = topic.lower()
         statement = _windows_statement(len(pivots), per_window, tier is not None, topic is not None)
-        found = sorted(tuple(r) for r in db.session.execute(statement, params))
+        found = sorted(tuple(r) for r in read_rows(statement, params))
         for n in range(len(pivots)):
             window = [r[2:] for r in found if r[0] == n][:per_window]  # from the pivot on, then wrapped
             for row in window:
@@ -202,8 +203,7 @@ def discover(viewer_id: int, *, tier: str | None = None, topic: str | None = Non
     ids = [r[0] for r in chosen]
     # the cards' topics and the viewer's own, in one statement
     topics: dict[int, list[str]] = {i: [] for i in [*ids, viewer_id]}
-    for lid, name in db.session.execute(_topics_statement(db.session.get_bind().dialect.name),
-                                        {"ids": [*ids, viewer_id]}):
+    for lid, name in read_rows(_topics_statement(db.session.get_bind().dialect.name), {"ids": [*ids, viewer_id]}):
         topics[lid].append(name)
     registry = load_registry()
     people = [

@@ -12,6 +12,7 @@ from functools import cache
 from sqlalchemy import Integer, and_, any_, bindparam, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from thrive.db import read_rows
 from thrive.extensions import db
 from thrive.models import (
     Cheer,
@@ -157,7 +158,7 @@ def _circle_members_statement():
 def circle_member_ids(viewer_id: int, now: datetime | None = None) -> set[int]:
     """Ids of the other members of the viewer's Thrive Circle this platform week (empty if none). One query."""
     week = platform_week(as_utc(now) if now else utcnow())
-    ids = db.session.scalars(_circle_members_statement(), {"viewer_id": viewer_id, "week": week})
+    ids = read_rows(_circle_members_statement(), {"viewer_id": viewer_id, "week": week}).scalars()
     return {i for i in ids if i != viewer_id}
 
 
@@ -216,7 +217,7 @@ def page_state(items: list[FeedItem], viewer_id: int) -> tuple[dict[tuple[str, i
     tier_ids = sorted({i.id for i in items if i.kind == "tier_up"}) or [-1]
     cheers: dict[tuple[str, int], tuple[int, bool]] = {}
     gone: set[tuple[str, int]] = set()
-    for source, kind, target_id, count, viewer_cheered in db.session.execute(
+    for source, kind, target_id, count, viewer_cheered in read_rows(
             _page_state_statement(_dialect()), {"entry_ids": entry_ids, "tier_ids": tier_ids, "viewer_id": viewer_id}):
         if source == "c":
             cheers[(kind, target_id)] = (int(count), bool(viewer_cheered))
@@ -240,7 +241,7 @@ def current_actors(learner_ids: set[int]) -> dict[int, tuple[Actor, bool, bool]]
     """
     if not learner_ids:
         return {}
-    rows = db.session.execute(_actors_statement(_dialect()), {"ids": sorted(learner_ids)})
+    rows = read_rows(_actors_statement(_dialect()), {"ids": sorted(learner_ids)})
     return {lid: (Actor(lid, username, display_name, bool(share_profile)), bool(activities), bool(tier_ups))
             for lid, username, display_name, share_profile, activities, tier_ups in rows}
 

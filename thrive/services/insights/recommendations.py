@@ -27,6 +27,7 @@ from functools import cache
 
 from sqlalchemy import and_, bindparam, case, func, select
 
+from thrive.db import read_rows
 from thrive.extensions import db
 from thrive.models import LedgerEntry, WeeklyGoal
 from thrive.services.points.registry import load_registry
@@ -132,7 +133,7 @@ def _usage_and_recent(learner_id: int, today: date, week: str, now: datetime, re
     ledger, which the ``(learner_id, …)`` indexes serve.
     """
     ever_types = [t for t in ACTIONS if t in registry.rules and registry.rules[t].max_ever is not None]
-    rows = db.session.execute(_usage_statement(), {
+    rows = read_rows(_usage_statement(), {
         "learner_id": learner_id, "today": today, "week": week,
         "recent_since": today - timedelta(days=RECENT_DAYS - 1),
         # today / this week only among recent instants (any time zone), as before

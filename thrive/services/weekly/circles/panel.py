@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Text, bindparam, cast, distinct, func, literal, select
 
+from thrive.db import read_rows
 from thrive.extensions import db
 from thrive.models import Circle, CircleMembership, Learner, LearnerState, LedgerEntry
 from thrive.services.community.feed import _topic, not_hidden
@@ -212,7 +213,7 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     now = as_utc(now) if now else utcnow()
     week, resets_at, remaining = week_reset(now)
     # the circle, its members with their state, and the members' points together — one query
-    rows = db.session.execute(_members_statement(), {"learner_id": learner_id, "week": week}).all()
+    rows = read_rows(_members_statement(), {"learner_id": learner_id, "week": week}).all()
     if not rows:
         return None
     registry = load_registry()
@@ -233,8 +234,8 @@ def circle_panel(learner_id: int, now: datetime | None = None) -> CirclePanel | 
     members.sort(key=lambda m: (m.is_private, m.display_name.casefold(), not m.is_you))
 
     start, _ = _week_bounds(week)
-    groups = db.session.execute(_activity_statement(db.session.get_bind().dialect.name),
-                                {"ids": sharing, "start": start}).all() if sharing else []
+    groups = read_rows(_activity_statement(db.session.get_bind().dialect.name),
+                       {"ids": sharing, "start": start}).all() if sharing else []
     activities = [CircleActivity(names[lid], lid == learner_id, activity_type, count,
                                  _single_topic(distinct_topics, topic_json), as_utc(newest))
                   for lid, activity_type, count, newest, distinct_topics, topic_json in groups]
