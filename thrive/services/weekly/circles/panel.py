@@ -173,7 +173,8 @@ def _activity_statement(dialect: str):
 
     A circle's week is a few hundred entries; grouping them in the database sends 8 rows instead of all of
     them, each with a JSON document to decode (issue 12). The topic is the metadata's JSON value as text
-    (missing and JSON ``null`` both read ``null``), so a non-string topic stays a non-string.
+    (missing and JSON ``null`` both read ``null``), so a non-string topic stays a non-string. Topics compare
+    as stored: the same topic typed with different spacing counts as two (the group then names none).
     """
     topic = func.coalesce(cast(LedgerEntry.meta["topic"], Text), literal("null"))
     newest = func.max(LedgerEntry.occurred_at)
