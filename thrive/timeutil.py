@@ -30,6 +30,11 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def utc_iso(instant: datetime) -> str:
+    """ISO 8601 in UTC to the second ("2026-12-03T09:15:00Z"), for ``<time datetime>``; naive = UTC."""
+    return as_utc(instant).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
     """The ``ZoneInfo`` for an IANA name; raises ``ValueError`` for unknown names."""

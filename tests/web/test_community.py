@@ -130,6 +130,9 @@ def test_feed_group_follows_privacy_and_the_following_tab(app, client, viewer, m
     body = text(client.get("/community/feed", headers=HX))
     group_url = re.search(r'hx-get="(/community/group\?key=[^"]+)"', body).group(1).replace("&amp;", "&")
     assert "Gee 0" in text(client.get(group_url, headers=HX))
+    # without JavaScript the group is a page, headed by the group's headline (no link inside it)
+    heading = re.search(r'<h2 id="feed-group-heading" class="feed-sentence">(.*?)</h2>', text(client.get(group_url)))
+    assert heading and "4 people" in heading.group(1) and "quiz" in heading.group(1) and "<a" not in heading.group(1)
     with app.app_context():
         db.session.get(Learner, people[0].id).share_activities = False   # stops sharing: gone at once
         db.session.commit()

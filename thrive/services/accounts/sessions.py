@@ -60,9 +60,7 @@ def _learner_statement():
 def _learner_with_header_statement():
     from thrive.services.notifications.inbox import header_count_columns
 
-    return (select(Learner, *header_count_columns(Learner.id))
-            .where(Learner.id == bindparam("learner_id"))
-            .options(lazyload(Learner.topic_rows)))
+    return _learner_statement().add_columns(*header_count_columns(Learner.id))
 
 
 def load_session_learner_with_header(cookie_id: str | None) -> tuple[Learner | None, tuple[int, bool] | None]:

@@ -75,6 +75,11 @@ class Assessment:
     start: date
 
 
+def event_key(student: int, assessment_id: int) -> str:
+    """The award's idempotency key of one student's submission of one assessment (a re-import is a duplicate)."""
+    return f"{EXTERNAL_ID_PREFIX}{student}:{assessment_id}"
+
+
 @dataclass(frozen=True)
 class Submission:
     """One importable row of ``studentAssessment.csv`` (``line`` is its line in the file).
@@ -92,7 +97,7 @@ class Submission:
 
     @property
     def event_key(self) -> str:
-        return f"{EXTERNAL_ID_PREFIX}{self.student}:{self.assessment.id}"
+        return event_key(self.student, self.assessment.id)
 
 
 @dataclass
@@ -293,7 +298,7 @@ def _request(a: Assessment, student: int, score: int | None, learner_id: int, in
         metadata["score"] = score
     return AwardRequest(
         learner_id=learner_id, activity_type=ACTIVITY_TYPES[a.assessment_type],
-        event_key=f"{EXTERNAL_ID_PREFIX}{student}:{a.id}", occurred_at=instant, metadata=metadata,
+        event_key=event_key(student, a.id), occurred_at=instant, metadata=metadata,
         description=f"{TYPE_LABELS[a.assessment_type]} · {a.code_module} {a.code_presentation}",
     )
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from thrive.services.community.visibility import ANONYMOUS_NAME
+from thrive.timeutil import utc_iso
 
 from ..i18n import gettext, ngettext, request_locale, timeago
 from ..phrases import activity_predicate
@@ -71,7 +72,7 @@ def _activity_html(activity, you: Markup, anonymous: Markup) -> str:
                f'<span class="muted">{times}</span>'
     instant = activity.occurred_at
     return (f'<li><strong>{who}</strong> {what}\n<small class="muted"><time datetime="'
-            f'{instant.strftime("%Y-%m-%dT%H:%M:%SZ")}">{escape(timeago(instant))}</time></small></li>')
+            f'{utc_iso(instant)}">{escape(timeago(instant))}</time></small></li>')
 
 
 @bp.app_template_global("circle_activities_html")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from thrive.services.community.visibility import MIN_AGGREGATE_CONTRIBUTORS
 from thrive.services.weekly.circles import circle_panel, week_reset
 
-from ...timeutil import utcnow
+from ...timeutil import utc_iso, utcnow
 from ..home.panels import register_home_panel
 from ..htmx import page_or_fragment
 from . import bp
@@ -23,7 +23,7 @@ def panel_context(learner, now: datetime) -> dict:
         "panel": circle_panel(learner.id, now),
         "week": week,
         "resets_at": resets_at,
-        "resets_at_iso": resets_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "resets_at_iso": utc_iso(resets_at),
         "remaining_seconds": remaining,
         # progress stays hidden until this many members have earned points this week (§1.3)
         "min_contributors": MIN_AGGREGATE_CONTRIBUTORS,

@@ -23,7 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from jinja2.utils import url_quote
 from markupsafe import Markup, escape
 
-from thrive.timeutil import as_utc
+from thrive.timeutil import utc_iso
 
 from ..i18n import gettext, ngettext, timeago
 from ..phrases import actor_name, group_sentence, item_predicate
@@ -83,11 +83,6 @@ def feed_markup(here: str | None, tab: str | None = None) -> FeedMarkup:
     )
 
 
-def _iso(instant) -> str:
-    """The ``utc_iso`` filter: a UTC instant to the second, for ``<time datetime>``."""
-    return as_utc(instant).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @bp.app_template_global("feed_item_html")
 def feed_item_html(item, k) -> Markup:
     """One feed item (``<li class="feed-item">``): avatar, sentence, time, cheer form and, when the reader may
@@ -127,10 +122,19 @@ def feed_item_html(item, k) -> Markup:
         f'  {avatar_html(name if actor.shares_profile else None, "sm")}\n'
         f'  <div class="feed-body">\n'
         f'    <p class="feed-sentence" id="{dom_id}-text">{who} {escape(item_predicate(item))}{tier}</p>\n'
-        f'    <div class="feed-meta"><time datetime="{_iso(instant)}">{escape(timeago(instant))}</time> '
+        f'    <div class="feed-meta"><time datetime="{utc_iso(instant)}">{escape(timeago(instant))}</time> '
         f'{k.cheer_head}{escape(item.kind)}">\n'
         f'  <input type="hidden" name="id" value="{escape(item.id)}{k.cheer_next}{button}{count}\n</form>'
         f'{report}</div>\n  </div>\n</li>')
+
+
+@bp.app_template_global("group_headline_html")
+def group_headline_html(group) -> Markup:
+    """A group's headline: "<strong>Sarah</strong> completed 3 quizzes", "12 people reached Spark" (plain text,
+    no link: it sits in a ``<summary>``). ``group``: a ``FeedGroup``."""
+    who = (f"<strong>{escape(actor_name(group.actor))}</strong> "
+           if group.actor and group.kind != "circle_goal" else "")
+    return Markup(f"{who}{escape(group_sentence(group))}")
 
 
 @bp.app_template_global("feed_unit_html")
@@ -140,16 +144,14 @@ def feed_unit_html(unit, k) -> Markup:
     if not hasattr(unit, "people"):
         return feed_item_html(unit, k)
     group_url = escape(k.group_head + url_quote(unit.head.group_key))
-    who = (f"<strong>{escape(actor_name(unit.actor))}</strong> "
-           if unit.actor and unit.kind != "circle_goal" else "")
     instant = unit.occurred_at
     return Markup(
         f'<li class="feed-item feed-group" id="{escape(unit.dom_id)}">\n'
         f'  <details hx-get="{group_url}" hx-trigger="toggle once" hx-target="find .feed-group-slot" '
         f'hx-swap="innerHTML">\n'
         f'    <summary>\n'
-        f'      <span class="feed-sentence">{who}{escape(group_sentence(unit))}</span>\n'
-        f'      <span class="feed-meta"><time datetime="{_iso(instant)}">{escape(timeago(instant))}</time></span>\n'
+        f'      <span class="feed-sentence">{group_headline_html(unit)}</span>\n'
+        f'      <span class="feed-meta"><time datetime="{utc_iso(instant)}">{escape(timeago(instant))}</time></span>\n'
         f'    </summary>\n'
         f'    <div class="feed-group-slot"><a href="{group_url}">{k.t_see_who}</a></div>\n'
         f'  </details>\n</li>')

@@ -19,8 +19,6 @@ Without JavaScript every form posts normally and redirects back (``next``).
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -32,7 +30,7 @@ from thrive.services.community import follows
 from thrive.services.errors import Conflict, ValidationError
 from thrive.services.points.registry import load_registry
 
-from ...timeutil import as_utc
+from ...timeutil import utc_iso
 from ..auth.views import safe_next
 from ..htmx import is_htmx, page_or_fragment, with_points_toast
 from ..i18n import gettext, ngettext
@@ -43,10 +41,7 @@ PAGE_TEMPLATE = "community/index.html"
 PAGE_BLOCKS = ("stats_panel", "feed_panel", "discover_panel")
 
 
-@bp.app_template_filter("utc_iso")
-def utc_iso(instant: datetime) -> str:
-    """ISO 8601 UTC to the second, for ``<time datetime>``."""
-    return as_utc(instant).strftime("%Y-%m-%dT%H:%M:%SZ")
+bp.app_template_filter("utc_iso")(utc_iso)  # ISO 8601 UTC to the second, for ``<time datetime>``
 
 
 def _here() -> str:
