@@ -11,11 +11,12 @@ slices, so drift hits both alike:
    ``--clients`` recently active learners through the login form (Flask's test client, no HTTP server);
 3. for each path, after a warm-up, asks the workers in turn (order alternating) to serve ``--per-slice``
    requests round-robin over their learners, ``--slices`` times, and records the worker's process CPU
-   (``time.process_time``: Python and the driver, not PostgreSQL) per request;
-4. prints, per path, the median and the minimum CPU ms per request of each side and the change.
+   (``time.process_time``: Python and the driver) and its database backends' CPU per request;
+4. prints, per path, the median and the minimum CPU ms per request of each side and the change: the
+   worker's own CPU, its PostgreSQL backends' CPU (``/proc``, same machine) and both together.
 
-The figure includes the test client's own work (~0.3 ms a request), which gunicorn's HTTP handling
-replaces in ``bench_pages.py``; it excludes the database server's CPU (``bench_pages.py`` adds it).
+The app figure includes the test client's own work (~0.3 ms a request), which gunicorn's HTTP handling
+replaces in ``bench_pages.py``.
 
 Run from the repository root::
 
@@ -54,6 +55,17 @@ def worker(root: str, uri: str, clients: int) -> int:
 
     if not Path(thrive.__file__).resolve().is_relative_to(Path(root).resolve()):
         raise RuntimeError(f"imported {thrive.__file__}, not the checkout at {root}")
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    backends: set[int] = set()  # PostgreSQL backend pids of this worker's connections
+
+    @event.listens_for(Engine, "connect")
+    def _note_backend(dbapi_connection, _record):
+        pid = getattr(getattr(dbapi_connection, "info", None), "backend_pid", None)
+        if pid:
+            backends.add(pid)
+
     app = thrive.create_app(common.bench_config(uri, THRIVE_LOGIN_RATE_LIMIT="100000 per minute"))
     signed_in = []
     for username in pick_learners(common.libpq_dsn(uri), clients):
@@ -69,13 +81,29 @@ def worker(root: str, uri: str, clients: int) -> int:
         count, path = line.split()
         headers = {"HX-Request": "true"} if path.startswith("HX:") else {}
         path = path.removeprefix("HX:")
-        started = time.process_time()
+        started, db_started = time.process_time(), backend_cpu(backends)
         for n in range(int(count)):
             response = signed_in[n % len(signed_in)].get(path, headers=headers)
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: HTTP {response.status_code}")
-        print(f"{(time.process_time() - started) * 1000 / int(count):.4f}", flush=True)
+        app_ms = (time.process_time() - started) * 1000 / int(count)
+        print(f"{app_ms:.4f} {(backend_cpu(backends) - db_started) * 1000 / int(count):.4f}", flush=True)
     return 0
+
+
+def backend_cpu(pids: set[int]) -> float:
+    """User + system CPU seconds used so far by the PostgreSQL backends ``pids`` (``/proc``; gone ones skipped)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # ---- driver ----------------------------------------------------------------------------------------------------------
@@ -109,13 +137,14 @@ class Worker:
             raise RuntimeError(f"{label} worker did not start (exit {self.proc.poll()})")
         self.module = line.split(maxsplit=1)[1].strip()
 
-    def run(self, count: int, path: str) -> float:
+    def run(self, count: int, path: str) -> tuple[float, float]:
         self.proc.stdin.write(f"{count} {path}\n")
         self.proc.stdin.flush()
         answer = self.proc.stdout.readline()
         if not answer:
             raise RuntimeError(f"{self.label} worker stopped (exit {self.proc.wait()})")
-        return float(answer)
+        app_ms, db_ms = answer.split()
+        return float(app_ms), float(db_ms)
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -130,7 +159,7 @@ def revision_of(root: Path) -> str:
 
 
 def measure(workers: list[Worker], paths: list[str], slices: int, per_slice: int) -> dict[str, dict[str, list]]:
-    """{path: {label: [CPU ms/request per slice]}}, the workers' order alternating slice by slice."""
+    """{path: {label: [(app, database) CPU ms/request per slice]}}, the workers' order alternating slice by slice."""
     results: dict[str, dict[str, list]] = {}
     for path in paths:
         for w in workers:
@@ -176,21 +205,25 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for w in workers:
                 w.close()
-    header = ["path"] + [f"{w.label} median / min ms" for w in workers]
-    if len(workers) == 2:
-        header.append("change (median)")
-    rows = []
-    for path, by_side in results.items():
-        cells = [f"`{path}`"]
-        medians = []
-        for w in workers:
-            values = by_side[w.label]
-            medians.append(statistics.median(values))
-            cells.append(f"{medians[-1]:.2f} / {min(values):.2f}")
-        if len(medians) == 2:
-            cells.append(f"{(medians[1] / medians[0] - 1) * 100:+.1f} %")
-        rows.append(cells)
-    common.print_table(header, rows)
+    for title, pick in (("App CPU (the worker process)", lambda v: v[0]),
+                        ("Database CPU (the worker's PostgreSQL backends)", lambda v: v[1]),
+                        ("App + database CPU", lambda v: v[0] + v[1])):
+        print(f"\n### {title}, ms per request\n")
+        header = ["path"] + [f"{w.label} median / min" for w in workers]
+        if len(workers) == 2:
+            header.append("change (median)")
+        rows = []
+        for path, by_side in results.items():
+            cells = [f"`{path}`"]
+            medians = []
+            for w in workers:
+                values = [pick(v) for v in by_side[w.label]]
+                medians.append(statistics.median(values))
+                cells.append(f"{medians[-1]:.2f} / {min(values):.2f}")
+            if len(medians) == 2:
+                cells.append(f"{(medians[1] / medians[0] - 1) * 100:+.1f} %" if medians[0] else "—")
+            rows.append(cells)
+        common.print_table(header, rows)
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f} (2 cores; both sides share it alike)")
     return 0
 

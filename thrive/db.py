@@ -90,6 +90,11 @@ def read_rows(statement, params: dict | None = None):
     return session.connection().execute(statement, params or {})
 
 
+def in_write_transaction() -> bool:
+    """True inside a :func:`write_transaction` block (of this thread / context)."""
+    return _immediate.get()
+
+
 def is_sqlite() -> bool:
     """True when the bound database is SQLite."""
     return db.engine.dialect.name == "sqlite"
