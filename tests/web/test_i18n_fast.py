@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import flask_babel
+import jinja2
 import pytest
 from babel import dates, numbers
 from flask import render_template_string
@@ -109,3 +110,42 @@ def test_a_large_group_headline_groups_its_number(app):
         group = SimpleNamespace(kind="activity", actor=None, activity_type="quiz_completed", people=3607, count=3607,
                                 in_circle=False, tier=None, circle_name=None)
         assert group_sentence(group).startswith("3,607 people ")
+
+
+#: Templates exercising the one-call Jinja callables: variables escaped into the translation, ``%%``, plural
+#: forms with ``num``, contexts, ``{% trans %}`` blocks, and a template without autoescaping.
+_JINJA_CASES = [
+    '{{ _("Report") }}',
+    '{{ _("Welcome back, %(name)s. Every bit of showing up counts.", name="<b>Ana</b>") }}',
+    '{{ gettext("100%% of %(what)s", what="a & b") }}',
+    '{{ _("50%%") }}',
+    '{{ _("Fish & <em>chips</em>") }}|{{ _("<b>%(n)s</b> & more", n="<i>") }}',  # the message is markup
+    '{% for n in (0, 1, 2, 3607) %}{{ ngettext("%(num)s day", "%(num)s days", n) }};{% endfor %}',
+    '{{ ngettext("%(num)s point to %(tier)s", "%(num)s points to %(tier)s", 2, tier="<i>Spark</i>") }}',
+    '{{ pgettext("you haven\'t", "completed a quiz") }}|{{ npgettext("people", "%(num)s person", '
+    '"%(num)s people", 5) }}',
+    '{% trans name="<x>" %}Welcome back, {{ name }}. Every bit of showing up counts.{% endtrans %}',
+    '{% trans count=3 %}{{ count }} day{% pluralize %}{{ count }} days{% endtrans %}',
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_jinja_callables_render_as_the_i18n_extension_does(app, lang, autoescape):
+    """Thrive's one-call ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext`` give the stock newstyle text."""
+    stock = jinja2.Environment(extensions=["jinja2.ext.i18n"])  # the extension's own callables
+    stock.install_gettext_callables(
+        gettext=lambda s: i18n.request_translations().ugettext(s),
+        ngettext=lambda s, p, n: i18n.request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: i18n.request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: i18n.request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
+    assert stock.globals["_"] is not app.jinja_env.globals["_"]
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for source in _JINJA_CASES:
+            ours = app.jinja_env.from_string("{% autoescape " + str(autoescape).lower() + " %}" + source
+                                             + "{% endautoescape %}").render()
+            theirs = stock.from_string("{% autoescape " + str(autoescape).lower() + " %}" + source
+                                       + "{% endautoescape %}").render()
+            assert ours == theirs, source
+    assert app.jinja_env.globals["_"] is i18n.JINJA_GETTEXT_CALLABLES["_"]
