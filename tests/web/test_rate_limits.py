@@ -51,3 +51,23 @@ def test_registration_is_rate_limited(client):
         token = csrf_token_from(client.get("/register").get_data(as_text=True))
         statuses.append(client.post("/register", data={"username": f"x{i}", "csrf_token": token}).status_code)
     assert statuses[:5] == [400] * 5 and statuses[-1] == 429
+
+
+def test_every_declared_limit_is_on_writes_only(app):
+    """GET and HEAD requests skip Flask-Limiter (``thrive/extensions.py``): no declared limit may cover them."""
+    from thrive.extensions import limiter
+
+    manager = limiter.limit_manager
+    assert not manager._default_limits and not manager._application_limits and not manager._blueprint_limits
+    declared = [group for groups in manager._decorated_limits.values() for group in groups]
+    assert declared, "the sign-in and registration limits are declared"
+    for group in declared:
+        assert group.methods and not {m.upper() for m in group.methods} & {"GET", "HEAD"}
+
+
+def test_pages_are_not_rate_limited_and_sign_in_still_is(app, client):
+    app.config["THRIVE_LOGIN_RATE_LIMIT"] = "2 per minute"
+    for _ in range(5):
+        assert client.get("/login").status_code == 200
+    statuses = [_post_login(client, "203.0.113.9", "nobody").status_code for _ in range(4)]
+    assert statuses[-1] == 429
