@@ -138,12 +138,13 @@ def init_blueprints(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
-    from .web import compression, hooks, i18n, presentation, transactions, urls
+    from .web import compression, hooks, i18n, layout, presentation, transactions, urls
 
     compression.init_app(app)
     hooks.init_app(app)
     i18n.init_app(app)
     presentation.init_app(app)
+    layout.init_app(app)
     urls.init_app(app)
     transactions.init_app(app)
 
